@@ -1,0 +1,1 @@
+"""The dispatch service: domain model, feasibility, insertion, optimisation, and its shells."""

@@ -1,0 +1,1 @@
+"""noriai: dispatcher.api."""

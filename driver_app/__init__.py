@@ -1,0 +1,1 @@
+"""noriai: driver_app."""

@@ -1,0 +1,1 @@
+"""noriai: rider_app."""

@@ -1,0 +1,1 @@
+"""Road networks and travel times: OSM import (offline), speeds, snapping, matrices, paths."""
