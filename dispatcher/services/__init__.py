@@ -1,1 +1,35 @@
-"""noriai: dispatcher.services."""
+"""Shipped service configurations (one folder per service) and their loader."""
+
+from __future__ import annotations
+
+import csv
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+
+from dispatcher.service_area import ServiceArea, service_from_dict, stops_from_rows
+
+SERVICES_DIR = Path(__file__).resolve().parent
+
+
+def service_dir(name: str = "mitsugi") -> Path:
+    """Folder of a shipped service's configuration."""
+    path = SERVICES_DIR / name
+    if not (path / "service.toml").is_file():
+        raise FileNotFoundError(f"no service configuration named {name!r} under {SERVICES_DIR}")
+    return path
+
+
+def load_service_from(folder: Path) -> ServiceArea:
+    """Read ``service.toml`` and ``stops.csv`` of a service folder."""
+    with (folder / "service.toml").open("rb") as fh:
+        conf = tomllib.load(fh)
+    with (folder / "stops.csv").open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    return service_from_dict(conf, stops_from_rows(rows))
+
+
+@lru_cache(maxsize=8)
+def load_service(name: str = "mitsugi") -> ServiceArea:
+    """The shipped service ``name`` (cached; the objects are immutable)."""
+    return load_service_from(service_dir(name))

@@ -1,0 +1,318 @@
+"""The service's configuration as plain frozen dataclasses (ServiceArea and its parts).
+
+Pure: :func:`service_from_dict` builds a :class:`ServiceArea` from already-parsed data (the
+TOML file and the stops table); reading the files is :mod:`dispatcher.services`' job. Local
+clock times are kept as seconds since local midnight; the calendar answers which days run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from dispatcher.errors import InvalidInput
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+BOOKING_TYPES = ("real_time", "same_day", "prior_day")
+
+
+def clock_s(text: str) -> int:
+    """Seconds since local midnight of ``HH:MM`` (or ``HH:MM:SS``); hours may pass 23."""
+    parts = text.split(":")
+    if len(parts) not in (2, 3) or not all(p.isdigit() for p in parts):
+        raise InvalidInput(f"時刻の形式が正しくありません: {text!r}", f"not a clock time: {text!r}")
+    h, m = int(parts[0]), int(parts[1])
+    s = int(parts[2]) if len(parts) == 3 else 0
+    if m >= 60 or s >= 60:
+        raise InvalidInput(f"時刻の形式が正しくありません: {text!r}", f"not a clock time: {text!r}")
+    return h * 3600 + m * 60 + s
+
+
+@dataclass(frozen=True, slots=True)
+class StopPoint:
+    """A pickup/drop-off point of the service (names in Japanese, English and kana)."""
+
+    id: str
+    name_ja: str
+    name_en: str
+    name_kana: str
+    lat: float
+    lon: float
+    kind: str = "bus_stop"
+    wheelchair: bool = True
+    weight: float = 1.0
+    gtfs_stop_id: str = ""
+
+    def name(self, lang: str = "ja") -> str:
+        """The name in ``lang`` ("ja" or "en")."""
+        return self.name_en if lang == "en" else self.name_ja
+
+
+@dataclass(frozen=True, slots=True)
+class OperatingPeriod:
+    """A daily period during which pickups and drop-offs happen (seconds since local midnight)."""
+
+    id: str
+    start_s: int
+    end_s: int
+
+
+@dataclass(frozen=True, slots=True)
+class OperatingCalendar:
+    """Which local days the service runs: weekdays, yearly closed ranges, extra closed dates."""
+
+    days: frozenset[str]
+    closed_ranges: tuple[tuple[tuple[int, int], tuple[int, int]], ...] = ()
+    closed_dates: frozenset[date] = frozenset()
+
+    def runs_on(self, day: date) -> bool:
+        """True if the service operates on local ``day``."""
+        if WEEKDAYS[day.weekday()] not in self.days or day in self.closed_dates:
+            return False
+        md = (day.month, day.day)
+        for lo, hi in self.closed_ranges:
+            inside = lo <= md <= hi if lo <= hi else (md >= lo or md <= hi)
+            if inside:
+                return False
+        return True
+
+    def service_days(self, start: date, end: date) -> list[date]:
+        """The operating days from ``start`` to ``end`` inclusive."""
+        out, day = [], start
+        while day <= end:
+            if self.runs_on(day):
+                out.append(day)
+            day += timedelta(days=1)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class BookingRules:
+    """How early and how late one may book and cancel, and what riders are told."""
+
+    type: str = "same_day"
+    min_notice_s: int = 3600
+    max_days_ahead: int = 7
+    prior_day_deadline_s: int = 17 * 3600
+    cancel_notice_s: int = 1800
+    phone: str = ""
+    message_ja: str = ""
+    message_en: str = ""
+    pickup_message_ja: str = ""
+    pickup_message_en: str = ""
+    max_group: int = 6
+
+
+@dataclass(frozen=True, slots=True)
+class FareRules:
+    """Flat fares per rider category, in whole yen (or the currency's minor unit)."""
+
+    currency: str = "JPY"
+    adult: int = 300
+    child: int = 150
+    infant: int = 0
+    concessions: tuple[tuple[str, int], ...] = ()
+    payment: tuple[str, ...] = ("cash_onboard",)
+
+    def concession(self, category: str) -> int | None:
+        """The fare of a concession category, or None if the service has no such category."""
+        return dict(self.concessions).get(category)
+
+
+@dataclass(frozen=True, slots=True)
+class ShiftSpec:
+    """A daily shift of a vehicle (local seconds) with an optional break."""
+
+    start_s: int
+    end_s: int
+    break_earliest_s: int | None = None
+    break_latest_end_s: int | None = None
+    break_s: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class VehicleSpec:
+    """A vehicle of the fleet: capacity, depot stop and daily shifts."""
+
+    id: str
+    name: str
+    seats: int
+    wheelchair_spaces: int
+    depot: str
+    shifts: tuple[ShiftSpec, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Agency:
+    """Who runs and publishes the service (GTFS agency and GTFS-JP agency_jp fields)."""
+
+    id: str
+    name: str
+    name_en: str = ""
+    official_name: str = ""
+    zip: str = ""
+    address: str = ""
+    president_pos: str = ""
+    president_name: str = ""
+    phone: str = ""
+    url: str = ""
+    email: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceArea:
+    """One on-demand service: zone, stops, calendar and hours, booking rules, fares, fleet."""
+
+    id: str
+    name_ja: str
+    name_en: str
+    short_name: str
+    timezone: str
+    url: str
+    agency: Agency
+    office_id: str
+    office_name: str
+    office_phone: str
+    zone_name_ja: str
+    zone_name_en: str
+    zone: tuple[tuple[float, float], ...]
+    stops: tuple[StopPoint, ...]
+    calendar: OperatingCalendar
+    periods: tuple[OperatingPeriod, ...]
+    booking: BookingRules
+    fares: FareRules
+    fleet: tuple[VehicleSpec, ...]
+    transfer_stops: tuple[str, ...] = ()
+    connection_stop_ids: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    dispatch: dict[str, Any] = field(default_factory=dict)
+    to_confirm: tuple[str, ...] = ()
+
+    def stop(self, stop_id: str) -> StopPoint:
+        """The stop with ``stop_id``; raises NotFound-style InvalidInput if unknown."""
+        for s in self.stops:
+            if s.id == stop_id:
+                return s
+        raise InvalidInput(f"不明な乗り場です: {stop_id}", f"unknown stop: {stop_id}", stop_id=stop_id)
+
+    def stop_ids(self) -> tuple[str, ...]:
+        """Ids of all stops, in registry order."""
+        return tuple(s.id for s in self.stops)
+
+    def in_service_hours(self, seconds_of_day: int) -> bool:
+        """True if a local time of day falls inside an operating period."""
+        return any(p.start_s <= seconds_of_day <= p.end_s for p in self.periods)
+
+
+def _shift(d: dict[str, Any]) -> ShiftSpec:
+    return ShiftSpec(
+        start_s=clock_s(d["start"]),
+        end_s=clock_s(d["end"]),
+        break_earliest_s=clock_s(d["break_earliest"]) if d.get("break_earliest") else None,
+        break_latest_end_s=clock_s(d["break_latest_end"]) if d.get("break_latest_end") else None,
+        break_s=int(d.get("break_min", 0)) * 60,
+    )
+
+
+def _month_day(text: str) -> tuple[int, int]:
+    m, d = text.split("-")
+    return int(m), int(d)
+
+
+def stops_from_rows(rows: list[dict[str, str]]) -> tuple[StopPoint, ...]:
+    """Stop points from the rows of a stops table (stops.csv columns)."""
+    return tuple(
+        StopPoint(
+            id=r["stop_id"],
+            name_ja=r["name_ja"],
+            name_en=r["name_en"],
+            name_kana=r.get("name_kana", ""),
+            lat=float(r["lat"]),
+            lon=float(r["lon"]),
+            kind=r.get("kind") or "bus_stop",
+            wheelchair=str(r.get("wheelchair", "1")) not in ("0", "false", "False", ""),
+            weight=float(r.get("weight") or 1.0),
+            gtfs_stop_id=r.get("gtfs_stop_id", "") or "",
+        )
+        for r in rows
+    )
+
+
+def service_from_dict(conf: dict[str, Any], stops: tuple[StopPoint, ...]) -> ServiceArea:
+    """Build a :class:`ServiceArea` from the parsed service.toml and its stop points."""
+    ag = conf["agency"]
+    bk = conf.get("booking", {})
+    fr = conf.get("fares", {})
+    cal = conf.get("calendar", {})
+    if bk.get("type", "same_day") not in BOOKING_TYPES:
+        raise InvalidInput("予約種別が不正です", f"booking type must be one of {BOOKING_TYPES}")
+    stop_ids = {s.id for s in stops}
+    fleet = tuple(
+        VehicleSpec(
+            id=v["id"],
+            name=v.get("name", v["id"]),
+            seats=int(v["seats"]),
+            wheelchair_spaces=int(v.get("wheelchair_spaces", 0)),
+            depot=v["depot"],
+            shifts=tuple(_shift(s) for s in v.get("shifts", [])),
+        )
+        for v in conf.get("fleet", [])
+    )
+    for v in fleet:
+        if v.depot not in stop_ids:
+            raise InvalidInput(f"車両 {v.id} の車庫が乗り場にありません", f"depot of {v.id} is not a stop")
+    return ServiceArea(
+        id=conf["id"],
+        name_ja=conf["name_ja"],
+        name_en=conf["name_en"],
+        short_name=conf.get("short_name", conf["name_ja"]),
+        timezone=conf.get("timezone", "Asia/Tokyo"),
+        url=conf.get("url", ag.get("url", "")),
+        agency=Agency(**{k: str(v) for k, v in ag.items()}),
+        office_id=conf.get("office", {}).get("id", "office"),
+        office_name=conf.get("office", {}).get("name", ag["name"]),
+        office_phone=conf.get("office", {}).get("phone", ""),
+        zone_name_ja=conf["zone"].get("name_ja", "運行区域"),
+        zone_name_en=conf["zone"].get("name_en", "service zone"),
+        zone=tuple((float(a), float(b)) for a, b in conf["zone"]["polygon"]),
+        stops=stops,
+        calendar=OperatingCalendar(
+            days=frozenset(cal.get("days", WEEKDAYS[:5])),
+            closed_ranges=tuple(
+                (_month_day(lo), _month_day(hi)) for lo, hi in cal.get("closed_ranges", [])
+            ),
+            closed_dates=frozenset(date.fromisoformat(d) for d in cal.get("closed_dates", [])),
+        ),
+        periods=tuple(
+            OperatingPeriod(p["id"], clock_s(p["start"]), clock_s(p["end"]))
+            for p in conf.get("periods", [])
+        ),
+        booking=BookingRules(
+            type=bk.get("type", "same_day"),
+            min_notice_s=int(bk.get("min_notice_min", 60)) * 60,
+            max_days_ahead=int(bk.get("max_days_ahead", 7)),
+            prior_day_deadline_s=clock_s(bk.get("prior_day_deadline", "17:00")),
+            cancel_notice_s=int(bk.get("cancel_notice_min", 30)) * 60,
+            phone=bk.get("phone", ag.get("phone", "")),
+            message_ja=bk.get("message_ja", ""),
+            message_en=bk.get("message_en", ""),
+            pickup_message_ja=bk.get("pickup_message_ja", ""),
+            pickup_message_en=bk.get("pickup_message_en", ""),
+            max_group=int(bk.get("max_group", 6)),
+        ),
+        fares=FareRules(
+            currency=fr.get("currency", "JPY"),
+            adult=int(fr.get("adult", 0)),
+            child=int(fr.get("child", 0)),
+            infant=int(fr.get("infant", 0)),
+            concessions=tuple((k, int(v)) for k, v in fr.get("concessions", {}).items()),
+            payment=tuple(fr.get("payment", ["cash_onboard"])),
+        ),
+        fleet=fleet,
+        transfer_stops=tuple(conf.get("transfer_stops", ())),
+        connection_stop_ids=tuple(
+            (k, tuple(v)) for k, v in conf.get("connection_stop_ids", {}).items()
+        ),
+        dispatch=dict(conf.get("dispatch", {})),
+        to_confirm=tuple(conf.get("to_confirm", ())),
+    )

@@ -1,0 +1,49 @@
+"""The shipped Mitsugi configuration loads and answers calendar and hours questions."""
+
+from datetime import date
+
+import pytest
+
+from dispatcher.errors import InvalidInput
+from dispatcher.service_area import clock_s
+from dispatcher.services import load_service
+
+
+@pytest.fixture(scope="module")
+def mitsugi():
+    """The shipped Mitsugi service."""
+    return load_service("mitsugi")
+
+
+def test_stops_have_names_in_three_scripts(mitsugi):
+    """Every stop has Japanese, English and kana names (GTFS-JP needs the ja-Hrkt readings)."""
+    assert len(mitsugi.stops) >= 25
+    for s in mitsugi.stops:
+        assert s.name_ja and s.name_en and s.name_kana
+        assert 34.4 < s.lat < 34.7 and 133.0 < s.lon < 133.3
+    assert {"ichi_office", "hospital_entrance", "hospital"} <= set(mitsugi.stop_ids())
+
+
+def test_calendar_weekdays_and_year_end(mitsugi):
+    """Runs Monday–Friday, not at weekends nor over the 12/29–1/3 year-end break."""
+    cal = mitsugi.calendar
+    assert cal.runs_on(date(2026, 11, 25))  # Wednesday
+    assert not cal.runs_on(date(2026, 11, 28))  # Saturday
+    assert not cal.runs_on(date(2026, 12, 30))
+    assert not cal.runs_on(date(2027, 1, 1))
+    assert cal.runs_on(date(2027, 1, 4))  # Monday after the break
+
+
+def test_hours_and_fleet(mitsugi):
+    """Operating hours 08:00–17:00; every vehicle's depot is a stop of the service."""
+    assert mitsugi.in_service_hours(clock_s("08:00"))
+    assert not mitsugi.in_service_hours(clock_s("17:01"))
+    assert len(mitsugi.fleet) == 3
+    assert any(v.wheelchair_spaces > 0 for v in mitsugi.fleet)
+
+
+@pytest.mark.parametrize("bad", ["8", "8:60", "ab:cd", "08:00:75"])
+def test_clock_rejects_malformed(bad):
+    """Malformed clock times are refused with a clear error, not silently misread."""
+    with pytest.raises(InvalidInput):
+        clock_s(bad)
