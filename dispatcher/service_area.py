@@ -102,6 +102,8 @@ class BookingRules:
     pickup_message_ja: str = ""
     pickup_message_en: str = ""
     max_group: int = 6
+    offer_ttl_s: int = 300
+    no_show_grace_s: int = 180
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,6 +301,8 @@ def service_from_dict(conf: dict[str, Any], stops: tuple[StopPoint, ...]) -> Ser
             pickup_message_ja=bk.get("pickup_message_ja", ""),
             pickup_message_en=bk.get("pickup_message_en", ""),
             max_group=int(bk.get("max_group", 6)),
+            offer_ttl_s=int(bk.get("offer_ttl_s", 300)),
+            no_show_grace_s=int(bk.get("no_show_grace_s", 180)),
         ),
         fares=FareRules(
             currency=fr.get("currency", "JPY"),
