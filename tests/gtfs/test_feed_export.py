@@ -149,3 +149,9 @@ def test_written_zip_has_only_gtfs_members(exported):
         names = zf.namelist()
         assert names == sorted(names) and all("/" not in n for n in names)
         assert {i.date_time for i in zf.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+
+
+def test_feed_about_to_expire_is_an_error(svc, tmp_path):
+    """A feed whose service ends within a month of 'today' is flagged (CAL_008): export longer."""
+    report = export_feed(svc, tmp_path / "short.zip", start=START, days=30)
+    assert "CAL_008" in {n.rule_id for n in report.validation.errors}
