@@ -231,7 +231,17 @@ def validate(feed: Path | bytes, today: date) -> ValidationResult:
     return result_from_report(report)
 
 
-# --- the function the API and the CLI use ---------------------------------------------
+# --- the functions the API and the CLI use --------------------------------------------
+
+
+def feed_zip(service: ServiceArea, start: date, days: int = 365) -> tuple[bytes, str]:
+    """The feed's zip bytes and their SHA-256 hex digest, in memory (for serving over HTTP).
+
+    The same configuration, start and length always give the same bytes, so the digest can be
+    the response's ETag and tells whether a configuration change altered the published feed.
+    """
+    data = zip_bytes(feed_files(build_feed(service, start, days)))
+    return data, hashlib.sha256(data).hexdigest()
 
 
 def export_feed(

@@ -11,7 +11,14 @@ import pytest
 
 from dispatcher.service_area import clock_s
 from dispatcher.services import load_service
-from gtfs.feed import export_feed, read_with_gtfs_kit, read_zip_tables, validate, zip_bytes
+from gtfs.feed import (
+    export_feed,
+    feed_zip,
+    read_with_gtfs_kit,
+    read_zip_tables,
+    validate,
+    zip_bytes,
+)
 from gtfs.flex import build_feed
 
 START = date(2026, 12, 1)
@@ -70,6 +77,8 @@ def test_same_config_gives_identical_bytes_and_hash(svc, tmp_path, exported):
     again = export_feed(svc, tmp_path / "again.zip", start=START, days=365, check=False)
     assert again.sha256 == exported.sha256
     assert again.path.read_bytes() == exported.path.read_bytes()
+    data, digest = feed_zip(svc, START, 365)
+    assert digest == exported.sha256 and data == exported.path.read_bytes()
     later = replace(svc, booking=replace(svc.booking, min_notice_s=7200))
     changed = export_feed(later, tmp_path / "changed.zip", start=START, days=365, check=False)
     assert changed.sha256 != exported.sha256
