@@ -160,6 +160,7 @@ class Agency:
     phone: str = ""
     url: str = ""
     email: str = ""
+    name_kana: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +190,9 @@ class ServiceArea:
     connection_stop_ids: tuple[tuple[str, tuple[str, ...]], ...] = ()
     dispatch: dict[str, Any] = field(default_factory=dict)
     to_confirm: tuple[str, ...] = ()
+    name_kana: str = ""
+    zone_name_kana: str = ""
+    short_name_kana: str = ""
 
     def stop(self, stop_id: str) -> StopPoint:
         """The stop with ``stop_id``; raises NotFound-style InvalidInput if unknown."""
@@ -319,4 +323,7 @@ def service_from_dict(conf: dict[str, Any], stops: tuple[StopPoint, ...]) -> Ser
         ),
         dispatch=dict(conf.get("dispatch", {})),
         to_confirm=tuple(conf.get("to_confirm", ())),
+        name_kana=conf.get("name_kana", ""),
+        zone_name_kana=conf["zone"].get("name_kana", ""),
+        short_name_kana=conf.get("short_name_kana", ""),
     )

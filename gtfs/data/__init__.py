@@ -1,0 +1,1 @@
+"""Outside GTFS feeds shipped with noriai for connections (see SOURCES.md)."""

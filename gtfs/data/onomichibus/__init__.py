@@ -1,0 +1,1 @@
+"""おのみちバス GTFS-JP, partial (stops and feed_info only)."""
