@@ -342,8 +342,8 @@ def trips_and_stop_times(service: ServiceArea) -> tuple[Table, Table]:
         raise InvalidInput("運行時間がありません", "the service has no operating period")
     periods = {p.id: p for p in service.periods}
     wheelchair = "1" if any(v.wheelchair_spaces > 0 for v in service.fleet) else "2"
-    factor = service.dispatch.get("max_ride_factor")
-    offset = service.dispatch.get("max_ride_offset_s")
+    factor = service.dispatch.get("ride_factor")
+    offset = service.dispatch.get("ride_offset_s")
     trips, stop_times = [], []
     for trip_id, kind, period_id in trip_ids(service):
         p = periods[period_id]

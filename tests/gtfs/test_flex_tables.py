@@ -87,8 +87,8 @@ def test_safe_duration_follows_max_ride_factor(svc):
     """trips carry safe_duration_factor/offset from the dispatch parameters' max ride time."""
     feed = build_feed(svc, START, 30)
     for t in _rows(feed, "trips.txt"):
-        assert float(t["safe_duration_factor"]) == svc.dispatch["max_ride_factor"]
-        assert int(t["safe_duration_offset"]) == svc.dispatch["max_ride_offset_s"]
+        assert float(t["safe_duration_factor"]) == svc.dispatch["ride_factor"]
+        assert int(t["safe_duration_offset"]) == svc.dispatch["ride_offset_s"]
         assert t["jp_office_id"] == svc.office_id
 
 
