@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import itertools
 import math
 import os
 import sys
@@ -55,8 +56,6 @@ from shapely.geometry import LineString, Point, Polygon
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-
-import itertools
 
 from dispatcher.services import load_service  # noqa: E402
 from routing.geo import haversine_m, project_xy, unproject_latlon  # noqa: E402
