@@ -56,3 +56,20 @@ def test_import_refuses_non_osm_files(tmp_path):
         import_extract(bad, "mitsugi", tmp_path / "var")
     assert main(["--data-dir", str(tmp_path / "var"), "import", str(bad)]) == 1
     assert not (Path(tmp_path / "var") / "routing/mitsugi/network.osm").exists()
+
+
+def test_import_pbf_gives_the_same_network(shared_data, tmp_path):
+    """A .osm.pbf extract (here the West-Oakland sample rewritten as PBF by pyosmium) imports
+    to the same network as its XML form."""
+    import osmium
+
+    sample = shared_data / "osm/samples/West-Oakland.osm.bz2"
+    pbf = tmp_path / "west-oakland.osm.pbf"
+    with osmium.SimpleWriter(str(pbf)) as writer:
+        for obj in osmium.FileProcessor(str(sample)):
+            writer.add(obj)
+    assert main(["--data-dir", str(tmp_path / "x"), "import", str(sample), "--no-clip"]) == 0
+    assert main(["--data-dir", str(tmp_path / "p"), "import", str(pbf), "--no-clip"]) == 0
+    xml_net, pbf_net = load_network("mitsugi", tmp_path / "x"), load_network("mitsugi", tmp_path / "p")
+    assert pbf_net.node_count == xml_net.node_count
+    assert (pbf_net.arrays.time_s == xml_net.arrays.time_s).all()
