@@ -322,7 +322,7 @@ def _legs(seq: _Seq, time_s: np.ndarray) -> list[int]:
 
 
 def _timing_violation(seq: _Seq, fail: tuple[str, int], stops: Sequence[PlannedStop],
-                      vehicle: Vehicle, b: list[int]) -> Violation:
+                      vehicle: Vehicle, b: list[int], bookings: Mapping[str, Booking]) -> Violation:
     """Name the bound that the least schedule broke."""
     what, k = fail
     if what == "ride":
@@ -343,6 +343,8 @@ def _timing_violation(seq: _Seq, fail: tuple[str, int], stops: Sequence[PlannedS
         return Violation(ViolationKind.SHIFT_END, i, bid, f"service at {b[k]} after shift end")
     if role == _PICK:
         return Violation(ViolationKind.PICKUP_WINDOW, i, bid, f"pickup at {b[k]} > {seq.hi[k]}")
+    if b[k] <= bookings[bid].promise.dropoff_latest_s:
+        return Violation(ViolationKind.RIDE_TIME, i, bid, "on-board rider's ride exceeds limit")
     return Violation(ViolationKind.DROPOFF_LATEST, i, bid, f"drop-off at {b[k]} > {seq.hi[k]}")
 
 
@@ -419,7 +421,7 @@ def check_route(
     b, fail = _least_times(seq, legs)
     violations = list(capacity)
     if fail is not None:
-        violations.append(_timing_violation(seq, fail, stops, vehicle, b))
+        violations.append(_timing_violation(seq, fail, stops, vehicle, b, bookings))
         return RouteCheck(vehicle.id, tuple(violations))
     onboard = bool(state.onboard)
     if vehicle.breaks:
