@@ -412,9 +412,22 @@ def check_route(
         The schedule (arrival, service start, departure, loads per stop; start, end, break
         starts), driving time and distance, ride times, objective cost, and the violations.
     """
+    return _check(vehicle, state, stops, bookings, time_s, params, dist_m)[0]
+
+
+def _check(
+    vehicle: Vehicle,
+    state: VehicleState,
+    stops: Sequence[PlannedStop],
+    bookings: Mapping[str, Booking],
+    time_s: np.ndarray,
+    params: DispatchParams,
+    dist_m: np.ndarray | None = None,
+) -> tuple[RouteCheck, _Seq | None, list[int], list[int]]:
+    """:func:`check_route` plus the break-free sequence, its legs and least times (if timed)."""
     structural = _structure(state, stops, bookings)
     if structural:
-        return RouteCheck(vehicle.id, tuple(structural))
+        return RouteCheck(vehicle.id, tuple(structural)), None, [], []
     loads, capacity = _loads(vehicle, state, stops, bookings)
     seq = _sequence(vehicle, state, stops, bookings, params)
     legs = _legs(seq, time_s)
@@ -422,18 +435,20 @@ def check_route(
     violations = list(capacity)
     if fail is not None:
         violations.append(_timing_violation(seq, fail, stops, vehicle, b, bookings))
-        return RouteCheck(vehicle.id, tuple(violations))
+        return RouteCheck(vehicle.id, tuple(violations)), None, [], []
+    base = (seq, legs, b)
     onboard = bool(state.onboard)
     if vehicle.breaks:
         placed = _place_breaks(vehicle, seq, loads, onboard, time_s)
         if placed is None:
             violations.append(Violation(ViolationKind.BREAK, None, None,
                                         "no empty gap fits the break"))
-            return RouteCheck(vehicle.id, tuple(violations))
+            return RouteCheck(vehicle.id, tuple(violations)), None, [], []
         seq, legs, b = placed
     times = _friendly_times(seq, legs, b, onboard)
-    return _result(vehicle, state, stops, bookings, time_s, params, dist_m, seq, legs, times,
-                   loads, violations)
+    res = _result(vehicle, state, stops, bookings, time_s, params, dist_m, seq, legs, times,
+                  loads, violations)
+    return res, *base
 
 
 def _result(vehicle: Vehicle, state: VehicleState, stops: Sequence[PlannedStop],
