@@ -1,0 +1,467 @@
+"""Instant offers: the cheapest feasible insertions of a new request into the current plans.
+
+Every pickup/drop-off position pair of every vehicle is priced at once with numpy (added
+driving cost) and pruned by necessary conditions (capacity along the ride, the earliest schedule
+against the latest feasible times of the route); the survivors are checked exactly with
+:func:`dispatcher.feasibility.check_route` cheapest first, and the first feasible one of each
+vehicle is that vehicle's offer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from dispatcher.feasibility import (
+    RouteCheck,
+    _check,
+    check_route,
+)
+from dispatcher.model import (
+    Booking,
+    Fleet,
+    Plan,
+    PlannedStop,
+    Promise,
+    Request,
+    StopKind,
+    TimeRule,
+    Vehicle,
+    VehicleState,
+)
+from dispatcher.params import DispatchParams
+
+
+@dataclass(frozen=True, slots=True)
+class Insertion:
+    """A feasible insertion into one route: added cost, the new stops and their check."""
+
+    added_cost: float
+    stops: tuple[PlannedStop, ...]
+    check: RouteCheck
+    pickup_index: int
+    dropoff_index: int
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """An offer for a request (epoch s; durations s). Not binding until booked.
+
+    Parameters
+    ----------
+    vehicle_id
+        The vehicle that would serve it.
+    promise
+        What would be promised: pickup window ``[a, a + width]``, latest drop-off, ride limit.
+    expected_pickup_s, expected_dropoff_s
+        Planned start of boarding and of alighting in the new plan.
+    added_travel_s
+        Extra driving time of the vehicle.
+    added_cost
+        Increase of the objective (parameters' weights).
+    shift_s
+        Offered pickup window start minus the asked one (0 for the asked time).
+    plan
+        The vehicle's new plan (same locked prefix).
+    """
+
+    vehicle_id: str
+    promise: Promise
+    expected_pickup_s: int
+    expected_dropoff_s: int
+    added_travel_s: int
+    added_cost: float
+    shift_s: int
+    plan: Plan
+
+    def booking(self, request: Request) -> Booking:
+        """The booking made when ``request`` accepts this offer."""
+        return Booking(request, self.promise)
+
+
+def _cost_matrix(time_s: np.ndarray, dist_m: np.ndarray | None, params: DispatchParams) -> np.ndarray:
+    cost = params.weight_travel_time * time_s.astype(float)
+    if dist_m is not None and params.weight_distance:
+        cost = cost + params.weight_distance * dist_m
+    return cost
+
+
+@dataclass(frozen=True, slots=True)
+class RouteIndex:
+    """Precomputed arrays of one feasible route, reused for every insertion tried into it.
+
+    ``nodes`` are the route's elements (start, stops, depot); ``early`` their least service
+    start times, ``late`` upper bounds on feasible service starts (windows and shift propagated
+    backwards, ride limits ignored: a necessary condition), ``seats``/``chairs`` the load while
+    driving from element k to k + 1.
+    """
+
+    vehicle: Vehicle
+    state: VehicleState
+    stops: tuple[PlannedStop, ...]
+    locked: int
+    check: RouteCheck
+    nodes: np.ndarray
+    dep: np.ndarray
+    late: np.ndarray
+    seats: np.ndarray
+    chairs: np.ndarray
+
+
+def index_route(
+    vehicle: Vehicle,
+    state: VehicleState,
+    stops: Sequence[PlannedStop],
+    locked: int,
+    bookings: Mapping[str, Booking],
+    time_s: np.ndarray,
+    params: DispatchParams,
+    dist_m: np.ndarray | None = None,
+) -> RouteIndex | None:
+    """Precompute a route for insertions; ``None`` when the route itself is infeasible."""
+    stops = tuple(stops)
+    check, seq, legs, early = _check(vehicle, state, stops, bookings, time_s, params, dist_m)
+    if not check.feasible or seq is None:
+        return None
+    m = len(stops)
+    service = np.asarray(seq.service, dtype=np.int64)
+    late = np.asarray(seq.hi, dtype=np.int64)
+    legs_a = np.asarray(legs, dtype=np.int64)
+    for k in range(m, -1, -1):
+        late[k] = min(late[k], late[k + 1] - service[k] - legs_a[k])
+    seats = np.zeros(m + 1, dtype=np.int64)
+    chairs = np.zeros(m + 1, dtype=np.int64)
+    s0 = sum(bookings[b].request.passengers.seats for b in state.onboard)
+    c0 = sum(bookings[b].request.passengers.wheelchairs for b in state.onboard)
+    seats[0], chairs[0] = s0, c0
+    for k, stop in enumerate(stops):
+        pax = bookings[stop.booking_id].request.passengers
+        sign = 1 if stop.kind is StopKind.PICKUP else -1
+        s0 += sign * pax.seats
+        c0 += sign * pax.wheelchairs
+        seats[k + 1], chairs[k + 1] = s0, c0
+    dep = np.asarray(early, dtype=np.int64) + service
+    return RouteIndex(vehicle, state, stops, locked, check, np.asarray(seq.nodes, dtype=np.intp),
+                      dep, late, seats, chairs)
+
+
+def _pair_candidates(
+    ri: RouteIndex, new: Booking, dwell: int, time_s: np.ndarray, cmat: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Positions (pickup, drop-off) passing the necessary conditions, and their added cost."""
+    req, pr = new.request, new.promise
+    pax = req.passengers
+    veh = ri.vehicle
+    if pax.seats > veh.seats or pax.wheelchairs > veh.wheelchair_spaces:
+        return _EMPTY
+    m = len(ri.stops)
+    o, d = req.origin, req.destination
+    idx = np.arange(ri.locked, m + 1)
+    r = ri.nodes
+    a, b = r[idx], r[idx + 1]
+    dep = ri.dep[idx]
+    late_next = ri.late[idx + 1]
+    b_o = np.maximum(dep + time_s[a, o], pr.pickup_earliest_s)
+    ok_o = b_o <= pr.pickup_latest_s
+    if not ok_o.any():
+        return _EMPTY
+    ok_after_o = b_o + dwell + time_s[o, b] <= late_next
+    b_d = np.maximum(dep + time_s[a, d], pr.dropoff_earliest_s)
+    ok_d = (b_d <= pr.dropoff_latest_s) & (b_d + dwell + time_s[d, b] <= late_next)
+    b_d2 = np.maximum(b_o + dwell + time_s[o, d], pr.dropoff_earliest_s)
+    ok_both = ok_o & (b_d2 <= pr.dropoff_latest_s) & (b_d2 + dwell + time_s[d, b] <= late_next)
+    cap = ((ri.seats[idx] + pax.seats <= veh.seats)
+           & (ri.chairs[idx] + pax.wheelchairs <= veh.wheelchair_spaces))
+    base = cmat[a, b]
+    return _pairs(ok_o & ok_after_o, ok_d, ok_both, cap, cmat[a, o] + cmat[o, b] - base,
+                  cmat[a, d] + cmat[d, b] - base, cmat[a, o] + cmat[o, d] + cmat[d, b] - base,
+                  ri.locked)
+
+
+_EMPTY = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0))
+
+
+def _pairs(ok_o: np.ndarray, ok_d: np.ndarray, ok_both: np.ndarray, cap: np.ndarray,
+           add_o: np.ndarray, add_d: np.ndarray, add_both: np.ndarray,
+           offset: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Allowed (pickup leg, drop-off leg) pairs of one route and their added cost."""
+    n = len(ok_o)
+    allowed = ok_o[:, None] & ok_d[None, :]
+    allowed &= _UPPER[:n, :n] if n <= _UPPER.shape[0] else np.triu(np.ones((n, n), bool), 1)
+    allowed[np.diag_indices(n)] = ok_both
+    blocked = np.cumsum(~cap)
+    allowed &= (blocked[None, :] - blocked[:, None] + (~cap)[:, None]) == 0
+    ci, cj = np.nonzero(allowed)
+    if ci.size == 0:
+        return _EMPTY
+    delta = np.where(ci == cj, add_both[ci], add_o[ci] + add_d[cj])
+    return ci + offset, cj + offset, delta
+
+
+_UPPER = np.triu(np.ones((64, 64), dtype=bool), 1)
+
+
+def insertions_into(
+    ri: RouteIndex,
+    bookings: Mapping[str, Booking],
+    new: Booking,
+    time_s: np.ndarray,
+    params: DispatchParams,
+    dist_m: np.ndarray | None,
+    cmat: np.ndarray,
+    limit: int = 1,
+    max_checks: int | None = None,
+    candidates: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> list[Insertion]:
+    """Cheapest feasible insertions of ``new`` into an indexed route (``bookings`` holds it)."""
+    req = new.request
+    if candidates is None:
+        candidates = _pair_candidates(ri, new, params.dwell_s(req.passengers), time_s, cmat)
+    ci, cj, delta = candidates
+    out: list[Insertion] = []
+    if ci.size == 0:
+        return out
+    order = np.argsort(delta, kind="stable")
+    if max_checks is not None:
+        order = order[:max_checks]
+    stops = ri.stops
+    o, d = req.origin, req.destination
+    for t in order.tolist():
+        p, q = int(ci[t]), int(cj[t])
+        new_stops = (
+            *stops[:p], PlannedStop(req.id, StopKind.PICKUP, o), *stops[p:q],
+            PlannedStop(req.id, StopKind.DROPOFF, d), *stops[q:],
+        )
+        res = check_route(ri.vehicle, ri.state, new_stops, bookings, time_s, params, dist_m)
+        if res.feasible:
+            out.append(Insertion(res.cost - ri.check.cost, new_stops, res, p, q + 1))
+            if len(out) >= limit:
+                break
+    return out
+
+
+def best_insertions(
+    vehicle: Vehicle,
+    state: VehicleState,
+    stops: Sequence[PlannedStop],
+    locked: int,
+    bookings: Mapping[str, Booking],
+    new: Booking,
+    time_s: np.ndarray,
+    params: DispatchParams,
+    dist_m: np.ndarray | None = None,
+    limit: int = 1,
+) -> list[Insertion]:
+    """Cheapest feasible insertions (in driving-cost order) of ``new`` into one route.
+
+    Parameters
+    ----------
+    vehicle, state, stops, locked
+        The route; stops before index ``locked`` are committed and stay first.
+    bookings
+        Every booking of the route and ``new`` itself, by id.
+    new
+        The booking to insert (not yet in ``stops``).
+    time_s, dist_m, params
+        Matrices (s, m) and parameters.
+    limit
+        How many feasible insertions to return at most.
+
+    Returns
+    -------
+    list[Insertion]
+        Feasible insertions by increasing driving-cost estimate; each carries its exact added
+        cost (objective including excess ride) and the checked new route.
+    """
+    others = {k: v for k, v in bookings.items() if k != new.id}
+    ri = index_route(vehicle, state, stops, locked, others, time_s, params, dist_m)
+    if ri is None:
+        return []
+    cmat = _cost_matrix(time_s, dist_m, params)
+    return insertions_into(ri, bookings, new, time_s, params, dist_m, cmat, limit)
+
+
+def index_fleet(fleet: Fleet, time_s: np.ndarray, params: DispatchParams,
+                dist_m: np.ndarray | None = None) -> list[RouteIndex]:
+    """Index every feasible route of the fleet for insertions (infeasible routes are left out)."""
+    out = []
+    for v in fleet.vehicles:
+        plan = fleet.plan_of(v)
+        ri = index_route(v, fleet.state_of(v), plan.stops, plan.locked, fleet.bookings, time_s,
+                         params, dist_m)
+        if ri is not None:
+            out.append(ri)
+    return out
+
+
+def promise_for(request: Request, window_start_s: int, time_s: np.ndarray,
+                params: DispatchParams) -> Promise:
+    """The promise of a pickup window starting at ``window_start_s`` (epoch s).
+
+    For ``pickup_after`` the latest drop-off follows from the ride limit; for
+    ``dropoff_before`` it is the asked time moved by the same shift as the window.
+    """
+    direct = int(time_s[request.origin, request.destination])
+    max_ride = params.max_ride_s(direct)
+    dwell = params.dwell_s(request.passengers)
+    w = params.pickup_window_s
+    latest = window_start_s + w + dwell + max_ride
+    if request.rule is TimeRule.DROPOFF_BEFORE:
+        latest = window_start_s - asked_window_start(request, time_s, params) + request.time_s
+    return Promise(window_start_s, window_start_s + w, latest, max_ride)
+
+
+def asked_window_start(request: Request, time_s: np.ndarray, params: DispatchParams) -> int:
+    """Pickup window start (epoch s) matching the asked time.
+
+    ``pickup_after T`` → ``T``; ``dropoff_before T`` → ``T − width − dwell − direct − detour/2``
+    with ``detour = max_ride − direct``, so that a pickup inside the window with half the allowed
+    detour arrives by ``T``.
+    """
+    if request.rule is TimeRule.PICKUP_AFTER:
+        return request.time_s
+    direct = int(time_s[request.origin, request.destination])
+    detour = params.max_ride_s(direct) - direct
+    return (request.time_s - params.pickup_window_s - params.dwell_s(request.passengers)
+            - direct - detour // 2)
+
+
+def offers(
+    fleet: Fleet,
+    request: Request,
+    time_s: np.ndarray,
+    params: DispatchParams,
+    now_s: int,
+    dist_m: np.ndarray | None = None,
+    indexed: Sequence[RouteIndex] | None = None,
+) -> list[Offer]:
+    """Best offers for ``request`` (cheapest first), or the nearest alternatives in time.
+
+    Parameters
+    ----------
+    fleet
+        Vehicles, their states and plans, and every confirmed booking.
+    request
+        The new trip request (its id must not be a booking yet).
+    time_s, dist_m
+        Square travel-time (s) and distance (m) matrices over the caller's node index.
+    params
+        Service parameters (window width, dwell, ride limit, alternatives, weights).
+    now_s
+        Current time (epoch s); no pickup window starts before it.
+    indexed
+        The fleet's routes already indexed with :func:`index_route` (an engine may keep them
+        between offers while the plans do not change); computed when omitted.
+
+    Returns
+    -------
+    list[Offer]
+        Up to ``params.max_offers`` offers (one per vehicle) for the asked time. When none is
+        feasible: the nearest feasible window before and the nearest after the asked time (at
+        most one each, ``params.alternative_step_s`` apart, within ``params.max_shift_s``).
+        Empty when nothing is feasible.
+
+    Examples
+    --------
+    >>> found = offers(fleet, request, time_s, params, now_s)      # doctest: +SKIP
+    >>> booking = found[0].booking(request)                         # doctest: +SKIP
+    """
+    asked = asked_window_start(request, time_s, params)
+    cmat = _cost_matrix(time_s, dist_m, params)
+    if indexed is None:
+        indexed = index_fleet(fleet, time_s, params, dist_m)
+    routes = list(indexed)
+    dwell = params.dwell_s(request.passengers)
+    # every leg open to insertion of every route, flat, so that each window is a few numpy ops
+    pax = request.passengers
+    o, d = request.origin, request.destination
+    usable = [ri for ri in routes if pax.seats <= ri.vehicle.seats
+              and pax.wheelchairs <= ri.vehicle.wheelchair_spaces]
+    legs_of = [np.arange(ri.locked, len(ri.stops) + 1) for ri in usable]
+    bounds = np.cumsum([0] + [len(ix) for ix in legs_of])
+    pairs_ = list(zip(usable, legs_of, strict=True))
+
+    def flat(get: object, dtype: type) -> np.ndarray:
+        parts = [get(ri, ix) for ri, ix in pairs_]  # type: ignore[operator]
+        return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
+
+    fa = flat(lambda ri, ix: ri.nodes[ix], np.intp)
+    fb = flat(lambda ri, ix: ri.nodes[ix + 1], np.intp)
+    dep = flat(lambda ri, ix: ri.dep[ix], np.int64)
+    late_next = flat(lambda ri, ix: ri.late[ix + 1], np.int64)
+    cap = (flat(lambda ri, ix: ri.seats[ix] + pax.seats <= ri.vehicle.seats, bool)
+           & flat(lambda ri, ix: ri.chairs[ix] + pax.wheelchairs <= ri.vehicle.wheelchair_spaces,
+                  bool))
+    reach_o = dep + time_s[fa, o]
+    o_to_b = dwell + time_s[o, fb]
+    reach_d = dep + time_s[fa, d]
+    d_to_b = dwell + time_s[d, fb]
+    o_to_d = dwell + int(time_s[o, d])
+    base = cmat[fa, fb]
+    add_o = cmat[fa, o] + cmat[o, fb] - base
+    add_d = cmat[fa, d] + cmat[d, fb] - base
+    add_both = cmat[fa, o] + cmat[o, d] + cmat[d, fb] - base
+
+    def try_window(start: int, shift: int, limit: int) -> list[Offer]:
+        promise = promise_for(request, start, time_s, params)
+        booking = Booking(request, promise)
+        books = dict(fleet.bookings)
+        books[request.id] = booking
+        pr = promise
+        b_o = np.maximum(reach_o, pr.pickup_earliest_s)
+        ok_o = b_o <= pr.pickup_latest_s
+        ok_oa = ok_o & (b_o + o_to_b <= late_next)
+        b_d = np.maximum(reach_d, pr.dropoff_earliest_s)
+        ok_d = (b_d <= pr.dropoff_latest_s) & (b_d + d_to_b <= late_next)
+        b_d2 = np.maximum(b_o + o_to_d, pr.dropoff_earliest_s)
+        ok_both = ok_o & (b_d2 <= pr.dropoff_latest_s) & (b_d2 + d_to_b <= late_next)
+        ranked = []
+        for k, ri in enumerate(usable):
+            lo, hi = bounds[k], bounds[k + 1]
+            if not (ok_both[lo:hi].any() or (ok_oa[lo:hi].any() and ok_d[lo:hi].any())):
+                continue
+            cand = _pairs(ok_oa[lo:hi], ok_d[lo:hi], ok_both[lo:hi], cap[lo:hi], add_o[lo:hi],
+                          add_d[lo:hi], add_both[lo:hi], ri.locked)
+            if cand[0].size:
+                ranked.append((float(cand[2].min()), ri.vehicle.id, ri, cand))
+        ranked.sort(key=lambda x: (x[0], x[1]))
+        found: list[Offer] = []
+        for bound, _, ri, cand in ranked:
+            if len(found) >= limit and bound > max(f.added_cost for f in found):
+                break
+            ins = insertions_into(ri, books, booking, time_s, params, dist_m, cmat,
+                                  candidates=cand)
+            if not ins:
+                continue
+            best = ins[0]
+            sched = best.check.stops
+            found.append(Offer(
+                ri.vehicle.id, promise, sched[best.pickup_index].start_s,
+                sched[best.dropoff_index].start_s, best.check.travel_s - ri.check.travel_s,
+                best.added_cost, shift, Plan(ri.vehicle.id, best.stops, ri.locked),
+            ))
+            found.sort(key=lambda f: (f.added_cost, f.vehicle_id))
+            found = found[:limit]
+        return found
+
+    first = try_window(max(asked, now_s), max(asked, now_s) - asked, params.max_offers)
+    if first:
+        return first
+    out: list[Offer] = []
+    step, reach = params.alternative_step_s, params.max_shift_s
+    for sign in (-1, 1):
+        k = 1
+        while k * step <= reach:
+            start = asked + sign * k * step
+            k += 1
+            if start < now_s:
+                if sign < 0:
+                    break
+                continue
+            got = try_window(start, start - asked, 1)
+            if got:
+                out.extend(got)
+                break
+    return out

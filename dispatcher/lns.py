@@ -1,0 +1,230 @@
+"""Ruin-and-recreate large neighbourhood search over all open plans (pure Python).
+
+A solution is one stop sequence per vehicle; every route is checked with
+:func:`dispatcher.feasibility.check_route`, so every solution the search holds is feasible.
+Ruin removes some movable bookings (at random, or related ones: near in space and time); recreate
+inserts them back by regret-2 cheapest insertion (:mod:`dispatcher.insertion`). Acceptance is
+threshold annealing on the objective. Bookings on board or with a stop in a locked prefix are
+never removed, so they stay on their vehicle, and locked prefixes never change.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from dispatcher.feasibility import RouteCheck, check_route
+from dispatcher.insertion import Insertion, RouteIndex, _cost_matrix, index_route, insertions_into
+from dispatcher.model import Booking, PlannedStop, Vehicle, VehicleState
+from dispatcher.params import DispatchParams
+
+
+@dataclass(slots=True)
+class Solution:
+    """Routes by vehicle id, their checks, the optional bookings left out, and the objective."""
+
+    routes: dict[str, tuple[PlannedStop, ...]]
+    checks: dict[str, RouteCheck]
+    unserved: set[str]
+    cost: float
+
+    def copy(self) -> Solution:
+        """A shallow copy safe to modify route by route."""
+        return Solution(dict(self.routes), dict(self.checks), set(self.unserved), self.cost)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Everything fixed during a search (matrices in s and m; ``optional`` booking ids)."""
+
+    vehicles: tuple[Vehicle, ...]
+    states: Mapping[str, VehicleState]
+    locked: Mapping[str, int]
+    bookings: Mapping[str, Booking]
+    optional: frozenset[str]
+    movable: frozenset[str]
+    time_s: np.ndarray
+    dist_m: np.ndarray | None
+    params: DispatchParams
+
+    def penalty(self, unserved: set[str]) -> float:
+        """Objective cost of the optional bookings not served."""
+        return self.params.rejection_penalty * len(unserved & self.optional)
+
+
+class Search:
+    """Insertion and ruin-and-recreate machinery over one :class:`Problem`."""
+
+    def __init__(self, problem: Problem, seed: int) -> None:
+        self.pb = problem
+        self.rng = random.Random(seed)
+        self.cmat = _cost_matrix(problem.time_s, problem.dist_m, problem.params)
+        self.by_id = {v.id: v for v in problem.vehicles}
+        self._index: dict[tuple[str, tuple[PlannedStop, ...]], RouteIndex | None] = {}
+
+    def check(self, vid: str, stops: tuple[PlannedStop, ...]) -> RouteCheck:
+        """Check one route of the problem."""
+        pb = self.pb
+        return check_route(self.by_id[vid], pb.states[vid], stops, pb.bookings, pb.time_s,
+                           pb.params, pb.dist_m)
+
+    def evaluate(self, routes: dict[str, tuple[PlannedStop, ...]], unserved: set[str]) -> Solution:
+        """A solution from routes (checks every route)."""
+        checks = {vid: self.check(vid, stops) for vid, stops in routes.items()}
+        cost = sum(c.cost for c in checks.values()) + self.pb.penalty(unserved)
+        return Solution(dict(routes), checks, set(unserved), cost)
+
+    def _route_index(self, vid: str, stops: tuple[PlannedStop, ...]) -> RouteIndex | None:
+        key = (vid, stops)
+        if key not in self._index:
+            if len(self._index) > 4096:
+                self._index.clear()
+            pb = self.pb
+            self._index[key] = index_route(self.by_id[vid], pb.states[vid], stops,
+                                           pb.locked.get(vid, 0), pb.bookings, pb.time_s,
+                                           pb.params, pb.dist_m)
+        return self._index[key]
+
+    def best_into(self, sol: Solution, vid: str, bid: str) -> Insertion | None:
+        """Cheapest feasible insertion of booking ``bid`` into vehicle ``vid``'s route."""
+        ri = self._route_index(vid, sol.routes[vid])
+        if ri is None:
+            return None
+        pb = self.pb
+        got = insertions_into(ri, pb.bookings, pb.bookings[bid], pb.time_s, pb.params, pb.dist_m,
+                              self.cmat, limit=1, max_checks=12)
+        return got[0] if got else None
+
+    def recreate(self, sol: Solution, pending: list[str]) -> bool:
+        """Insert ``pending`` bookings by regret-2; False if a mandatory one cannot be placed."""
+        pb = self.pb
+        table: dict[str, dict[str, Insertion | None]] = {
+            b: {vid: self.best_into(sol, vid, b) for vid in sol.routes} for b in pending
+        }
+        left = list(pending)
+        while left:
+            best_key: tuple[float, float] | None = None
+            chosen: tuple[str, str, Insertion] | None = None
+            for b in left:
+                opts = sorted(
+                    ((ins.added_cost, vid, ins) for vid, ins in table[b].items() if ins),
+                    key=lambda x: (x[0], x[1]),
+                )
+                if not opts:
+                    if b in pb.optional:
+                        continue
+                    return False
+                regret = (opts[1][0] - opts[0][0]) if len(opts) > 1 else math.inf
+                noise = 1.0 + 0.1 * self.rng.random()
+                key = (regret * noise, -opts[0][0])
+                if best_key is None or key > best_key:
+                    best_key, chosen = key, (b, opts[0][1], opts[0][2])
+            if chosen is None:
+                for b in left:
+                    sol.unserved.add(b)
+                sol.cost = sum(c.cost for c in sol.checks.values()) + pb.penalty(sol.unserved)
+                return True
+            b, vid, ins = chosen
+            sol.routes[vid] = ins.stops
+            sol.checks[vid] = ins.check
+            sol.unserved.discard(b)
+            left.remove(b)
+            for other in left:
+                table[other][vid] = self.best_into(sol, vid, other)
+        sol.cost = sum(c.cost for c in sol.checks.values()) + pb.penalty(sol.unserved)
+        return True
+
+    def served_movable(self, sol: Solution) -> list[str]:
+        """Movable bookings currently in some route (in a stable order)."""
+        out = []
+        for vid in sorted(sol.routes):
+            for s in sol.routes[vid]:
+                if s.kind.value == "pickup" and s.booking_id in self.pb.movable:
+                    out.append(s.booking_id)
+        return out
+
+    def ruin(self, sol: Solution, count: int) -> list[str]:
+        """Remove ``count`` movable bookings (random or related); returns them."""
+        served = self.served_movable(sol)
+        if not served:
+            return []
+        count = min(count, len(served))
+        if self.rng.random() < 0.5:
+            removed = self.rng.sample(served, count)
+        else:
+            removed = self._related(served, count)
+        gone = set(removed)
+        for vid, stops in sol.routes.items():
+            if any(s.booking_id in gone for s in stops):
+                sol.routes[vid] = tuple(s for s in stops if s.booking_id not in gone)
+                sol.checks[vid] = self.check(vid, sol.routes[vid])
+        return removed
+
+    def _related(self, served: list[str], count: int) -> list[str]:
+        pb = self.pb
+        seed = self.rng.choice(served)
+        r0, p0 = pb.bookings[seed].request, pb.bookings[seed].promise
+        t = pb.time_s
+
+        def rel(b: str) -> float:
+            r, p = pb.bookings[b].request, pb.bookings[b].promise
+            return float(t[r0.origin, r.origin] + t[r0.destination, r.destination]
+                         + abs(p0.pickup_earliest_s - p.pickup_earliest_s)
+                         + abs(p0.dropoff_latest_s - p.dropoff_latest_s))
+
+        ranked = sorted(served, key=lambda b: (rel(b), b))
+        out: list[str] = []
+        while len(out) < count and ranked:
+            k = int(len(ranked) * self.rng.random() ** 4)
+            out.append(ranked.pop(k))
+        return out
+
+
+def improve(
+    search: Search,
+    start: Solution,
+    deadline: float,
+    iteration_limit: int | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> tuple[Solution, int]:
+    """Ruin-and-recreate from ``start`` until ``deadline`` (clock seconds) or the iteration limit.
+
+    Returns the best solution found (never worse than ``start``) and the iterations done.
+    """
+    best = start.copy()
+    cur = start.copy()
+    pb = search.pb
+    n_mov = max(1, len(search.served_movable(start)) + len(start.unserved))
+    t0 = clock()
+    span = max(1e-9, deadline - t0)
+    base_cost = max(1.0, start.cost - pb.penalty(start.unserved))
+    it = 0
+    while True:
+        if iteration_limit is not None and it >= iteration_limit:
+            break
+        now = clock()
+        if now >= deadline:
+            break
+        frac = it / iteration_limit if iteration_limit else (now - t0) / span
+        threshold = 0.02 * base_cost * (1.0 - frac) ** 2 / max(1, len(pb.vehicles))
+        it += 1
+        cand = cur.copy()
+        hi = max(2, min(40, int(0.3 * n_mov)))
+        count = search.rng.randint(min(2, hi), hi)
+        removed = search.ruin(cand, count)
+        if any(not cand.checks[v].feasible for v in cand.routes):
+            continue
+        pending = removed + sorted(cand.unserved)
+        cand.unserved -= set(pending)
+        if not search.recreate(cand, pending):
+            continue
+        if cand.cost < cur.cost + threshold:
+            cur = cand
+            if cand.cost < best.cost - 1e-9:
+                best = cand.copy()
+    return best, it

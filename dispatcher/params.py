@@ -1,0 +1,95 @@
+"""Service parameters of dispatching: windows, dwell times, ride-time limits, alternatives, weights.
+
+Defaults suit a rural shared taxi (Mitsugi): a 10-minute pickup window, 30 s + 15 s per passenger
+at a stop (+ 90 s per wheelchair), rides at most 1.5 × direct + 10 minutes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from dispatcher.errors import InvalidInput
+from dispatcher.model import Passengers
+
+
+@dataclass(frozen=True, slots=True)
+class DispatchParams:
+    """Dispatch parameters of one service (durations in s, weights per s or m).
+
+    Parameters
+    ----------
+    pickup_window_s
+        Width of the promised pickup window ``[a, a + width]``.
+    dwell_base_s, dwell_per_passenger_s, dwell_per_wheelchair_s
+        Dwell at a stop: base + per person + extra per wheelchair user (boarding or alighting).
+    ride_factor, ride_offset_s
+        Maximum ride time = ``ride_factor × direct + ride_offset_s`` (rounded down to seconds).
+    max_shift_s
+        How far an offered pickup may drift from the asked time (either side).
+    alternative_step_s
+        Spacing of alternative pickup times proposed when the asked one cannot be served.
+    max_offers
+        Offers returned for the asked time (best vehicle first, one per vehicle).
+    weight_travel_time, weight_distance
+        Objective weight per second of driving and per metre driven.
+    weight_excess_ride
+        Objective weight per second of riders' ride time above their direct time.
+    rejection_penalty
+        Objective cost of not serving an optional (not yet confirmed) request.
+    """
+
+    pickup_window_s: int = 600
+    dwell_base_s: int = 30
+    dwell_per_passenger_s: int = 15
+    dwell_per_wheelchair_s: int = 90
+    ride_factor: float = 1.5
+    ride_offset_s: int = 600
+    max_shift_s: int = 3600
+    alternative_step_s: int = 600
+    max_offers: int = 3
+    weight_travel_time: float = 1.0
+    weight_distance: float = 0.0
+    weight_excess_ride: float = 0.2
+    rejection_penalty: float = 1_000_000.0
+
+    def __post_init__(self) -> None:
+        ints = (
+            self.pickup_window_s, self.dwell_base_s, self.dwell_per_passenger_s,
+            self.dwell_per_wheelchair_s, self.ride_offset_s, self.max_shift_s,
+        )
+        if min(ints) < 0 or self.ride_factor < 1.0 or self.alternative_step_s <= 0:
+            raise InvalidInput(
+                "配車パラメータが不正です",
+                "dispatch parameters out of range (negative durations, ride factor < 1 or step <= 0)",
+            )
+        if self.max_offers < 1 or min(self.weight_travel_time, self.weight_distance,
+                                      self.weight_excess_ride) < 0:
+            raise InvalidInput("配車パラメータが不正です", "max_offers < 1 or negative weight")
+
+    def dwell_s(self, passengers: Passengers) -> int:
+        """Dwell in s when ``passengers`` board or alight at a stop."""
+        return (
+            self.dwell_base_s
+            + self.dwell_per_passenger_s * passengers.count
+            + self.dwell_per_wheelchair_s * passengers.wheelchairs
+        )
+
+    def max_ride_s(self, direct_s: int) -> int:
+        """Longest allowed ride in s for a trip whose direct travel time is ``direct_s``."""
+        return int(self.ride_factor * direct_s) + self.ride_offset_s
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DispatchParams:
+        """Build from a mapping (service configuration); unknown keys are refused."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise InvalidInput(
+                "不明な配車パラメータがあります", f"unknown dispatch parameters: {unknown}"
+            )
+        return cls(**data)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The parameters as a plain mapping."""
+        return asdict(self)

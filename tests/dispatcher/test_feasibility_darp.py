@@ -1,0 +1,70 @@
+"""Feasibility against the proven-optimal Cordeau route sets and the independent float checker."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+from bench.darpcheck import _schedule, read_instance
+from bench.darpmodel import booking_id, to_model
+from dispatcher.feasibility import check_route
+from dispatcher.model import PlannedStop, StopKind, VehicleState
+
+NAMES = ["a2-16", "a3-30", "a5-50", "a8-96", "b2-24", "b6-60"]
+
+
+def _load(shared, name):
+    folder = "a" if name.startswith("a") else "b"
+    inst = read_instance(shared / "bench/darp/instances" / folder / f"{name}.txt")
+    ref = json.loads((shared / "bench/darp/reference_solutions" / f"{name}.json").read_text())
+    return inst, ref, to_model(inst)
+
+
+def _check(inst, model, k, nodes):
+    n = inst.requests
+    stops = tuple(
+        PlannedStop(booking_id(v if v <= n else v - n),
+                    StopKind.PICKUP if v <= n else StopKind.DROPOFF, v)
+        for v in nodes
+    )
+    veh = model.vehicles[k]
+    state = VehicleState(veh.id, veh.depot, veh.shift_start_s)
+    return check_route(veh, state, stops, model.bookings, model.time_s, model.params, model.dist_m)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_reference_solutions_are_feasible(shared_data, name):
+    """Every route of a proven-optimal solution passes feasibility with integer-scaled times."""
+    inst, ref, model = _load(shared_data, name)
+    for k, route in enumerate(ref["routes"]):
+        res = _check(inst, model, k, route)
+        assert res.feasible, (k, res.violations)
+
+
+@pytest.mark.parametrize("name", ["a2-16", "a4-24", "b2-16"])
+def test_agrees_with_float_checker_on_mutations(shared_data, name):
+    """On mutated reference routes, feasibility.py agrees with the float Bellman-Ford checker."""
+    inst, ref, model = _load(shared_data, name)
+    rng = random.Random(7)
+    n = inst.requests
+    disagreements = 0
+    outcomes = set()
+    for _ in range(150):
+        k = rng.randrange(len(ref["routes"]))
+        route = list(ref["routes"][k])
+        i = rng.randrange(len(route) - 1)
+        j = rng.randrange(i + 1, min(len(route), i + 4))
+        route[i], route[j] = route[j], route[i]
+        ours = _check(inst, model, k, route).feasible
+        ordered = all(
+            v > n or route.index(v + n) > route.index(v) for v in route
+        )
+        loads = [sum(inst.load[v] for v in route[: t + 1]) for t in range(len(route))]
+        theirs = (ordered and max(loads) <= inst.capacity
+                  and _schedule(inst, [0, *route, 0]) is not None)
+        outcomes.add(theirs)
+        disagreements += ours != theirs
+    assert disagreements == 0
+    assert outcomes == {True, False}
