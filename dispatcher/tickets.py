@@ -823,7 +823,9 @@ def normalize_code(text: str) -> str | None:
     """
     if not isinstance(text, str) or len(text) > 40:
         return None
-    chars = [_CODE_ALIASES.get(c, c) for c in text.upper() if c not in " -"]
+    # Only ASCII letters are upper-cased, so that Python and the JS verifier read alike.
+    upper = (chr(ord(c) - 32) if "a" <= c <= "z" else c for c in text)
+    chars = [_CODE_ALIASES.get(c, c) for c in upper if c not in " -"]
     code = "".join(chars)
     if len(code) != CODE_DATA_CHARS + 1 or any(c not in _CODE_INDEX for c in code):
         return None
