@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import json
 import random
 import threading
 from collections.abc import Iterator
@@ -64,7 +65,7 @@ async ([ring, cases]) => {
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         """Keep the test output clean."""
 
 
@@ -198,8 +199,7 @@ def test_js_short_codes_match_python(page):
     same hashes: valid, lower-case, unknown, mistyped, used and cancelled."""
     code_key = bytes(range(32))
     manifest = [
-        manifest_code(code_key, service_id="mitsugi", booking_id=f"B{i}", issue=1)
-        for i in range(8)
+        manifest_code(code_key, service_id="mitsugi", booking_id=f"B{i}", issue=1) for i in range(8)
     ]
     good = short_code(code_key, service_id="mitsugi", booking_id="B3", issue=1)
     stale = short_code(code_key, service_id="mitsugi", booking_id="B3", issue=0)
@@ -238,7 +238,7 @@ def test_test_page_checks_a_pasted_ticket(page, key, make_ticket):
     """The manual test page verifies a pasted ticket at the browser's (fixed) clock and shows
     the verdict in both languages."""
     ring = keyring_to_json("mitsugi", {key.key_id: key.info()})
-    page.fill("#keyring", __import__("json").dumps(ring))
+    page.fill("#keyring", json.dumps(ring))
     page.fill("#ticket", sign_ticket(make_ticket(), key, now_s=NOW))
     page.fill("#vehicle", "v1")
     page.click("#check")
