@@ -74,6 +74,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from dispatcher.errors import InvalidInput
+from dispatcher.fares import Fare
 
 SCHEME = "NR1:"
 VERSION = 1
@@ -897,3 +898,80 @@ def verify_code(
                 return Verdict(False, Reason.ALREADY_USED, None, booking)
             return Verdict(True, Reason.OK, None, booking)
     return _refuse(Reason.UNKNOWN_CODE)
+
+
+# --- issuing at confirmation ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedTicket:
+    """Everything a confirmed booking's ticket gives out: the signed ticket, its QR text, the
+    rider's short code and the driver manifest's entry for that code."""
+
+    ticket: Ticket
+    text: str
+    code: str
+    manifest: ManifestCode
+
+
+def issue_ticket(
+    key: SigningKey,
+    code_key: bytes,
+    *,
+    now_s: int,
+    service_id: str,
+    booking_id: str,
+    rider_name: str,
+    fare: Fare,
+    pickup_stop_id: str,
+    pickup_from_s: int,
+    pickup_to_s: int,
+    vehicle_id: str = "",
+    issue: int = 0,
+    validity: tuple[int, int] | None = None,
+) -> IssuedTicket:
+    """Issue (or, with ``issue`` + 1, reissue) the ticket of a confirmed booking at ``now_s``.
+
+    Parameters
+    ----------
+    key, code_key
+        The service's current signing key and short-code secret.
+    now_s
+        Issuing time, epoch seconds (the key must be valid then).
+    fare
+        The booking's fare (:func:`dispatcher.fares.fare_for`): riders by category and total.
+    pickup_from_s, pickup_to_s
+        The promised pickup window, epoch seconds.
+    validity
+        ``(not_before_s, not_after_s)``; :func:`default_validity` of the window if None.
+
+    Raises
+    ------
+    InvalidInput
+        If a field cannot be carried (see :class:`Ticket`) or the key cannot sign it.
+    """
+    not_before, not_after = validity or default_validity(pickup_from_s, pickup_to_s)
+    ticket = Ticket(
+        key_id=key.key_id,
+        service_id=service_id,
+        booking_id=booking_id,
+        issue=issue,
+        rider_initial=rider_initial(rider_name),
+        passengers=passengers_tuple(fare.passengers()),
+        pickup_stop_id=pickup_stop_id,
+        pickup_from_s=pickup_from_s,
+        pickup_to_s=pickup_to_s,
+        currency=fare.currency,
+        fare=fare.total,
+        not_before_s=not_before,
+        not_after_s=not_after,
+        vehicle_id=vehicle_id,
+    )
+    text = sign_ticket(ticket, key, now_s=now_s)
+    ids = {"service_id": service_id, "booking_id": booking_id, "issue": issue}
+    return IssuedTicket(
+        ticket=ticket,
+        text=text,
+        code=short_code(code_key, **ids),
+        manifest=manifest_code(code_key, **ids),
+    )

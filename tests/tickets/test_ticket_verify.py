@@ -6,6 +6,8 @@ import pytest
 from ticketdata import DAY, NOW, fixed_key
 
 from dispatcher.errors import InvalidInput
+from dispatcher.fares import fare_for
+from dispatcher.services import load_service
 from dispatcher.tickets import (
     MESSAGES,
     SCHEME,
@@ -16,6 +18,7 @@ from dispatcher.tickets import (
     decode_text,
     encode_payload,
     generate_signing_key,
+    issue_ticket,
     keyring_from_json,
     keyring_to_json,
     private_key_from_b64,
@@ -28,6 +31,7 @@ from dispatcher.tickets import (
     sign_ticket,
     split_signed,
     verify,
+    verify_code,
 )
 
 
@@ -248,3 +252,37 @@ def test_ticket_is_a_dataclass_of_the_payload(base_ticket):
     payload = encode_payload(base_ticket)
     ticket, again, _ = split_signed(payload + bytes(64))
     assert ticket == base_ticket and again == payload and isinstance(ticket, Ticket)
+
+
+def test_issue_at_confirmation_and_reissue(key):
+    """Issuing from a booking's fare gives a QR text that verifies, a short code found in the
+    manifest entry, and a reissue whose old ticket and code stop working once synced."""
+    svc = load_service("mitsugi")
+    fare = fare_for(svc.fares, {"adult": 1, "infant": 1, "elderly_pass": 1})
+    args = {
+        "now_s": NOW - DAY,
+        "service_id": svc.id,
+        "booking_id": "BK42",
+        "rider_name": " yamada hanako",
+        "fare": fare,
+        "pickup_stop_id": "ichi_office",
+        "pickup_from_s": NOW,
+        "pickup_to_s": NOW + 600,
+    }
+    first = issue_ticket(key, b"c" * 32, **args)
+    keys = {key.key_id: key.info()}
+    v = verify(first.text, keys=keys, now_s=NOW)
+    assert v.ok and v.ticket == first.ticket
+    assert v.ticket.rider_initial == "Y" and v.ticket.fare == fare.total == 500
+    assert dict(v.ticket.passengers) == {"adult": 1, "infant": 1, "elderly_pass": 1}
+    assert (v.ticket.not_before_s, v.ticket.not_after_s) == (NOW - 3600, NOW + 600 + 3 * 3600)
+    assert verify_code(first.code, manifest=[first.manifest], service_id=svc.id).ok
+    second = issue_ticket(key, b"c" * 32, **args, issue=1, vehicle_id="v2")
+    assert second.code != first.code
+    synced = {"BK42": second.ticket.issue}
+    assert verify(first.text, keys=keys, now_s=NOW, latest_issue=synced).reason is (
+        Reason.SUPERSEDED
+    )
+    assert verify(second.text, keys=keys, now_s=NOW, latest_issue=synced, vehicle_id="v2").ok
+    stale = verify_code(first.code, manifest=[second.manifest], service_id=svc.id)
+    assert stale.reason is Reason.UNKNOWN_CODE
