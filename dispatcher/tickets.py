@@ -51,6 +51,24 @@ codes nor the code key, so a lost phone does not give away codes: guessing one c
 hash costs about 2**45 * 2000 HMACs, and online guessing at the door is limited by the driver
 having to type each guess. A reissue raises ``issue`` and so changes the code; the manifest
 lists only the newest code's hash, so an old code is ``unknown_code`` once synced.
+
+How the shells use this
+-----------------------
+- Confirmation (API): :func:`issue_ticket` with the current signing key, the code key and
+  the booking's :class:`~dispatcher.fares.Fare`; store the booking's ``issue`` counter and
+  show :func:`qr_svg` / :func:`qr_png` of ``text`` and the short ``code`` to the rider.
+- Reissue (operator): the same call with ``issue + 1``; the new counter reaches drivers with
+  the next sync (``latest_issue``), after which the old ticket is ``superseded``.
+- Sync (driver app, whenever online): the keyring (:func:`keyring_to_json`), the vehicle's
+  manifest with :class:`ManifestCode` entries, and the service's cancelled and used booking
+  ids and latest issue counters for the day.
+- At the door, offline: :func:`verify` (or ``verifyTicket`` in ticket-verify.js) and
+  :func:`verify_code`; an accepted booking is added to the device's local ``used`` set and
+  checked in online once a connection exists (the server's check-in is the single truth:
+  a second check-in of the same booking is a conflict there).
+- Key rotation: add the next key to the keyring before it signs; sign with it from its
+  ``valid_from``; keep the old key in the keyring until its ``valid_until``, which must lie
+  after the end of every ticket it signed (:func:`sign_ticket` refuses otherwise).
 """
 
 from __future__ import annotations
