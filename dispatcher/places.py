@@ -17,8 +17,13 @@ import numpy as np
 class RoadNetwork(Protocol):
     """What the engine needs from routing: snapping and many-to-many travel times."""
 
-    def snap(self, lat: float, lon: float) -> int:
-        """Road node of a point (raises OutsideZone when outside the zone or off-road)."""
+    def snap(self, lat: float, lon: float,
+             zone: Sequence[tuple[float, float]] | None = None) -> int:
+        """Road node of a point (raises OutsideZone outside ``zone`` or far from any road)."""
+        ...
+
+    def node_coords(self, node: int) -> tuple[float, float]:
+        """(lat, lon) of a road node."""
         ...
 
     def matrix(

@@ -222,3 +222,13 @@ class Setting(SQLModel, table=True):
     __tablename__ = "settings"
     key: str = Field(primary_key=True, max_length=64)
     value: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class ClientAction(SQLModel, table=True):
+    """An app action already applied (by the app's own id): a queued action applies once."""
+
+    __tablename__ = "client_actions"
+    client_id: str = Field(primary_key=True, max_length=64)
+    actor_id: str = Field(max_length=40)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+    result: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

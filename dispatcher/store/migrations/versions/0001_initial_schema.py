@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-25 22:23:14.712707
+Create Date: 2026-11-25 22:28:00.031739
 """
 
 from __future__ import annotations
@@ -70,6 +70,13 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_bookings_status'), ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_bookings_vehicle_id'), ['vehicle_id'], unique=False)
 
+    op.create_table('client_actions',
+    sa.Column('client_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('actor_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('at', dispatcher.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('result', sa.JSON(), nullable=False),
+    sa.PrimaryKeyConstraint('client_id')
+    )
     op.create_table('events',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('at', dispatcher.store.types.UTCDateTime(timezone=True), nullable=False),
@@ -270,6 +277,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_events_at'))
 
     op.drop_table('events')
+    op.drop_table('client_actions')
     with op.batch_alter_table('bookings', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_bookings_vehicle_id'))
         batch_op.drop_index(batch_op.f('ix_bookings_status'))

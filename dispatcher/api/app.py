@@ -1,0 +1,82 @@
+"""The FastAPI application: routers, error handling (ja/en messages, never a 500 for bad input)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from dispatcher.api import routes_auth, routes_driver, routes_operator, routes_public, routes_rider
+from dispatcher.api.runtime import Runtime
+from dispatcher.errors import NoriaiError
+from dispatcher.places import RoadNetwork
+from dispatcher.settings import Settings
+
+log = logging.getLogger("noriai.api")
+
+
+def _error(status: int, code: str, ja: str, en: str, details: object = None) -> JSONResponse:
+    return JSONResponse(
+        status_code=status,
+        content={"code": code, "message": ja, "message_ja": ja, "message_en": en,
+                 "details": details or {}},
+    )
+
+
+def create_app(settings: Settings | None = None, *, network: RoadNetwork | None = None,
+               clock=None, background: bool = True) -> FastAPI:  # type: ignore[no-untyped-def]
+    """Build the application; the runtime starts with the app's lifespan."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = Runtime.create(settings, network=network, clock=clock)
+        app.state.runtime = runtime
+        if background:
+            runtime.start_background()
+        try:
+            yield
+        finally:
+            runtime.stop()
+
+    app = FastAPI(
+        title="noriai API",
+        version="0.1.0",
+        description="乗合 — demand-responsive transit: offers, bookings, driving, operations, feeds.",
+        lifespan=lifespan,
+    )
+
+    @app.exception_handler(NoriaiError)
+    async def _domain(_: Request, exc: NoriaiError) -> JSONResponse:
+        return JSONResponse(status_code=exc.status, content=exc.as_dict())
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [
+            {"field": ".".join(str(p) for p in e.get("loc", ())), "problem": e.get("msg", "")}
+            for e in exc.errors()
+        ]
+        fields = ", ".join(p["field"] for p in problems[:5])
+        return _error(422, "invalid_input", f"入力内容に誤りがあります（{fields}）",
+                      f"The request is not valid ({fields}).", {"errors": problems})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        texts = {404: ("見つかりません", "Not found"), 405: ("この方法では使えません", "Method not allowed")}
+        ja, en = texts.get(exc.status_code, ("リクエストを処理できません", str(exc.detail)))
+        return _error(exc.status_code, "http_error", ja, en)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error", exc_info=exc)
+        return _error(500, "internal", "システムで問題が発生しました。時間をおいてお試しください。",
+                      "Something went wrong on our side; please try again later.")
+
+    for module in (routes_public, routes_auth, routes_rider, routes_operator, routes_driver):
+        app.include_router(module.router)
+    return app

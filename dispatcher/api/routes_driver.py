@@ -1,0 +1,105 @@
+"""Drivers: the vehicle's manifest, reports from the road, position, live plan changes (SSE)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import StreamingResponse
+from sqlmodel import Session, select
+
+from dispatcher.api.deps import DriverDep, RuntimeDep
+from dispatcher.api.schemas import DriverEventIn, PositionIn
+from dispatcher.api.views import manifest
+from dispatcher.errors import NotFound
+from dispatcher.store.tables import BookingRow, ClientAction
+
+router = APIRouter(prefix="/api/v1/driver", tags=["driver"])
+
+
+def _vehicle(principal: DriverDep) -> str:
+    if not principal.vehicle_id:
+        raise NotFound("担当車両がありません", "no vehicle is assigned to this driver")
+    return principal.vehicle_id
+
+
+def driver_manifest(runtime: RuntimeDep, vehicle_id: str, day: date | None = None) -> dict[str, Any]:
+    """The manifest of a vehicle for a day (default today)."""
+    engine = runtime.engine
+    day = day or engine.today()
+    engine.ensure_day(day)
+    keys = engine.vehicle_day_keys(vehicle_id, day)
+    if not keys:
+        return {"vehicle_id": vehicle_id, "day": day.isoformat(), "stops": [], "revision": 0,
+                "onboard": [], "off_shift": True}
+    with Session(runtime.db, expire_on_commit=False) as s:
+        rows = {r.id: r for r in s.exec(select(BookingRow).where(BookingRow.vehicle_id == vehicle_id,
+                                                                 BookingRow.service_day == day))}
+    with engine.lock:
+        return manifest(engine, keys[0], rows)
+
+
+@router.get("/manifest")
+def get_manifest(principal: DriverDep, runtime: RuntimeDep, day: date | None = None) -> dict[str, Any]:
+    """My vehicle's ordered stops with times, who boards and alights, and their needs."""
+    return driver_manifest(runtime, _vehicle(principal), day)
+
+
+@router.post("/events")
+def post_event(body: DriverEventIn, principal: DriverDep, runtime: RuntimeDep) -> dict[str, Any]:
+    """Report arrived / boarded / alighted / no-show / departed. A repeated ``client_id`` applies once."""
+    vehicle_id = _vehicle(principal)
+    if body.client_id:
+        with Session(runtime.db, expire_on_commit=False) as s:
+            done = s.get(ClientAction, f"{principal.user_id}:{body.client_id}")
+        if done is not None:
+            return {**done.result, "duplicate": True}
+    engine = runtime.engine
+    if body.type == "no_show":
+        if body.booking_id is None:
+            from dispatcher.errors import InvalidInput
+
+            raise InvalidInput("予約IDが必要です", "booking_id is required")
+        row = engine.no_show(body.booking_id, principal.user_id, vehicle_id=vehicle_id)
+        result: dict[str, Any] = {"ok": True, "status": row.status}
+    else:
+        result = engine.driver_event(vehicle_id, body.type, body.booking_id, principal.user_id,
+                                     body.lat, body.lon)
+    if body.client_id:
+        with Session(runtime.db, expire_on_commit=False) as s, s.begin():
+            s.add(ClientAction(client_id=f"{principal.user_id}:{body.client_id}",
+                               actor_id=principal.user_id, result=result))
+    return result
+
+
+@router.post("/position", status_code=204)
+def post_position(body: PositionIn, principal: DriverDep, runtime: RuntimeDep) -> None:
+    """Report my vehicle's position."""
+    runtime.engine.position(_vehicle(principal), body.lat, body.lon, principal.user_id, body.heading)
+
+
+@router.get("/stream")
+async def stream(request: Request, principal: DriverDep, runtime: RuntimeDep) -> StreamingResponse:
+    """Server-sent events: the manifest again whenever my vehicle's plan changes."""
+    vehicle_id = _vehicle(principal)
+
+    async def events() -> AsyncIterator[str]:
+        last = None
+        beat = 0
+        while not await request.is_disconnected():
+            data = await asyncio.to_thread(driver_manifest, runtime, vehicle_id)
+            sig = (data.get("revision"), tuple((s["booking_id"], s["kind"]) for s in data["stops"]))
+            if sig != last:
+                last = sig
+                yield f"event: manifest\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+            beat += 1
+            if beat % 30 == 0:
+                yield ": keep-alive\n\n"
+            await asyncio.sleep(0.5)
+
+    return StreamingResponse(events(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -1,0 +1,221 @@
+"""Operators: phone bookings, cancellation, no-show, reassignment, fleet and stops, events."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query
+from sqlmodel import Session, col, select
+
+from dispatcher.api.deps import OperatorDep, RuntimeDep
+from dispatcher.api.routes_auth import normalise_phone
+from dispatcher.api.routes_rider import offers_out, trip_from
+from dispatcher.api.schemas import (
+    BookingOut,
+    CallerIn,
+    MoveIn,
+    OffersOut,
+    OperatorAcceptIn,
+    OperatorTripIn,
+    PaymentIn,
+    VehicleIn,
+)
+from dispatcher.api.views import booking_out, manifest
+from dispatcher.errors import InvalidInput, NotFound
+from dispatcher.store import repo
+from dispatcher.store.tables import BookingRow, Event, ShiftRow, User, VehicleRow
+
+router = APIRouter(prefix="/api/v1/operator", tags=["operator"])
+
+
+def caller_account(runtime: RuntimeDep, caller: CallerIn) -> User:
+    """The rider account of a phone caller, created on first call (no PIN: operator-managed)."""
+    phone = normalise_phone(caller.phone)
+    with Session(runtime.db, expire_on_commit=False) as s, s.begin():
+        user = s.exec(select(User).where(User.phone == phone)).first()
+        if user is None:
+            user = User(id=f"r-{uuid.uuid4().hex[:12]}", role="rider", name=caller.name,
+                        name_kana=caller.name_kana, phone=phone)
+            s.add(user)
+            repo.add_event(s, "rider_registered", actor_id="operator", channel="phone")
+        s.flush()
+        s.expunge(user)
+    return user
+
+
+@router.post("/offers")
+def phone_offers(body: OperatorTripIn, principal: OperatorDep, runtime: RuntimeDep) -> OffersOut:
+    """Offers for a caller (phone booking)."""
+    user = caller_account(runtime, body.caller)
+    return offers_out(runtime, runtime.engine.make_offers(user.id, trip_from(body)))
+
+
+@router.post("/bookings", status_code=201)
+def phone_book(body: OperatorAcceptIn, principal: OperatorDep, runtime: RuntimeDep,
+               idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key",
+                                                             max_length=128)] = None) -> BookingOut:
+    """Book an offer for a caller."""
+    user = caller_account(runtime, body.caller)
+    row, _ = runtime.engine.accept(user.id, body.offer_id, idempotency_key,
+                                   booked_by=principal.user_id, channel="phone",
+                                   rider_name=body.caller.name, rider_phone=user.phone or "")
+    return booking_out(row, runtime.engine.tz)
+
+
+@router.get("/bookings")
+def list_bookings(principal: OperatorDep, runtime: RuntimeDep,
+                  day: date | None = None, status: str | None = Query(default=None, max_length=16),
+                  vehicle_id: str | None = Query(default=None, max_length=40),
+                  rider: str | None = Query(default=None, max_length=120),
+                  limit: int = Query(default=500, ge=1, le=5000)) -> list[BookingOut]:
+    """Bookings filtered by day, status, vehicle, rider (name or phone)."""
+    q = select(BookingRow)
+    if day is not None:
+        q = q.where(BookingRow.service_day == day)
+    if status:
+        q = q.where(BookingRow.status == status)
+    if vehicle_id:
+        q = q.where(BookingRow.vehicle_id == vehicle_id)
+    with Session(runtime.db, expire_on_commit=False) as s:
+        rows = s.exec(q.order_by(col(BookingRow.pickup_earliest_at)).limit(limit)).all()
+    if rider:
+        needle = rider.strip()
+        rows = [r for r in rows if needle in r.rider_name or needle in r.rider_phone
+                or needle == r.rider_id]
+    return [booking_out(r, runtime.engine.tz) for r in rows]
+
+
+@router.get("/bookings/{booking_id}/events")
+def booking_events(booking_id: str, principal: OperatorDep, runtime: RuntimeDep) -> list[dict[str, Any]]:
+    """The full event history of a booking."""
+    with Session(runtime.db, expire_on_commit=False) as s:
+        rows = s.exec(select(Event).where(Event.booking_id == booking_id)
+                      .order_by(col(Event.id))).all()
+    return [{"id": e.id, "at": e.at.astimezone(runtime.engine.tz).isoformat(), "type": e.type,
+             "vehicle_id": e.vehicle_id, "actor_id": e.actor_id, "data": e.data} for e in rows]
+
+
+@router.post("/bookings/{booking_id}/cancel")
+def operator_cancel(booking_id: str, principal: OperatorDep, runtime: RuntimeDep) -> BookingOut:
+    """Cancel any booking before pickup."""
+    return booking_out(runtime.engine.cancel(booking_id, principal, by_operator=True),
+                       runtime.engine.tz)
+
+
+@router.post("/bookings/{booking_id}/no-show")
+def operator_no_show(booking_id: str, principal: OperatorDep, runtime: RuntimeDep) -> BookingOut:
+    """Mark a no-show (after the window opens plus the grace time)."""
+    return booking_out(runtime.engine.no_show(booking_id, principal.user_id), runtime.engine.tz)
+
+
+@router.post("/bookings/{booking_id}/move")
+def operator_move(booking_id: str, body: MoveIn, principal: OperatorDep,
+                  runtime: RuntimeDep) -> BookingOut:
+    """Move a booking to another vehicle when it keeps the promise."""
+    return booking_out(runtime.engine.move(booking_id, body.vehicle_id, principal.user_id),
+                       runtime.engine.tz)
+
+
+@router.post("/bookings/{booking_id}/payment")
+def operator_payment(booking_id: str, body: PaymentIn, principal: OperatorDep,
+                     runtime: RuntimeDep) -> BookingOut:
+    """Record the payment status of a booking."""
+    with Session(runtime.db, expire_on_commit=False) as s, s.begin():
+        row = s.get(BookingRow, booking_id)
+        if row is None:
+            raise NotFound("予約が見つかりません", "booking not found")
+        row.payment_status = body.status
+        repo.add_event(s, "payment", booking_id=booking_id, actor_id=principal.user_id,
+                       status=body.status)
+        s.flush()
+        s.expunge(row)
+    return booking_out(row, runtime.engine.tz)
+
+
+@router.get("/vehicles")
+def vehicles(principal: OperatorDep, runtime: RuntimeDep) -> list[dict[str, Any]]:
+    """Vehicles with their last position and today's load."""
+    engine = runtime.engine
+    with Session(runtime.db, expire_on_commit=False) as s:
+        rows = s.exec(select(VehicleRow)).all()
+    today = engine.today()
+    out = []
+    for v in rows:
+        keys = engine.vehicle_day_keys(v.id, today)
+        onboard = list(engine.live.states[keys[0]].onboard) if keys else []
+        out.append({"id": v.id, "name": v.name, "seats": v.seats,
+                    "wheelchair_spaces": v.wheelchair_spaces, "depot_stop_id": v.depot_stop_id,
+                    "active": v.active, "lat": v.lat, "lon": v.lon,
+                    "position_at": v.position_at.isoformat() if v.position_at else None,
+                    "onboard": onboard, "on_shift_today": bool(keys)})
+    return out
+
+
+@router.put("/vehicles/{vehicle_id}")
+def put_vehicle(vehicle_id: str, body: VehicleIn, principal: OperatorDep,
+                runtime: RuntimeDep) -> dict[str, Any]:
+    """Create or change a vehicle (capacity changes apply to shifts created afterwards)."""
+    if body.id != vehicle_id:
+        raise InvalidInput("車両IDが一致しません", "vehicle id in path and body differ")
+    if body.depot_stop_id not in runtime.engine.stop_place:
+        raise InvalidInput("車庫の乗り場が不明です", f"unknown depot stop: {body.depot_stop_id}")
+    with Session(runtime.db, expire_on_commit=False) as s, s.begin():
+        row = s.get(VehicleRow, vehicle_id) or VehicleRow(id=vehicle_id, service_id=runtime.service.id,
+                                                          name=body.name, seats=body.seats,
+                                                          depot_stop_id=body.depot_stop_id)
+        for k, v in body.model_dump().items():
+            setattr(row, k, v)
+        s.add(row)
+        repo.add_event(s, "vehicle_saved", vehicle_id=vehicle_id, actor_id=principal.user_id,
+                       **body.model_dump())
+    return body.model_dump()
+
+
+@router.get("/shifts")
+def shifts(principal: OperatorDep, runtime: RuntimeDep, day: date) -> list[dict[str, Any]]:
+    """Shifts of a day."""
+    runtime.engine.ensure_day(day)
+    tz = runtime.engine.tz
+    with Session(runtime.db, expire_on_commit=False) as s:
+        rows = s.exec(select(ShiftRow).where(ShiftRow.day == day)).all()
+    return [{"id": r.id, "vehicle_id": r.vehicle_id, "day": r.day.isoformat(),
+             "start": r.start_at.astimezone(tz).isoformat(), "end": r.end_at.astimezone(tz).isoformat(),
+             "break_earliest": r.break_earliest_at.astimezone(tz).isoformat() if r.break_earliest_at else None,
+             "break_latest_end": r.break_latest_end_at.astimezone(tz).isoformat() if r.break_latest_end_at else None,
+             "break_minutes": r.break_s // 60, "driver_id": r.driver_id} for r in rows]
+
+
+@router.get("/plans")
+def plans(principal: OperatorDep, runtime: RuntimeDep, day: date | None = None) -> list[dict[str, Any]]:
+    """Every vehicle's manifest for a day (default today)."""
+    engine = runtime.engine
+    day = day or engine.today()
+    engine.ensure_day(day)
+    with Session(runtime.db, expire_on_commit=False) as s:
+        rows = {r.id: r for r in s.exec(select(BookingRow).where(BookingRow.service_day == day))}
+    with engine.lock:
+        return [manifest(engine, k, rows) for k in engine.vehicle_day_keys(day=day)]
+
+
+@router.get("/events")
+def events(principal: OperatorDep, runtime: RuntimeDep,
+           after_id: int = Query(default=0, ge=0), limit: int = Query(default=500, ge=1, le=5000),
+           type: str | None = Query(default=None, max_length=32)) -> list[dict[str, Any]]:
+    """The event log, oldest first, after ``after_id``."""
+    q = select(Event).where(col(Event.id) > after_id)
+    if type:
+        q = q.where(Event.type == type)
+    with Session(runtime.db, expire_on_commit=False) as s:
+        rows = s.exec(q.order_by(col(Event.id)).limit(limit)).all()
+    return [{"id": e.id, "at": e.at.astimezone(runtime.engine.tz).isoformat(), "type": e.type,
+             "booking_id": e.booking_id, "vehicle_id": e.vehicle_id, "actor_id": e.actor_id,
+             "data": e.data} for e in rows]
+
+
+@router.post("/reoptimize")
+def reoptimize(principal: OperatorDep, runtime: RuntimeDep, day: date | None = None,
+               time_limit_s: float = Query(default=2.0, gt=0, le=60)) -> dict[str, Any]:
+    """Run one re-optimisation cycle now."""
+    return runtime.engine.reoptimize(day, time_limit_s=time_limit_s)

@@ -1,0 +1,126 @@
+"""Riders: offers, bookings, cancellation, live ETA."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header
+from sqlmodel import Session, col, select
+
+from dispatcher.api.deps import RiderDep, RuntimeDep
+from dispatcher.api.schemas import AcceptIn, BookingOut, OffersOut, TripIn
+from dispatcher.api.views import booking_out, offer_out
+from dispatcher.errors import InvalidInput, NotFound
+from dispatcher.model import StopKind
+from dispatcher.store.tables import BookingRow, User
+from dispatcher.trip import Party, Place, TripInput
+
+router = APIRouter(prefix="/api/v1", tags=["rider"])
+
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)]
+
+
+def trip_from(body: TripIn) -> TripInput:
+    """The engine's trip input from the API body."""
+    return TripInput(
+        origin=Place(body.origin.stop_id, body.origin.lat, body.origin.lon),
+        destination=Place(body.destination.stop_id, body.destination.lat, body.destination.lon),
+        party=Party(body.party.adults, body.party.children, body.party.infants,
+                    body.party.wheelchairs, dict(body.party.concessions)),
+        rule=body.rule, time_s=int(body.time.timestamp()), notes=body.notes,
+    )
+
+
+def offers_out(runtime: RuntimeDep, result: dict[str, Any]) -> OffersOut:
+    """API view of offers and alternatives."""
+    tz = runtime.engine.tz
+    return OffersOut(offers=[offer_out(r, tz) for r in result["offers"]],
+                     alternatives=[offer_out(r, tz) for r in result["alternatives"]])
+
+
+@router.post("/offers")
+def request_offers(body: TripIn, principal: RiderDep, runtime: RuntimeDep) -> OffersOut:
+    """Ask for a trip: offers with a pickup window, expected drop-off and fare (not yet binding)."""
+    return offers_out(runtime, runtime.engine.make_offers(principal.user_id, trip_from(body)))
+
+
+@router.post("/bookings", status_code=201)
+def accept_offer(body: AcceptIn, principal: RiderDep, runtime: RuntimeDep,
+                 idempotency_key: IdempotencyKey = None) -> BookingOut:
+    """Accept an offer: the booking and its promise. Retries with the same Idempotency-Key
+    return the same booking."""
+    with Session(runtime.db, expire_on_commit=False) as s:
+        user = s.get(User, principal.user_id)
+    row, _ = runtime.engine.accept(principal.user_id, body.offer_id, idempotency_key,
+                                   booked_by=principal.user_id, channel="app",
+                                   rider_name=user.name if user else "",
+                                   rider_phone=(user.phone or "") if user else "")
+    return booking_out(row, runtime.engine.tz)
+
+
+@router.get("/bookings")
+def my_bookings(principal: RiderDep, runtime: RuntimeDep, limit: int = 50) -> list[BookingOut]:
+    """My bookings, newest first."""
+    if not 1 <= limit <= 500:
+        raise InvalidInput("件数は1〜500で指定してください", "limit must be 1..500")
+    with Session(runtime.db, expire_on_commit=False) as s:
+        rows = s.exec(select(BookingRow).where(BookingRow.rider_id == principal.user_id)
+                      .order_by(col(BookingRow.created_at).desc()).limit(limit)).all()
+    return [booking_out(r, runtime.engine.tz) for r in rows]
+
+
+def own_booking(runtime: RuntimeDep, principal: RiderDep, booking_id: str) -> BookingRow:
+    """A booking the caller may see (a rider: their own)."""
+    with Session(runtime.db, expire_on_commit=False) as s:
+        row = s.get(BookingRow, booking_id)
+    if row is None or (principal.role == "rider" and row.rider_id != principal.user_id):
+        raise NotFound("予約が見つかりません", "booking not found", booking_id=booking_id)
+    return row
+
+
+@router.get("/bookings/{booking_id}")
+def get_booking(booking_id: str, principal: RiderDep, runtime: RuntimeDep) -> BookingOut:
+    """One of my bookings."""
+    return booking_out(own_booking(runtime, principal, booking_id), runtime.engine.tz)
+
+
+@router.post("/bookings/{booking_id}/cancel")
+def cancel_booking(booking_id: str, principal: RiderDep, runtime: RuntimeDep) -> BookingOut:
+    """Cancel one of my bookings before pickup."""
+    own_booking(runtime, principal, booking_id)
+    row = runtime.engine.cancel(booking_id, principal, by_operator=principal.role == "operator")
+    return booking_out(row, runtime.engine.tz)
+
+
+@router.get("/bookings/{booking_id}/eta")
+def booking_eta(booking_id: str, principal: RiderDep, runtime: RuntimeDep) -> dict[str, Any]:
+    """Live ETA of my pickup (or drop-off when on board) and the vehicle's last position."""
+    row = own_booking(runtime, principal, booking_id)
+    engine = runtime.engine
+    key = engine.live.assigned.get(booking_id)
+    out: dict[str, Any] = {"booking_id": booking_id, "status": row.status, "vehicle_id": row.vehicle_id,
+                           "pickup_window": [row.pickup_earliest_at.astimezone(engine.tz).isoformat(),
+                                             row.pickup_latest_at.astimezone(engine.tz).isoformat()]}
+    if key is None:
+        return out
+    with engine.lock:
+        check = engine.schedule(key)
+        plan = engine.live.plans[key]
+        want = StopKind.PICKUP if row.status == "confirmed" else StopKind.DROPOFF
+        for i, st in enumerate(plan.stops):
+            if st.booking_id == booking_id and st.kind == want and check.stops:
+                from dispatcher.api.views import _iso
+
+                out["eta"] = _iso(check.stops[i].arrival_s, engine.tz)
+                out["stops_before"] = i
+                out["eta_kind"] = want.value
+                break
+    from dispatcher.store.tables import VehicleRow
+
+    with Session(runtime.db, expire_on_commit=False) as s:
+        v = s.get(VehicleRow, row.vehicle_id) if row.vehicle_id else None
+    if v is not None and v.lat is not None:
+        out["vehicle_position"] = {"lat": v.lat, "lon": v.lon,
+                                   "at": v.position_at.astimezone(engine.tz).isoformat()
+                                   if v.position_at else None}
+    return out

@@ -1,0 +1,102 @@
+"""The running service: settings, database, road network, engine and the background cycle."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Engine as DbEngine
+
+from dispatcher.engine import Clock, Engine
+from dispatcher.places import RoadNetwork
+from dispatcher.service_area import ServiceArea
+from dispatcher.services import load_service
+from dispatcher.settings import Settings
+from dispatcher.store import repo
+from dispatcher.store.db import make_engine, migrate
+
+log = logging.getLogger("noriai.runtime")
+
+
+def wall_clock() -> int:
+    """Now, epoch s."""
+    return int(time.time())
+
+
+def accelerated_clock(start_iso: str, speed: float) -> Clock:
+    """A clock that starts at ``start_iso`` (aware ISO) and runs ``speed`` times faster."""
+    origin = datetime.fromisoformat(start_iso).timestamp() if start_iso else time.time()
+    t0 = time.monotonic()
+
+    def now() -> int:
+        return int(origin + (time.monotonic() - t0) * speed)
+
+    return now
+
+
+def default_network(service: ServiceArea, settings: Settings) -> RoadNetwork:
+    """The service's road network: an imported extract, or the shipped approximate one."""
+    from routing.network import load_network
+
+    return load_network(service.id, data_dir=settings.data_dir)
+
+
+@dataclass
+class Runtime:
+    """Everything a request handler needs."""
+
+    settings: Settings
+    service: ServiceArea
+    db: DbEngine
+    engine: Engine
+    started: float = field(default_factory=time.time)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+    last_cycle: dict[str, object] = field(default_factory=dict)
+
+    @classmethod
+    def create(cls, settings: Settings, network: RoadNetwork | None = None,
+               clock: Clock | None = None) -> Runtime:
+        """Open (and migrate) the database, load the service and network, start the engine."""
+        service = load_service(settings.service)
+        db = make_engine(settings.db_url)
+        migrate(db)
+        if clock is None:
+            clock = (accelerated_clock(settings.clock_start, settings.clock_speed)
+                     if settings.clock_speed > 0 else wall_clock)
+        net = network or default_network(service, settings)
+        engine = Engine(service, db, net, clock)
+        from sqlmodel import Session
+
+        with Session(db) as s, s.begin():
+            repo.ensure_users(s, service, settings.operator_login,
+                              settings.operator_password or "operator-dev",
+                              settings.driver_password or "driver-dev")
+        engine.start()
+        return cls(settings, service, db, engine)
+
+    def start_background(self) -> None:
+        """Start the periodic re-optimisation thread."""
+        if self.settings.reopt_interval_s <= 0 or self._thread is not None:
+            return
+
+        def loop() -> None:
+            while not self._stop.wait(self.settings.reopt_interval_s):
+                try:
+                    self.last_cycle = self.engine.reoptimize(
+                        time_limit_s=self.settings.reopt_time_limit_s)
+                except Exception:  # keep the service alive; the cycle is retried
+                    log.exception("re-optimisation cycle failed")
+
+        self._thread = threading.Thread(target=loop, name="noriai-reopt", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the background thread and release the database."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+        self.db.dispose()

@@ -1,0 +1,228 @@
+"""Request and response bodies of the HTTP API (pydantic); times are ISO 8601 with offsets."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+
+class PlaceIn(BaseModel):
+    """A stop of the service, or a point inside the zone."""
+
+    model_config = ConfigDict(extra="forbid")
+    stop_id: str | None = Field(default=None, max_length=64, examples=["ichi_office"])
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+
+
+class PartyIn(BaseModel):
+    """Who travels."""
+
+    model_config = ConfigDict(extra="forbid")
+    adults: int = Field(default=1, ge=0, le=20)
+    children: int = Field(default=0, ge=0, le=20)
+    infants: int = Field(default=0, ge=0, le=20)
+    wheelchairs: int = Field(default=0, ge=0, le=10)
+    concessions: dict[str, int] = Field(default_factory=dict)
+
+
+class TripIn(BaseModel):
+    """A trip request: from, to, who, and either leave-after or arrive-by."""
+
+    model_config = ConfigDict(extra="forbid")
+    origin: PlaceIn
+    destination: PlaceIn
+    party: PartyIn = Field(default_factory=PartyIn)
+    rule: Literal["pickup_after", "dropoff_before"] = "pickup_after"
+    time: AwareDatetime
+    notes: str = Field(default="", max_length=500)
+
+
+class CallerIn(BaseModel):
+    """The person an operator books for (phone booking)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=120)
+    phone: str = Field(min_length=6, max_length=32, pattern=r"^[0-9+\-() ]+$")
+    name_kana: str = Field(default="", max_length=120)
+
+
+class OperatorTripIn(TripIn):
+    """A phone booking's trip request with the caller."""
+
+    caller: CallerIn
+
+
+class AcceptIn(BaseModel):
+    """Accept an offer."""
+
+    model_config = ConfigDict(extra="forbid")
+    offer_id: str = Field(min_length=1, max_length=40)
+
+
+class OperatorAcceptIn(AcceptIn):
+    """Accept an offer for a caller."""
+
+    caller: CallerIn
+
+
+class OfferOut(BaseModel):
+    """An offer: not binding until accepted; expires."""
+
+    id: str
+    vehicle_id: str
+    pickup_window: tuple[datetime, datetime]
+    dropoff_expected: datetime
+    dropoff_latest: datetime
+    fare: int
+    fare_lines: list[dict[str, Any]]
+    expires_at: datetime
+    kind: Literal["asked", "alternative"]
+    connection: dict[str, Any] | None = None
+
+
+class OffersOut(BaseModel):
+    """Offers for the asked time and alternatives around it."""
+
+    offers: list[OfferOut]
+    alternatives: list[OfferOut]
+
+
+class BookingOut(BaseModel):
+    """A booking and its promise."""
+
+    id: str
+    status: str
+    rider_id: str
+    rider_name: str = ""
+    channel: str
+    service_day: date
+    origin_stop_id: str | None
+    destination_stop_id: str | None
+    origin: tuple[float, float]
+    destination: tuple[float, float]
+    adults: int
+    children: int
+    infants: int
+    wheelchairs: int
+    rule: str
+    requested_time: datetime
+    pickup_window: tuple[datetime, datetime]
+    dropoff_latest: datetime
+    max_ride_s: int
+    fare: int
+    payment_status: str
+    vehicle_id: str | None
+    picked_up_at: datetime | None = None
+    dropped_off_at: datetime | None = None
+    connection: dict[str, Any] | None = None
+    notes: str = ""
+    created_at: datetime
+
+
+class LoginIn(BaseModel):
+    """Sign in with a phone number and PIN (riders) or a login and password (staff)."""
+
+    model_config = ConfigDict(extra="forbid")
+    phone: str | None = Field(default=None, max_length=32)
+    login: str | None = Field(default=None, max_length=64)
+    password: str = Field(min_length=1, max_length=128)
+
+
+class RegisterIn(BaseModel):
+    """Create a rider account."""
+
+    model_config = ConfigDict(extra="forbid")
+    phone: str = Field(min_length=6, max_length=32, pattern=r"^[0-9+\-() ]+$")
+    pin: str = Field(min_length=4, max_length=12, pattern=r"^[0-9]+$")
+    name: str = Field(min_length=1, max_length=120)
+    name_kana: str = Field(default="", max_length=120)
+    lang: Literal["ja", "en"] = "ja"
+    home_stop_id: str | None = Field(default=None, max_length=64)
+
+
+class TokenOut(BaseModel):
+    """An access token."""
+
+    access_token: str
+    token_type: str = "bearer"
+    role: str
+    user_id: str
+    vehicle_id: str | None = None
+    name: str = ""
+
+
+class DriverEventIn(BaseModel):
+    """A driver's report."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["arrived", "boarded", "alighted", "departed", "no_show"]
+    booking_id: str | None = Field(default=None, max_length=40)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    client_id: str | None = Field(default=None, max_length=64,
+                                  description="the app's id of this action, for exactly-once delivery")
+
+
+class PositionIn(BaseModel):
+    """A vehicle position report."""
+
+    model_config = ConfigDict(extra="forbid")
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    heading: float | None = Field(default=None, ge=0, le=360)
+
+
+class MoveIn(BaseModel):
+    """Move a booking to another vehicle."""
+
+    model_config = ConfigDict(extra="forbid")
+    vehicle_id: str = Field(min_length=1, max_length=40)
+
+
+class VehicleIn(BaseModel):
+    """Create or change a vehicle."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_\-]+$")
+    name: str = Field(min_length=1, max_length=120)
+    seats: int = Field(ge=1, le=60)
+    wheelchair_spaces: int = Field(default=0, ge=0, le=10)
+    depot_stop_id: str = Field(min_length=1, max_length=64)
+    active: bool = True
+
+
+class ShiftIn(BaseModel):
+    """Create a shift of a vehicle on a day."""
+
+    model_config = ConfigDict(extra="forbid")
+    vehicle_id: str = Field(min_length=1, max_length=40)
+    start: AwareDatetime
+    end: AwareDatetime
+    break_earliest: AwareDatetime | None = None
+    break_latest_end: AwareDatetime | None = None
+    break_minutes: int = Field(default=0, ge=0, le=240)
+
+
+class StopIn(BaseModel):
+    """Create or change a stop."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")
+    name_ja: str = Field(min_length=1, max_length=120)
+    name_en: str = Field(min_length=1, max_length=120)
+    name_kana: str = Field(default="", max_length=120)
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    kind: str = Field(default="bus_stop", max_length=24)
+    wheelchair: bool = True
+    active: bool = True
+
+
+class PaymentIn(BaseModel):
+    """Record a payment."""
+
+    model_config = ConfigDict(extra="forbid")
+    status: Literal["paid_cash_onboard", "prepaid", "unpaid"]

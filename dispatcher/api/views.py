@@ -1,0 +1,106 @@
+"""Mapping between store rows / engine schedules and API bodies (the API's one translation point)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from dispatcher.api.schemas import BookingOut, OfferOut
+from dispatcher.engine import Engine, split_vd
+from dispatcher.model import StopKind
+from dispatcher.store.tables import BookingRow, OfferRow
+
+
+def local(dt: datetime, tz: ZoneInfo) -> datetime:
+    """An aware datetime shown in the service's time zone."""
+    return dt.astimezone(tz)
+
+
+def offer_out(row: OfferRow, tz: ZoneInfo) -> OfferOut:
+    """API view of an offer."""
+    return OfferOut(
+        id=row.id, vehicle_id=row.vehicle_id,
+        pickup_window=(local(row.pickup_earliest_at, tz), local(row.pickup_latest_at, tz)),
+        dropoff_expected=local(row.dropoff_expected_at, tz),
+        dropoff_latest=local(row.dropoff_latest_at, tz), fare=row.fare, fare_lines=row.fare_lines,
+        expires_at=local(row.expires_at, tz), kind=row.request.get("kind", "asked"),
+        connection=row.connection,
+    )
+
+
+def booking_out(row: BookingRow, tz: ZoneInfo) -> BookingOut:
+    """API view of a booking."""
+    return BookingOut(
+        id=row.id, status=row.status, rider_id=row.rider_id, rider_name=row.rider_name,
+        channel=row.channel, service_day=row.service_day,
+        origin_stop_id=row.origin_stop_id, destination_stop_id=row.destination_stop_id,
+        origin=(row.origin_lat, row.origin_lon),
+        destination=(row.destination_lat, row.destination_lon),
+        adults=row.adults, children=row.children, infants=row.infants,
+        wheelchairs=row.wheelchairs, rule=row.rule,
+        requested_time=local(row.requested_at, tz),
+        pickup_window=(local(row.pickup_earliest_at, tz), local(row.pickup_latest_at, tz)),
+        dropoff_latest=local(row.dropoff_latest_at, tz), max_ride_s=row.max_ride_s,
+        fare=row.fare, payment_status=row.payment_status, vehicle_id=row.vehicle_id,
+        picked_up_at=local(row.picked_up_at, tz) if row.picked_up_at else None,
+        dropped_off_at=local(row.dropped_off_at, tz) if row.dropped_off_at else None,
+        connection=row.connection, notes=row.notes, created_at=local(row.created_at, tz),
+    )
+
+
+def _iso(seconds: int, tz: ZoneInfo) -> str:
+    return datetime.fromtimestamp(seconds, tz=UTC).astimezone(tz).isoformat()
+
+
+def manifest(engine: Engine, key: str, rows: dict[str, BookingRow]) -> dict[str, Any]:
+    """A vehicle-day's manifest: ordered stops with times, who boards and alights, needs."""
+    tz = engine.tz
+    vid, day = split_vd(key)
+    plan = engine.live.plans[key]
+    state = engine.live.states[key]
+    check = engine.schedule(key)
+    stop_of = {p: sid for sid, p in engine.stop_place.items()}
+    stops: list[dict[str, Any]] = []
+    for i, st in enumerate(plan.stops):
+        row = rows.get(st.booking_id)
+        sid = stop_of.get(st.node)
+        info = engine.service.stop(sid) if sid else None
+        timing = check.stops[i] if check.stops else None
+        booking = engine.live.bookings.get(st.booking_id)
+        item: dict[str, Any] = {
+            "index": i,
+            "booking_id": st.booking_id,
+            "kind": st.kind.value,
+            "stop_id": sid,
+            "name_ja": info.name_ja if info else "指定地点",
+            "name_en": info.name_en if info else "Chosen point",
+            "lat": info.lat if info else (row.origin_lat if row and st.kind == StopKind.PICKUP
+                                          else row.destination_lat if row else None),
+            "lon": info.lon if info else (row.origin_lon if row and st.kind == StopKind.PICKUP
+                                          else row.destination_lon if row else None),
+            "eta": _iso(timing.arrival_s, tz) if timing else None,
+            "service_start": _iso(timing.start_s, tz) if timing else None,
+            "locked": i < plan.locked,
+        }
+        if booking is not None and st.kind == StopKind.PICKUP:
+            item["window"] = [_iso(booking.promise.pickup_earliest_s, tz),
+                              _iso(booking.promise.pickup_latest_s, tz)]
+        if booking is not None and st.kind == StopKind.DROPOFF:
+            item["latest"] = _iso(booking.promise.dropoff_latest_s, tz)
+        if row is not None:
+            item.update(rider_name=row.rider_name, adults=row.adults, children=row.children,
+                        infants=row.infants, wheelchairs=row.wheelchairs, notes=row.notes,
+                        fare=row.fare, payment_status=row.payment_status, status=row.status)
+        stops.append(item)
+    return {
+        "vehicle_id": vid,
+        "day": day.isoformat(),
+        "revision": engine.live.revisions.get(key, 0),
+        "onboard": list(state.onboard),
+        "feasible": check.feasible,
+        "stops": stops,
+        "shift": [_iso(engine.live.vehicles[key].shift_start_s, tz),
+                  _iso(engine.live.vehicles[key].shift_end_s, tz)],
+        "breaks": [_iso(b, tz) for b in check.break_starts_s],
+    }

@@ -1,0 +1,831 @@
+"""The real-time engine: offers, bookings, driver progress, re-optimisation — clock injected.
+
+The engine keeps the live state in memory (vehicles per service day, their states and plans,
+the open bookings) and writes every change to the database in one transaction together with
+its events, under one lock, so that concurrent riders never over-book a vehicle. On start it
+rebuilds the live state from the database (bookings keep their promises; stored plans are
+re-checked and, where a plan no longer holds, its bookings are re-inserted with their promises).
+
+Vehicles are planned per service day: the core vehicle id of vehicle ``V`` on day ``D`` is
+``"V@D"`` (:func:`vd_key`), so that advance bookings live in their own day's plans.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine as DbEngine
+from sqlmodel import Session, select
+
+from dispatcher import insertion, optimize
+from dispatcher.errors import Conflict, Forbidden, Infeasible, InvalidInput, NotFound, RuleViolation
+from dispatcher.fares import fare_for
+from dispatcher.feasibility import RouteCheck, check_route
+from dispatcher.model import (
+    Booking,
+    Break,
+    Fleet,
+    Passengers,
+    Plan,
+    PlannedStop,
+    Promise,
+    Request,
+    StopKind,
+    TimeRule,
+    Vehicle,
+    VehicleState,
+)
+from dispatcher.params import DispatchParams
+from dispatcher.places import PlaceIndex, RoadNetwork
+from dispatcher.rules import check_party, check_request_time
+from dispatcher.service_area import ServiceArea
+from dispatcher.store import repo
+from dispatcher.store.tables import (
+    BookingRow,
+    OfferRow,
+    PlanRow,
+    ShiftRow,
+    StopRow,
+    User,
+    VehicleRow,
+)
+from dispatcher.trip import Place, TripInput
+
+log = logging.getLogger("noriai.engine")
+
+Clock = Callable[[], int]
+
+
+def vd_key(vehicle_id: str, day: date) -> str:
+    """Core vehicle id of a vehicle on a service day."""
+    return f"{vehicle_id}@{day.isoformat()}"
+
+
+def split_vd(key: str) -> tuple[str, date]:
+    """Vehicle id and service day of a core vehicle id."""
+    vid, _, day = key.rpartition("@")
+    return vid, date.fromisoformat(day)
+
+
+def _dt(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, tz=UTC)
+
+
+def _s(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+@dataclass
+class Live:
+    """The in-memory state the engine plans on (rebuilt from the database on start)."""
+
+    vehicles: dict[str, Vehicle]
+    states: dict[str, VehicleState]
+    plans: dict[str, Plan]
+    bookings: dict[str, Booking]
+    assigned: dict[str, str]
+    revisions: dict[str, int]
+
+
+class Engine:
+    """The dispatch service's state machine over the database and the pure core.
+
+    Parameters
+    ----------
+    service
+        The service configuration.
+    db
+        SQLAlchemy engine of a migrated database.
+    network
+        The road network (snapping and travel times).
+    clock
+        Returns "now" in epoch seconds (wall clock, or an accelerated one in the demo).
+    params
+        Dispatch parameters (default: the service's ``[dispatch]`` table).
+    """
+
+    def __init__(self, service: ServiceArea, db: DbEngine, network: RoadNetwork,
+                 clock: Clock, params: DispatchParams | None = None) -> None:
+        self.service = service
+        self.db = db
+        self.network = network
+        self.clock = clock
+        self.params = params or DispatchParams.from_dict(service.dispatch)
+        self.tz = ZoneInfo(service.timezone)
+        self.lock = threading.RLock()
+        self.version = 0
+        self.changed = threading.Condition(self.lock)
+        stop_nodes = [network.snap(s.lat, s.lon, service.zone) for s in service.stops]
+        self.places = PlaceIndex(network, stop_nodes)
+        self.stop_place = {s.id: self.places.index_of(n) for s, n in zip(service.stops, stop_nodes,
+                                                                          strict=True)}
+        self.live = Live({}, {}, {}, {}, {}, {})
+        self._schedules: dict[str, tuple[int, RouteCheck]] = {}
+
+    # ------------------------------------------------------------------ start-up and state
+
+    def today(self) -> date:
+        """The local service day of "now"."""
+        return datetime.fromtimestamp(self.clock(), tz=self.tz).date()
+
+    def start(self) -> None:
+        """Seed an empty database, create shifts ahead, and rebuild the live state from the store."""
+        horizon = [self.today() + timedelta(days=k)
+                   for k in range(self.service.booking.max_days_ahead + 1)]
+        with Session(self.db, expire_on_commit=False) as s, s.begin():
+            repo.seed_service(s, self.service)
+            s.flush()
+            repo.ensure_shifts(s, self.service, horizon)
+        self.rebuild()
+
+    def ensure_day(self, day: date) -> None:
+        """Make sure the shifts of ``day`` exist and are in the live state."""
+        if any(split_vd(k)[1] == day for k in self.live.vehicles):
+            return
+        with Session(self.db, expire_on_commit=False) as s, s.begin():
+            created = repo.ensure_shifts(s, self.service, [day])
+            shifts = list(s.exec(select(ShiftRow).where(ShiftRow.day == day)))
+            vehicles = {v.id: v for v in s.exec(select(VehicleRow))}
+        if created or shifts:
+            with self.lock:
+                for sh in shifts:
+                    self._add_vehicle_day(sh, vehicles[sh.vehicle_id])
+
+    def _add_vehicle_day(self, sh: ShiftRow, v: VehicleRow) -> None:
+        key = vd_key(sh.vehicle_id, sh.day)
+        if key in self.live.vehicles or not v.active:
+            return
+        breaks: tuple[Break, ...] = ()
+        if sh.break_s and sh.break_earliest_at and sh.break_latest_end_at:
+            breaks = (Break(_s(sh.break_earliest_at), _s(sh.break_latest_end_at), sh.break_s),)
+        depot = self.stop_place[v.depot_stop_id]
+        vehicle = Vehicle(key, v.seats, v.wheelchair_spaces, depot, _s(sh.start_at),
+                          _s(sh.end_at), breaks)
+        self.live.vehicles[key] = vehicle
+        self.live.states.setdefault(key, VehicleState(key, depot, vehicle.shift_start_s))
+        self.live.plans.setdefault(key, Plan(key))
+        self.live.revisions.setdefault(key, 0)
+
+    def rebuild(self) -> None:
+        """Rebuild vehicles, states, plans and open bookings from the database."""
+        first = self.today() - timedelta(days=1)
+        with Session(self.db, expire_on_commit=False) as s:
+            vehicles = {v.id: v for v in s.exec(select(VehicleRow))}
+            shifts = repo.shifts_from(s, first)
+            rows = repo.open_bookings(s)
+            stored = repo.plan_rows(s)
+        with self.lock:
+            self.live = Live({}, {}, {}, {}, {}, {})
+            for sh in shifts:
+                self._add_vehicle_day(sh, vehicles[sh.vehicle_id])
+            for row in rows:
+                self.live.bookings[row.id] = self._core_booking(row)
+                if row.vehicle_id:
+                    self.live.assigned[row.id] = vd_key(row.vehicle_id, row.service_day)
+            for key, prow in stored.items():
+                if key not in self.live.vehicles:
+                    continue
+                self.live.revisions[key] = prow.revision
+                self.live.states[key] = self._state_from_row(key, prow)
+                stops = tuple(
+                    PlannedStop(st["booking_id"], StopKind(st["kind"]), self._place_of_stop_json(st))
+                    for st in prow.stops if st["booking_id"] in self.live.bookings
+                )
+                self.live.plans[key] = Plan(key, stops, min(prow.locked, len(stops)))
+            self._repair_after_restart()
+            self.version += 1
+
+    def _state_from_row(self, key: str, prow: PlanRow) -> VehicleState:
+        vehicle = self.live.vehicles[key]
+        node = vehicle.depot
+        if prow.state_lat is not None and prow.state_lon is not None:
+            node = self.places.index_of(self.network.snap(prow.state_lat, prow.state_lon))
+        elif prow.state_node_stop:
+            node = self.stop_place.get(prow.state_node_stop, vehicle.depot)
+        onboard = tuple(b["booking_id"] for b in prow.onboard if b["booking_id"] in self.live.bookings)
+        departed = tuple(int(b["departed_s"]) for b in prow.onboard
+                         if b["booking_id"] in self.live.bookings)
+        time_s = _s(prow.state_at) if prow.state_at else vehicle.shift_start_s
+        return VehicleState(key, node, time_s, onboard, departed)
+
+    def _place_of_stop_json(self, st: dict[str, Any]) -> int:
+        if st.get("stop_id"):
+            return self.stop_place[st["stop_id"]]
+        return self.places.index_of(self.network.snap(st["lat"], st["lon"]))
+
+    def _repair_after_restart(self) -> None:
+        """Re-check every plan; bookings missing from a valid plan are re-inserted with their promise."""
+        planned = {st.booking_id for p in self.live.plans.values() for st in p.stops}
+        for key, plan in list(self.live.plans.items()):
+            check = self._check(key, plan)
+            if not check.feasible:
+                log.warning("plan of %s no longer holds after restart: %s", key, check.violations)
+                keep = [st for st in plan.stops if st.booking_id in self.live.states[key].onboard]
+                self.live.plans[key] = Plan(key, tuple(keep))
+                planned -= {st.booking_id for st in plan.stops} - {st.booking_id for st in keep}
+        for bid, booking in self.live.bookings.items():
+            if bid in planned:
+                continue
+            key = self.live.assigned.get(bid)
+            day = split_vd(key)[1] if key else None
+            placed = self._insert_promised(booking, day, prefer=key)
+            if placed is None:
+                log.error("booking %s could not be re-planned after restart", bid)
+                continue
+            vkey, plan = placed
+            self.live.plans[vkey] = plan
+            self.live.assigned[bid] = vkey
+
+    def _core_booking(self, row: BookingRow) -> Booking:
+        origin = (self.stop_place[row.origin_stop_id] if row.origin_stop_id
+                  else self.places.index_of(self.network.snap(row.origin_lat, row.origin_lon)))
+        dest = (self.stop_place[row.destination_stop_id] if row.destination_stop_id
+                else self.places.index_of(self.network.snap(row.destination_lat,
+                                                            row.destination_lon)))
+        request = Request(row.id, origin, dest,
+                          Passengers(row.adults, row.children, row.wheelchairs),
+                          TimeRule(row.rule), _s(row.requested_at))
+        promise = Promise(_s(row.pickup_earliest_at), _s(row.pickup_latest_at),
+                          _s(row.dropoff_latest_at), row.max_ride_s)
+        return Booking(request, promise)
+
+    # ------------------------------------------------------------------ helpers over the core
+
+    def _fleet(self, day: date, now_s: int) -> Fleet:
+        """The fleet of one service day, with idle vehicles not earlier than ``now_s``."""
+        keys = [k for k in self.live.vehicles if split_vd(k)[1] == day]
+        states = {}
+        for k in keys:
+            st = self.live.states[k]
+            if st.time_s < now_s:
+                st = replace(st, time_s=now_s)
+            states[k] = st
+        used = {st.booking_id for k in keys for st in self.live.plans[k].stops}
+        used |= {b for k in keys for b in states[k].onboard}
+        return Fleet(
+            vehicles=tuple(self.live.vehicles[k] for k in keys),
+            states=states,
+            plans={k: self.live.plans[k] for k in keys},
+            bookings={b: self.live.bookings[b] for b in used if b in self.live.bookings},
+        )
+
+    def _check(self, key: str, plan: Plan, state: VehicleState | None = None,
+               extra: dict[str, Booking] | None = None) -> RouteCheck:
+        bookings = dict(self.live.bookings)
+        if extra:
+            bookings.update(extra)
+        return check_route(self.live.vehicles[key], state or self.live.states[key], plan.stops,
+                           bookings, self.places.time_s, self.params, self.places.dist_m)
+
+    def schedule(self, key: str) -> RouteCheck:
+        """The schedule of a vehicle-day's current plan (cached per revision)."""
+        rev = self.live.revisions.get(key, 0)
+        cached = self._schedules.get(key)
+        if cached and cached[0] == rev:
+            return cached[1]
+        check = self._check(key, self.live.plans[key])
+        self._schedules[key] = (rev, check)
+        return check
+
+    def _insert_promised(self, booking: Booking, day: date | None, prefer: str | None = None,
+                         only: str | None = None) -> tuple[str, Plan] | None:
+        """Cheapest feasible insertion of a booking with its promise fixed (preferred vehicle first)."""
+        if day is None:
+            day = datetime.fromtimestamp(booking.promise.pickup_earliest_s, tz=self.tz).date()
+        fleet = self._fleet(day, self.clock())
+        bookings = {**fleet.bookings, booking.id: booking}
+        keys = [only] if only else sorted(fleet.plans, key=lambda k: (k != prefer, k))
+        best: tuple[float, str, Plan] | None = None
+        for key in keys:
+            if key not in fleet.plans:
+                continue
+            plan = fleet.plans[key]
+            found = insertion.best_insertions(
+                self.live.vehicles[key], fleet.states[key], plan.stops, plan.locked, bookings,
+                booking, self.places.time_s, self.params, self.places.dist_m)
+            if not found:
+                continue
+            ins = found[0]
+            if key == prefer:
+                # Keep the offered vehicle when it still fits: the offer showed this plan.
+                return key, Plan(key, ins.stops, plan.locked)
+            if best is None or ins.added_cost < best[0]:
+                best = (ins.added_cost, key, Plan(key, ins.stops, plan.locked))
+        return None if best is None else (best[1], best[2])
+
+    def _place_index(self, place: Place) -> tuple[int, str | None, float, float]:
+        if place.stop_id is not None:
+            if place.stop_id not in self.stop_place:
+                raise InvalidInput(f"不明な乗り場です: {place.stop_id}",
+                                   f"unknown stop: {place.stop_id}", stop_id=place.stop_id)
+            sp = self.service.stop(place.stop_id)
+            return self.stop_place[place.stop_id], place.stop_id, sp.lat, sp.lon
+        assert place.lat is not None and place.lon is not None
+        node = self.network.snap(place.lat, place.lon, self.service.zone)
+        return self.places.index_of(node), None, place.lat, place.lon
+
+    def _bump(self, keys: list[str]) -> None:
+        for k in keys:
+            self.live.revisions[k] = self.live.revisions.get(k, 0) + 1
+        self.version += 1
+        self.changed.notify_all()
+
+    def _plan_json(self, plan: Plan) -> list[dict[str, Any]]:
+        out = []
+        for st in plan.stops:
+            node = self.places.node_of(st.node)
+            stop_id = next((sid for sid, p in self.stop_place.items() if p == st.node), None)
+            item: dict[str, Any] = {"booking_id": st.booking_id, "kind": st.kind.value,
+                                    "stop_id": stop_id}
+            if stop_id is None:
+                lat, lon = self.network_coords(node)
+                item.update(lat=lat, lon=lon)
+            out.append(item)
+        return out
+
+    def network_coords(self, node: int) -> tuple[float, float]:
+        """(lat, lon) of a road node."""
+        return self.network.node_coords(node)
+
+    def _save_plan(self, s: Session, key: str) -> None:
+        plan = self.live.plans[key]
+        st = self.live.states[key]
+        prow = s.get(PlanRow, key) or PlanRow(vehicle_id=key)
+        prow.revision = self.live.revisions.get(key, 0)
+        prow.locked = plan.locked
+        prow.stops = self._plan_json(plan)
+        stop_id = next((sid for sid, p in self.stop_place.items() if p == st.node), None)
+        prow.state_node_stop = stop_id
+        if stop_id is None:
+            prow.state_lat, prow.state_lon = self.network_coords(self.places.node_of(st.node))
+        else:
+            prow.state_lat = prow.state_lon = None
+        prow.state_at = _dt(st.time_s)
+        departed = st.departed()
+        prow.onboard = [{"booking_id": b, "departed_s": departed.get(b, st.time_s)}
+                        for b in st.onboard]
+        prow.updated_at = _dt(self.clock())
+        s.add(prow)
+
+    # ------------------------------------------------------------------ offers and bookings
+
+    def make_offers(self, rider_id: str, trip: TripInput) -> dict[str, Any]:
+        """Offers for a trip (best first) and alternatives when the asked time is full.
+
+        Raises InvalidInput / RuleViolation with a person-readable reason; Infeasible when no
+        vehicle can serve it at any nearby time. Refusals are logged as ``refused`` events.
+        """
+        try:
+            return self._make_offers(rider_id, trip)
+        except (RuleViolation, Infeasible) as exc:
+            reason = str(exc.details.get("rule", exc.code))
+            with Session(self.db, expire_on_commit=False) as s, s.begin():
+                repo.add_event(s, "refused", actor_id=rider_id, at=_dt(self.clock()),
+                               reason=reason, message=exc.message_en)
+            raise
+
+    def _make_offers(self, rider_id: str, trip: TripInput) -> dict[str, Any]:
+        now = self.clock()
+        if trip.rule not in ("pickup_after", "dropoff_before"):
+            raise InvalidInput("時刻の指定方法が不正です（pickup_after / dropoff_before）",
+                               "rule must be pickup_after or dropoff_before")
+        check_request_time(self.service, trip.time_s, now)
+        check_party(self.service, trip.party.seats, trip.party.wheelchairs, trip.party.infants)
+        o_idx, o_stop, o_lat, o_lon = self._place_index(trip.origin)
+        d_idx, d_stop, d_lat, d_lon = self._place_index(trip.destination)
+        if o_idx == d_idx:
+            raise InvalidInput("乗る場所と降りる場所が同じです", "origin and destination are the same place")
+        fare = fare_for(self.service.fares, trip.party.fare_categories())
+        day = datetime.fromtimestamp(trip.time_s, tz=self.tz).date()
+        self.ensure_day(day)
+        request = Request(f"req-{uuid.uuid4().hex[:12]}", o_idx, d_idx,
+                          Passengers(trip.party.adults, trip.party.children, trip.party.wheelchairs),
+                          TimeRule(trip.rule), trip.time_s)
+        with self.lock:
+            fleet = self._fleet(day, now)
+            found = insertion.offers(fleet, request, self.places.time_s, self.params, now_s=now,
+                                     dist_m=self.places.dist_m)
+        asked = [o for o in found if o.shift_s == 0]
+        alternatives = [o for o in found if o.shift_s != 0]
+        if not found:
+            raise Infeasible(
+                "ご希望の時間の前後に空いている車両がありません。別の時間をお試しください。",
+                "No vehicle is free around that time; please try another time.",
+            )
+        expires = now + self.service.booking.offer_ttl_s
+        base = {
+            "origin": {"stop_id": o_stop, "lat": o_lat, "lon": o_lon},
+            "destination": {"stop_id": d_stop, "lat": d_lat, "lon": d_lon},
+            "party": {"adults": trip.party.adults, "children": trip.party.children,
+                      "infants": trip.party.infants, "wheelchairs": trip.party.wheelchairs,
+                      "concessions": dict(trip.party.concessions)},
+            "rule": trip.rule, "time_s": trip.time_s, "notes": trip.notes,
+            "direct_s": int(self.places.time_s[o_idx, d_idx]),
+        }
+        rows = []
+        with Session(self.db, expire_on_commit=False) as s, s.begin():
+            for kind, offers in (("asked", asked), ("alternative", alternatives)):
+                for off in offers:
+                    vid, _ = split_vd(off.vehicle_id)
+                    row = OfferRow(
+                        id=f"of-{uuid.uuid4().hex[:16]}", rider_id=rider_id,
+                        request={**base, "kind": kind}, vehicle_id=vid,
+                        pickup_earliest_at=_dt(off.promise.pickup_earliest_s),
+                        pickup_latest_at=_dt(off.promise.pickup_latest_s),
+                        dropoff_expected_at=_dt(off.expected_dropoff_s),
+                        dropoff_latest_at=_dt(off.promise.dropoff_latest_s),
+                        max_ride_s=off.promise.max_ride_s, fare=fare.total,
+                        fare_lines=[{"category": ln.category, "label_ja": ln.label("ja"),
+                                     "label_en": ln.label("en"), "count": ln.count,
+                                     "unit": ln.unit, "amount": ln.amount} for ln in fare.lines],
+                        connection=trip.connection, expires_at=_dt(expires),
+                    )
+                    s.add(row)
+                    rows.append(row)
+            repo.add_event(s, "offered", actor_id=rider_id, offers=[r.id for r in rows],
+                           asked=len(asked), alternatives=len(alternatives))
+        return {"offers": [r for r in rows if r.request["kind"] == "asked"],
+                "alternatives": [r for r in rows if r.request["kind"] == "alternative"]}
+
+    def accept(self, rider_id: str, offer_id: str, idempotency_key: str | None,
+               booked_by: str, channel: str = "app", rider_name: str = "",
+               rider_phone: str = "") -> tuple[BookingRow, bool]:
+        """Turn an offer into a booking under the lock, re-checking feasibility.
+
+        Returns the booking and whether it was created now (False for an idempotent retry).
+        """
+        now = self.clock()
+        with self.lock:
+            with Session(self.db, expire_on_commit=False) as s:
+                if idempotency_key:
+                    existing = s.exec(select(BookingRow).where(
+                        BookingRow.rider_id == rider_id,
+                        BookingRow.idempotency_key == idempotency_key)).first()
+                    if existing is not None:
+                        if existing.offer_id != offer_id:
+                            raise Conflict("この Idempotency-Key は別の予約に使われています",
+                                           "this Idempotency-Key was used for another booking")
+                        return existing, False
+                offer = s.get(OfferRow, offer_id)
+            if offer is None or offer.rider_id != rider_id:
+                raise NotFound("提案が見つかりません", "offer not found", offer_id=offer_id)
+            if offer.status != "open":
+                raise Conflict("この提案はすでに使われています", "this offer has already been used",
+                               offer_id=offer_id)
+            if _s(offer.expires_at) < now:
+                raise Conflict("提案の有効期限が切れました。もう一度検索してください。",
+                               "the offer has expired; please search again", offer_id=offer_id)
+            req = offer.request
+            bid = f"bk-{uuid.uuid4().hex[:12]}"
+            o_place = Place(req["origin"]["stop_id"], req["origin"]["lat"], req["origin"]["lon"])
+            d_place = Place(req["destination"]["stop_id"], req["destination"]["lat"],
+                            req["destination"]["lon"])
+            o_idx = self._place_index(o_place)[0]
+            d_idx = self._place_index(d_place)[0]
+            p = req["party"]
+            request = Request(bid, o_idx, d_idx, Passengers(p["adults"], p["children"],
+                                                            p["wheelchairs"]),
+                              TimeRule(req["rule"]), int(req["time_s"]))
+            promise = Promise(_s(offer.pickup_earliest_at), _s(offer.pickup_latest_at),
+                              _s(offer.dropoff_latest_at), offer.max_ride_s)
+            booking = Booking(request, promise)
+            day = datetime.fromtimestamp(promise.pickup_earliest_s, tz=self.tz).date()
+            placed = self._insert_promised(booking, day,
+                                           prefer=vd_key(offer.vehicle_id, day))
+            if placed is None:
+                with Session(self.db, expire_on_commit=False) as s, s.begin():
+                    o = s.get(OfferRow, offer_id)
+                    if o is not None:
+                        o.status = "lost"
+                    repo.add_event(s, "refused", actor_id=booked_by, offer_id=offer_id,
+                                   reason="no_longer_feasible")
+                raise Infeasible(
+                    "申し訳ありません。この時間帯は直前に満席になりました。もう一度検索してください。",
+                    "Sorry, this time has just been taken; please search again.",
+                    offer_id=offer_id,
+                )
+            key, plan = placed
+            vid, _ = split_vd(key)
+            row = BookingRow(
+                id=bid, service_id=self.service.id, rider_id=rider_id, booked_by=booked_by,
+                channel=channel, offer_id=offer_id, idempotency_key=idempotency_key,
+                status="confirmed", service_day=day,
+                origin_stop_id=req["origin"]["stop_id"], destination_stop_id=req["destination"]["stop_id"],
+                origin_lat=req["origin"]["lat"], origin_lon=req["origin"]["lon"],
+                destination_lat=req["destination"]["lat"], destination_lon=req["destination"]["lon"],
+                adults=p["adults"], children=p["children"], infants=p["infants"],
+                wheelchairs=p["wheelchairs"], concessions=p.get("concessions", {}),
+                rule=req["rule"], requested_at=_dt(int(req["time_s"])),
+                pickup_earliest_at=offer.pickup_earliest_at, pickup_latest_at=offer.pickup_latest_at,
+                dropoff_latest_at=offer.dropoff_latest_at, max_ride_s=offer.max_ride_s,
+                direct_s=int(req.get("direct_s", 0)), fare=offer.fare, vehicle_id=vid,
+                connection=offer.connection, notes=req.get("notes", ""),
+                rider_name=rider_name, rider_phone=rider_phone,
+                created_at=_dt(now), updated_at=_dt(now),
+            )
+            old_plan = self.live.plans.get(key)
+            self.live.bookings[bid] = booking
+            self.live.plans[key] = plan
+            self.live.assigned[bid] = key
+            self.live.revisions[key] = self.live.revisions.get(key, 0) + 1
+            try:
+                with Session(self.db, expire_on_commit=False) as s, s.begin():
+                    o = s.get(OfferRow, offer_id)
+                    if o is None or o.status != "open":
+                        raise Conflict("この提案はすでに使われています",
+                                       "this offer has already been used")
+                    o.status = "taken"
+                    s.add(row)
+                    self._save_plan(s, key)
+                    repo.add_event(s, "booked", booking_id=bid, vehicle_id=vid, actor_id=booked_by,
+                                   at=_dt(now), channel=channel, offer_id=offer_id,
+                                   pickup_window=[promise.pickup_earliest_s, promise.pickup_latest_s],
+                                   dropoff_latest=promise.dropoff_latest_s,
+                                   seats=request.passengers.seats,
+                                   wheelchairs=request.passengers.wheelchairs)
+                    repo.add_event(s, "planned", vehicle_id=vid, at=_dt(now), vehicle_day=key,
+                                   revision=self.live.revisions[key], reason="booking",
+                                   stops=len(plan.stops))
+            except Exception:
+                # Roll the memory back: the database is the truth.
+                self.live.bookings.pop(bid, None)
+                self.live.assigned.pop(bid, None)
+                if old_plan is not None:
+                    self.live.plans[key] = old_plan
+                raise
+            self._bump([])
+            with Session(self.db, expire_on_commit=False) as s:
+                stored = s.get(BookingRow, bid)
+                assert stored is not None
+                return stored, True
+
+    # ------------------------------------------------------------------ changes to bookings
+
+    def _drop_booking(self, bid: str) -> str | None:
+        key = self.live.assigned.pop(bid, None)
+        self.live.bookings.pop(bid, None)
+        if key is not None:
+            plan = self.live.plans[key]
+            stops = tuple(st for st in plan.stops if st.booking_id != bid)
+            removed_locked = sum(1 for st in plan.stops[: plan.locked] if st.booking_id == bid)
+            self.live.plans[key] = Plan(key, stops, plan.locked - removed_locked)
+        return key
+
+    def cancel(self, booking_id: str, actor: User | Any, *, by_operator: bool) -> BookingRow:
+        """Cancel a confirmed booking (riders: their own, before it is on board)."""
+        now = self.clock()
+        with self.lock, Session(self.db, expire_on_commit=False) as s, s.begin():
+            row = s.get(BookingRow, booking_id)
+            if row is None or (not by_operator and row.rider_id != actor.user_id):
+                raise NotFound("予約が見つかりません", "booking not found", booking_id=booking_id)
+            if row.status != "confirmed":
+                raise Conflict(f"この予約は取り消せません（状態: {row.status}）",
+                               f"this booking cannot be cancelled (status: {row.status})")
+            key = self._drop_booking(booking_id)
+            row.status = "cancelled"
+            row.updated_at = _dt(now)
+            late = _s(row.pickup_earliest_at) - now < self.service.booking.cancel_notice_s
+            repo.add_event(s, "cancelled", booking_id=booking_id, vehicle_id=row.vehicle_id,
+                           actor_id=actor.user_id, at=_dt(now), late=late,
+                           by="operator" if by_operator else "rider")
+            if key is not None:
+                self.live.revisions[key] = self.live.revisions.get(key, 0) + 1
+                self._save_plan(s, key)
+                repo.add_event(s, "planned", vehicle_id=row.vehicle_id, at=_dt(now),
+                               vehicle_day=key, revision=self.live.revisions[key], reason="cancel")
+            self._bump([])
+            s.flush()
+            s.expunge(row)
+            return row
+
+    def no_show(self, booking_id: str, actor_id: str, vehicle_id: str | None = None) -> BookingRow:
+        """Record a no-show: only after the window's start plus the grace time."""
+        now = self.clock()
+        with self.lock, Session(self.db, expire_on_commit=False) as s, s.begin():
+            row = s.get(BookingRow, booking_id)
+            if row is None or (vehicle_id is not None and row.vehicle_id != vehicle_id):
+                raise NotFound("予約が見つかりません", "booking not found", booking_id=booking_id)
+            if row.status != "confirmed":
+                raise Conflict(f"乗車前の予約ではありません（状態: {row.status}）",
+                               f"booking is not waiting for pickup (status: {row.status})")
+            allowed = _s(row.pickup_earliest_at) + self.service.booking.no_show_grace_s
+            if now < allowed:
+                wait = (allowed - now + 59) // 60
+                raise RuleViolation(
+                    f"不乗車の記録は迎車時間帯の開始から猶予時間後にできます（あと{wait}分）。",
+                    f"A no-show can be recorded only after the window opens plus the grace time "
+                    f"({wait} min to go).", rule="no_show_grace")
+            key = self._drop_booking(booking_id)
+            row.status = "no_show"
+            row.updated_at = _dt(now)
+            repo.add_event(s, "no_show", booking_id=booking_id, vehicle_id=row.vehicle_id,
+                           actor_id=actor_id, at=_dt(now))
+            if key is not None:
+                self.live.revisions[key] = self.live.revisions.get(key, 0) + 1
+                self._save_plan(s, key)
+            self._bump([])
+            s.flush()
+            s.expunge(row)
+            return row
+
+    def move(self, booking_id: str, vehicle_id: str, actor_id: str) -> BookingRow:
+        """Move a confirmed booking to another vehicle of its day, keeping its promise."""
+        now = self.clock()
+        with self.lock:
+            with Session(self.db, expire_on_commit=False) as s:
+                row = s.get(BookingRow, booking_id)
+            if row is None:
+                raise NotFound("予約が見つかりません", "booking not found", booking_id=booking_id)
+            if row.status != "confirmed":
+                raise Conflict("乗車前の予約だけ移動できます", "only bookings awaiting pickup can move")
+            target = vd_key(vehicle_id, row.service_day)
+            if target not in self.live.vehicles:
+                raise NotFound("その日にその車両の勤務がありません",
+                               "that vehicle has no shift on the booking's day", vehicle_id=vehicle_id)
+            booking = self.live.bookings[booking_id]
+            source = self.live.assigned.get(booking_id)
+            before = (self.live.plans.get(source) if source else None)
+            self._drop_booking(booking_id)
+            self.live.bookings[booking_id] = booking
+            placed = self._insert_promised(booking, row.service_day, only=target)
+            if placed is None:
+                self.live.assigned[booking_id] = source or target
+                if source and before is not None:
+                    self.live.plans[source] = before
+                raise Infeasible("その車両では約束の時間を守れません",
+                                 "that vehicle cannot keep this booking's promise")
+            key, plan = placed
+            self.live.plans[key] = plan
+            self.live.assigned[booking_id] = key
+            changed = [k for k in {key, source} if k]
+            for k in changed:
+                self.live.revisions[k] = self.live.revisions.get(k, 0) + 1
+            with Session(self.db, expire_on_commit=False) as s, s.begin():
+                r = s.get(BookingRow, booking_id)
+                assert r is not None
+                r.vehicle_id = vehicle_id
+                r.updated_at = _dt(now)
+                for k in changed:
+                    self._save_plan(s, k)
+                repo.add_event(s, "moved", booking_id=booking_id, vehicle_id=vehicle_id,
+                               actor_id=actor_id, at=_dt(now),
+                               from_vehicle=split_vd(source)[0] if source else None)
+                s.flush()
+                s.expunge(r)
+            self._bump([])
+            return r
+
+    # ------------------------------------------------------------------ driving
+
+    def driver_event(self, vehicle_id: str, kind: str, booking_id: str | None,
+                     actor_id: str, lat: float | None = None, lon: float | None = None) -> dict[str, Any]:
+        """Apply a driver's report (arrived, boarded, alighted, departed) to plans and bookings."""
+        now = self.clock()
+        if kind not in ("arrived", "boarded", "alighted", "departed"):
+            raise InvalidInput("不明な操作です", f"unknown driver event: {kind}")
+        with self.lock, Session(self.db, expire_on_commit=False) as s, s.begin():
+            if booking_id is None:
+                if kind in ("boarded", "alighted"):
+                    raise InvalidInput("予約IDが必要です", "booking_id is required")
+                repo.add_event(s, kind, vehicle_id=vehicle_id, actor_id=actor_id, at=_dt(now),
+                               lat=lat, lon=lon)
+                return {"ok": True}
+            row = s.get(BookingRow, booking_id)
+            key = self.live.assigned.get(booking_id)
+            if row is None or row.vehicle_id != vehicle_id or key is None:
+                raise NotFound("この車両の予約ではありません", "booking is not on this vehicle",
+                               booking_id=booking_id)
+            plan = self.live.plans[key]
+            state = self.live.states[key]
+            want = StopKind.PICKUP if kind in ("arrived", "boarded") else StopKind.DROPOFF
+            if kind == "departed":
+                want = StopKind.PICKUP if row.status == "confirmed" else StopKind.DROPOFF
+            idx = next((i for i, st in enumerate(plan.stops)
+                        if st.booking_id == booking_id and st.kind == want), None)
+            if kind == "boarded":
+                if row.status != "confirmed" or idx is None:
+                    raise Conflict("この予約はすでに乗車済みか取消済みです",
+                                   "booking already on board, or cancelled")
+                stop = plan.stops[idx]
+                stops = plan.stops[:idx] + plan.stops[idx + 1:]
+                self.live.plans[key] = Plan(key, stops, max(0, min(plan.locked - 1, len(stops))))
+                self.live.states[key] = VehicleState(
+                    key, stop.node, now, (*state.onboard, booking_id),
+                    (*tuple(state.departed().get(b, now) for b in state.onboard), now))
+                row.status = "onboard"
+                row.picked_up_at = _dt(now)
+            elif kind == "alighted":
+                if row.status != "onboard" or idx is None:
+                    raise Conflict("この予約は乗車中ではありません", "booking is not on board")
+                stop = plan.stops[idx]
+                stops = plan.stops[:idx] + plan.stops[idx + 1:]
+                keep = tuple(b for b in state.onboard if b != booking_id)
+                dep = state.departed()
+                self.live.plans[key] = Plan(key, stops, max(0, min(plan.locked - 1, len(stops))))
+                self.live.states[key] = VehicleState(key, stop.node, now, keep,
+                                                     tuple(dep.get(b, now) for b in keep))
+                self.live.bookings.pop(booking_id, None)
+                self.live.assigned.pop(booking_id, None)
+                row.status = "completed"
+                row.dropped_off_at = _dt(now)
+            elif kind == "arrived" and idx is not None:
+                # The vehicle is at the stop: lock it so no re-optimisation moves it.
+                stops = plan.stops
+                order = stops[idx:idx + 1] + stops[:idx] + stops[idx + 1:]
+                cand = Plan(key, order, max(plan.locked, 1))
+                if self._check(key, cand).feasible:
+                    self.live.plans[key] = cand
+            row.updated_at = _dt(now)
+            self.live.revisions[key] = self.live.revisions.get(key, 0) + 1
+            self._save_plan(s, key)
+            repo.add_event(s, kind, booking_id=booking_id, vehicle_id=vehicle_id, actor_id=actor_id,
+                           at=_dt(now), lat=lat, lon=lon,
+                           seats=row.adults + row.children, wheelchairs=row.wheelchairs)
+            self._bump([])
+            return {"ok": True, "status": row.status}
+
+    def position(self, vehicle_id: str, lat: float, lon: float, actor_id: str,
+                 heading: float | None = None) -> None:
+        """Record a vehicle's reported position (kept on the vehicle row and in the event log)."""
+        now = self.clock()
+        with Session(self.db, expire_on_commit=False) as s, s.begin():
+            v = s.get(VehicleRow, vehicle_id)
+            if v is None:
+                raise NotFound("車両が見つかりません", "vehicle not found", vehicle_id=vehicle_id)
+            v.lat, v.lon, v.heading, v.position_at = lat, lon, heading, _dt(now)
+            repo.add_event(s, "position", vehicle_id=vehicle_id, actor_id=actor_id, at=_dt(now),
+                           lat=lat, lon=lon)
+        with self.lock:
+            self.version += 1
+            self.changed.notify_all()
+
+    # ------------------------------------------------------------------ re-optimisation
+
+    def reoptimize(self, day: date | None = None, time_limit_s: float = 2.0,
+                   seed: int = 0) -> dict[str, Any]:
+        """One background cycle: solve a snapshot, swap only if unchanged, feasible and better."""
+        day = day or self.today()
+        now = self.clock()
+        with self.lock:
+            version = self.version
+            fleet = self._fleet(day, now)
+            if not fleet.vehicles or not fleet.bookings:
+                return {"status": "idle", "day": day.isoformat()}
+            time_s, dist_m = self.places.time_s, self.places.dist_m
+        result = optimize.reoptimize(fleet, time_s, self.params, dist_m=dist_m,
+                                     time_limit_s=time_limit_s, seed=seed)
+        if result.status != optimize.ReoptStatus.IMPROVED:
+            return {"status": result.status.value, "day": day.isoformat()}
+        with self.lock:
+            if self.version != version:
+                return {"status": "stale", "day": day.isoformat()}
+            changed = [k for k, p in result.plans.items() if p != self.live.plans.get(k)]
+            if not changed:
+                return {"status": "unchanged", "day": day.isoformat()}
+            for k in changed:
+                self.live.plans[k] = result.plans[k]
+                self.live.revisions[k] = self.live.revisions.get(k, 0) + 1
+            for k, p in result.plans.items():
+                for st in p.stops:
+                    self.live.assigned[st.booking_id] = k
+            with Session(self.db, expire_on_commit=False) as s, s.begin():
+                for k in changed:
+                    self._save_plan(s, k)
+                for k in changed:
+                    vid = split_vd(k)[0]
+                    for st in result.plans[k].stops:
+                        r = s.get(BookingRow, st.booking_id)
+                        if r is not None and r.vehicle_id != vid:
+                            r.vehicle_id = vid
+                repo.add_event(s, "reoptimized", at=_dt(now), vehicles=changed,
+                               cost_before=result.cost_before, cost_after=result.cost_after)
+            self._bump([])
+            return {"status": "improved", "day": day.isoformat(), "vehicles": changed,
+                    "cost_before": result.cost_before, "cost_after": result.cost_after}
+
+    # ------------------------------------------------------------------ views
+
+    def stop_lookup(self) -> dict[int, StopRow | None]:
+        """Place index -> stop id (for views)."""
+        return {p: sid for sid, p in self.stop_place.items()}  # type: ignore[misc]
+
+    def vehicle_day_keys(self, vehicle_id: str | None = None, day: date | None = None) -> list[str]:
+        """Vehicle-day keys, optionally of one vehicle or one day."""
+        out = []
+        for k in self.live.vehicles:
+            vid, d = split_vd(k)
+            if (vehicle_id is None or vid == vehicle_id) and (day is None or d == day):
+                out.append(k)
+        return sorted(out)
+
+    def forbid_unless(self, allowed: bool) -> None:
+        """Raise Forbidden unless ``allowed``."""
+        if not allowed:
+            raise Forbidden("この操作は許可されていません", "you may not do this")

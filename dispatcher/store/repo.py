@@ -1,0 +1,133 @@
+"""Repository functions over a SQLModel session: seeding, loading the open state, events.
+
+Callers own the transaction (``with Session(engine) as s, s.begin(): ...``) so that a change
+and its events are committed together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, select
+
+from dispatcher.api.security import hash_password
+from dispatcher.service_area import ServiceArea
+from dispatcher.store.tables import (
+    BookingRow,
+    Event,
+    PlanRow,
+    ShiftRow,
+    StopRow,
+    User,
+    VehicleRow,
+)
+from dispatcher.store.types import utcnow
+
+OPEN_STATUSES = ("confirmed", "onboard")
+
+
+def add_event(
+    session: Session,
+    type_: str,
+    *,
+    booking_id: str | None = None,
+    vehicle_id: str | None = None,
+    actor_id: str | None = None,
+    at: datetime | None = None,
+    **data: Any,
+) -> Event:
+    """Append an event to the log (in the caller's transaction)."""
+    event = Event(
+        type=type_, booking_id=booking_id, vehicle_id=vehicle_id, actor_id=actor_id,
+        at=at or utcnow(), data=data,
+    )
+    session.add(event)
+    return event
+
+
+def seed_service(session: Session, service: ServiceArea) -> bool:
+    """Load the service's stops and vehicles into an empty database; True if it seeded."""
+    if session.exec(select(StopRow).where(StopRow.service_id == service.id)).first() is not None:
+        return False
+    for s in service.stops:
+        session.add(
+            StopRow(
+                id=s.id, service_id=service.id, name_ja=s.name_ja, name_en=s.name_en,
+                name_kana=s.name_kana, lat=s.lat, lon=s.lon, kind=s.kind,
+                wheelchair=s.wheelchair, weight=s.weight,
+            )
+        )
+    for v in service.fleet:
+        session.add(
+            VehicleRow(
+                id=v.id, service_id=service.id, name=v.name, seats=v.seats,
+                wheelchair_spaces=v.wheelchair_spaces, depot_stop_id=v.depot,
+            )
+        )
+    add_event(session, "service_seeded", service=service.id, stops=len(service.stops),
+              vehicles=len(service.fleet))
+    return True
+
+
+def ensure_shifts(session: Session, service: ServiceArea, days: Iterable[date]) -> int:
+    """Create the configured shifts of every active vehicle for operating ``days`` that lack them."""
+    tz = ZoneInfo(service.timezone)
+    specs = {v.id: v for v in service.fleet}
+    vehicles = session.exec(select(VehicleRow).where(VehicleRow.active)).all()
+    created = 0
+    for day in days:
+        if not service.calendar.runs_on(day):
+            continue
+        have = {r.vehicle_id for r in session.exec(select(ShiftRow).where(ShiftRow.day == day))}
+        midnight = datetime(day.year, day.month, day.day, tzinfo=tz)
+        for v in vehicles:
+            spec = specs.get(v.id)
+            if v.id in have or spec is None or not spec.shifts:
+                continue
+            sh = spec.shifts[0]
+            session.add(
+                ShiftRow(
+                    vehicle_id=v.id, day=day,
+                    start_at=midnight + timedelta(seconds=sh.start_s),
+                    end_at=midnight + timedelta(seconds=sh.end_s),
+                    break_earliest_at=(midnight + timedelta(seconds=sh.break_earliest_s))
+                    if sh.break_earliest_s is not None else None,
+                    break_latest_end_at=(midnight + timedelta(seconds=sh.break_latest_end_s))
+                    if sh.break_latest_end_s is not None else None,
+                    break_s=sh.break_s,
+                    driver_id=f"driver-{v.id}",
+                )
+            )
+            created += 1
+    return created
+
+
+def ensure_users(session: Session, service: ServiceArea, operator_login: str,
+                 operator_password: str, driver_password: str) -> None:
+    """Create the operator account and one driver account per vehicle if missing."""
+    if session.get(User, "operator") is None:
+        session.add(User(id="operator", role="operator", name="運行管理者", login=operator_login,
+                         password_hash=hash_password(operator_password)))
+    for v in service.fleet:
+        uid = f"driver-{v.id}"
+        if session.get(User, uid) is None:
+            session.add(User(id=uid, role="driver", name=f"{v.name} 運転手", login=v.id,
+                             vehicle_id=v.id, password_hash=hash_password(driver_password)))
+
+
+def open_bookings(session: Session) -> list[BookingRow]:
+    """Bookings still to be served (confirmed or on board)."""
+    return list(session.exec(select(BookingRow).where(BookingRow.status.in_(OPEN_STATUSES))))  # type: ignore[attr-defined]
+
+
+def shifts_from(session: Session, first_day: date) -> list[ShiftRow]:
+    """Shifts on or after ``first_day``."""
+    return list(session.exec(select(ShiftRow).where(ShiftRow.day >= first_day)))
+
+
+def plan_rows(session: Session) -> dict[str, PlanRow]:
+    """Stored plans by vehicle-day key."""
+    return {p.vehicle_id: p for p in session.exec(select(PlanRow))}

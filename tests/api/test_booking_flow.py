@@ -1,0 +1,127 @@
+"""The rider's and the operator's booking flows through the HTTP API, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+
+from tests.api.conftest import driver, register, trip
+
+
+def test_health_docs_openapi(client):
+    """/health answers when ready; /docs and /openapi.json describe the API."""
+    assert client.get("/health").json()["status"] == "ok"
+    assert client.get("/docs").status_code == 200
+    paths = client.get("/openapi.json").json()["paths"]
+    assert "/api/v1/offers" in paths and "/api/v1/bookings" in paths
+
+
+def test_offer_book_view_cancel(client, rider):
+    """Ask → offers with a 10-minute window → accept → my bookings → ETA → cancel."""
+    r = client.post("/api/v1/offers", json=trip(), headers=rider)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["offers"], body
+    offer = body["offers"][0]
+    a, b = (datetime.fromisoformat(x) for x in offer["pickup_window"])
+    assert (b - a).total_seconds() == 600
+    assert a >= datetime.fromisoformat(trip()["time"])
+    assert offer["fare"] == 300
+    r = client.post("/api/v1/bookings", json={"offer_id": offer["id"]},
+                    headers={**rider, "Idempotency-Key": "k1"})
+    assert r.status_code == 201, r.text
+    booking = r.json()
+    assert booking["status"] == "confirmed"
+    assert booking["pickup_window"] == offer["pickup_window"]
+    mine = client.get("/api/v1/bookings", headers=rider).json()
+    assert [x["id"] for x in mine] == [booking["id"]]
+    eta = client.get(f"/api/v1/bookings/{booking['id']}/eta", headers=rider).json()
+    assert eta["eta_kind"] == "pickup" and eta["eta"]
+    r = client.post(f"/api/v1/bookings/{booking['id']}/cancel", headers=rider)
+    assert r.status_code == 200 and r.json()["status"] == "cancelled"
+
+
+def test_idempotent_retry_returns_same_booking(client, rider):
+    """The same Idempotency-Key returns the same booking; the offer cannot be used twice."""
+    offer = client.post("/api/v1/offers", json=trip(), headers=rider).json()["offers"][0]
+    h = {**rider, "Idempotency-Key": "retry-1"}
+    first = client.post("/api/v1/bookings", json={"offer_id": offer["id"]}, headers=h)
+    again = client.post("/api/v1/bookings", json={"offer_id": offer["id"]}, headers=h)
+    assert first.status_code == 201 and again.status_code == 201
+    assert first.json()["id"] == again.json()["id"]
+    other = client.post("/api/v1/bookings", json={"offer_id": offer["id"]},
+                        headers={**rider, "Idempotency-Key": "retry-2"})
+    assert other.status_code == 409
+    assert len(client.get("/api/v1/bookings", headers=rider).json()) == 1
+
+
+def test_arrive_by_group_booking(client, rider):
+    """An arrive-by group (2 adults, 1 child) is promised a drop-off before the asked time."""
+    body = trip(at=time(11, 0), rule="dropoff_before", adults=2, children=1)
+    offer = client.post("/api/v1/offers", json=body, headers=rider).json()["offers"][0]
+    assert datetime.fromisoformat(offer["dropoff_latest"]) <= datetime.fromisoformat(body["time"])
+    assert offer["fare"] == 300 * 2 + 150
+    r = client.post("/api/v1/bookings", json={"offer_id": offer["id"]}, headers=rider)
+    assert r.status_code == 201 and r.json()["children"] == 1
+
+
+def test_riders_see_only_their_own(client, rider, operator):
+    """Another rider gets 404 for my booking; a rider may not use operator endpoints."""
+    offer = client.post("/api/v1/offers", json=trip(), headers=rider).json()["offers"][0]
+    bid = client.post("/api/v1/bookings", json={"offer_id": offer["id"]}, headers=rider).json()["id"]
+    other = register(client, "090-9999-0000", name="他の人")
+    assert client.get(f"/api/v1/bookings/{bid}", headers=other).status_code == 404
+    assert client.post(f"/api/v1/bookings/{bid}/cancel", headers=other).status_code == 404
+    assert client.get("/api/v1/operator/bookings", headers=rider).status_code == 403
+    assert client.get(f"/api/v1/bookings/{bid}", headers=operator).status_code == 200
+
+
+def test_phone_booking_no_show_and_move(client, operator, clock):
+    """An operator books for a caller, moves it to another vehicle, and records a no-show only
+    after the window opens plus the grace time."""
+    caller = {"name": "佐藤 一郎", "phone": "0848-76-1234"}
+    body = {**trip(at=time(9, 30)), "caller": caller}
+    r = client.post("/api/v1/operator/offers", json=body, headers=operator)
+    assert r.status_code == 200, r.text
+    offer = r.json()["offers"][0]
+    r = client.post("/api/v1/operator/bookings", json={"offer_id": offer["id"], "caller": caller},
+                    headers=operator)
+    assert r.status_code == 201, r.text
+    booking = r.json()
+    assert booking["channel"] == "phone" and booking["rider_name"] == "佐藤 一郎"
+    target = "mitsugi-2" if booking["vehicle_id"] != "mitsugi-2" else "mitsugi-1"
+    moved = client.post(f"/api/v1/operator/bookings/{booking['id']}/move",
+                        json={"vehicle_id": target}, headers=operator)
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["vehicle_id"] == target
+    early = client.post(f"/api/v1/operator/bookings/{booking['id']}/no-show", headers=operator)
+    assert early.status_code == 422
+    start = datetime.fromisoformat(booking["pickup_window"][0])
+    clock.t = int(start.timestamp()) + 181
+    r = client.post(f"/api/v1/operator/bookings/{booking['id']}/no-show", headers=operator)
+    assert r.status_code == 200 and r.json()["status"] == "no_show"
+    types = [e["type"] for e in client.get(f"/api/v1/operator/bookings/{booking['id']}/events",
+                                           headers=operator).json()]
+    assert types[:2] == ["booked", "moved"] and types[-1] == "no_show"
+
+
+def test_driver_manifest_board_alight(client, rider, clock):
+    """The driver sees the booking in the manifest, boards and drops off the rider; a repeated
+    queued action (same client_id) is applied once."""
+    offer = client.post("/api/v1/offers", json=trip(), headers=rider).json()["offers"][0]
+    booking = client.post("/api/v1/bookings", json={"offer_id": offer["id"]}, headers=rider).json()
+    d = driver(client, booking["vehicle_id"])
+    man = client.get("/api/v1/driver/manifest", headers=d).json()
+    kinds = [(s["booking_id"], s["kind"]) for s in man["stops"]]
+    assert kinds == [(booking["id"], "pickup"), (booking["id"], "dropoff")]
+    assert man["stops"][0]["name_ja"] == "本村" and man["stops"][0]["adults"] == 1
+    clock.t = int(datetime.fromisoformat(booking["pickup_window"][0]).timestamp())
+    ev = {"type": "boarded", "booking_id": booking["id"], "client_id": "act-1"}
+    assert client.post("/api/v1/driver/events", json=ev, headers=d).json()["status"] == "onboard"
+    again = client.post("/api/v1/driver/events", json=ev, headers=d).json()
+    assert again["duplicate"] is True
+    clock.t += 900
+    r = client.post("/api/v1/driver/events",
+                    json={"type": "alighted", "booking_id": booking["id"]}, headers=d)
+    assert r.json()["status"] == "completed"
+    assert client.get(f"/api/v1/bookings/{booking['id']}", headers=rider).json()["status"] == "completed"
+    assert client.get("/api/v1/driver/manifest", headers=d).json()["stops"] == []
