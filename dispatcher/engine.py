@@ -131,6 +131,10 @@ class Engine:
 
     # ------------------------------------------------------------------ start-up and state
 
+    def now_dt(self) -> datetime:
+        """The engine's "now" as an aware UTC datetime (for timestamps the shells write)."""
+        return _dt(self.clock())
+
     def today(self) -> date:
         """The local service day of "now"."""
         return datetime.fromtimestamp(self.clock(), tz=self.tz).date()
@@ -449,7 +453,7 @@ class Engine:
                     )
                     s.add(row)
                     rows.append(row)
-            repo.add_event(s, "offered", actor_id=rider_id, offers=[r.id for r in rows],
+            repo.add_event(s, "offered", actor_id=rider_id, at=_dt(now), offers=[r.id for r in rows],
                            asked=len(asked), alternatives=len(alternatives))
         return {"offers": [r for r in rows if r.request["kind"] == "asked"],
                 "alternatives": [r for r in rows if r.request["kind"] == "alternative"]}
@@ -704,6 +708,8 @@ class Engine:
                                booking_id=booking_id)
             plan = self.live.plans[key]
             state = self.live.states[key]
+            load_before = sum(self.live.bookings[b].request.passengers.count
+                              for b in state.onboard if b in self.live.bookings)
             want = StopKind.PICKUP if kind in ("arrived", "boarded") else StopKind.DROPOFF
             if kind == "departed":
                 want = StopKind.PICKUP if row.status == "confirmed" else StopKind.DROPOFF
@@ -743,6 +749,9 @@ class Engine:
                 if self._check(key, cand).feasible:
                     self.live.plans[key] = cand
             row.updated_at = _dt(now)
+            moved_to = self.live.states[key]
+            if kind in ("boarded", "alighted") and moved_to.node != state.node:
+                self._log_leg(s, vehicle_id, state, moved_to.node, now, load_before)
             self.live.revisions[key] = self.live.revisions.get(key, 0) + 1
             self._save_plan(s, key)
             repo.add_event(s, kind, booking_id=booking_id, vehicle_id=vehicle_id, actor_id=actor_id,
@@ -750,6 +759,15 @@ class Engine:
                            seats=row.adults + row.children, wheelchairs=row.wheelchairs)
             self._bump([])
             return {"ok": True, "status": row.status}
+
+    def _log_leg(self, s: Session, vehicle_id: str, before: VehicleState, node: int,
+                 now: int, persons: int) -> None:
+        """Record a driven leg (for vehicle hours, kilometres, empty kilometres, occupancy)."""
+        drive = int(self.places.time_s[before.node, node])
+        repo.add_event(s, "leg", vehicle_id=vehicle_id, at=_dt(now),
+                       start_s=max(before.time_s, now - drive),
+                       end_s=now, distance_m=int(self.places.dist_m[before.node, node]),
+                       drive_s=drive, load=persons)
 
     def position(self, vehicle_id: str, lat: float, lon: float, actor_id: str,
                  heading: float | None = None) -> None:

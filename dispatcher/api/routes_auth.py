@@ -45,7 +45,7 @@ def register(body: RegisterIn, runtime: RuntimeDep) -> TokenOut:
                     name_kana=body.name_kana, phone=phone, lang=body.lang,
                     home_stop_id=body.home_stop_id, password_hash=hash_password(body.pin))
         s.add(user)
-        repo.add_event(s, "rider_registered", actor_id=user.id)
+        repo.add_event(s, "rider_registered", actor_id=user.id, at=runtime.engine.now_dt())
         s.flush()
         s.expunge(user)
     return _token(runtime, user)

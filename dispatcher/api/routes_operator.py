@@ -39,7 +39,8 @@ def caller_account(runtime: RuntimeDep, caller: CallerIn) -> User:
             user = User(id=f"r-{uuid.uuid4().hex[:12]}", role="rider", name=caller.name,
                         name_kana=caller.name_kana, phone=phone)
             s.add(user)
-            repo.add_event(s, "rider_registered", actor_id="operator", channel="phone")
+            repo.add_event(s, "rider_registered", actor_id="operator", channel="phone",
+                           at=runtime.engine.now_dt())
         s.flush()
         s.expunge(user)
     return user
@@ -128,6 +129,7 @@ def operator_payment(booking_id: str, body: PaymentIn, principal: OperatorDep,
             raise NotFound("予約が見つかりません", "booking not found")
         row.payment_status = body.status
         repo.add_event(s, "payment", booking_id=booking_id, actor_id=principal.user_id,
+                       at=runtime.engine.now_dt(),
                        status=body.status)
         s.flush()
         s.expunge(row)
@@ -169,6 +171,7 @@ def put_vehicle(vehicle_id: str, body: VehicleIn, principal: OperatorDep,
             setattr(row, k, v)
         s.add(row)
         repo.add_event(s, "vehicle_saved", vehicle_id=vehicle_id, actor_id=principal.user_id,
+                       at=runtime.engine.now_dt(),
                        **body.model_dump())
     return body.model_dump()
 
@@ -219,3 +222,45 @@ def reoptimize(principal: OperatorDep, runtime: RuntimeDep, day: date | None = N
                time_limit_s: float = Query(default=2.0, gt=0, le=60)) -> dict[str, Any]:
     """Run one re-optimisation cycle now."""
     return runtime.engine.reoptimize(day, time_limit_s=time_limit_s)
+
+
+def kpi_inputs(runtime: RuntimeDep, start: date, end: date) -> tuple[list[dict[str, Any]],
+                                                                    list[dict[str, Any]],
+                                                                    list[dict[str, Any]]]:
+    """Bookings, events and driven legs of the service days ``start``..``end`` as plain records."""
+    from datetime import datetime, time, timedelta
+
+    tz = runtime.engine.tz
+    lo = datetime.combine(start, time(0), tzinfo=tz)
+    hi = datetime.combine(end + timedelta(days=1), time(0), tzinfo=tz)
+    with Session(runtime.db, expire_on_commit=False) as s:
+        rows = s.exec(select(BookingRow).where(BookingRow.service_day >= start,
+                                               BookingRow.service_day <= end)).all()
+        evs = s.exec(select(Event).where(Event.at >= lo, Event.at < hi)).all()
+
+    def sec(dt: datetime | None) -> int | None:
+        return int(dt.timestamp()) if dt else None
+
+    bookings = [{"id": r.id, "status": r.status, "channel": r.channel, "vehicle_id": r.vehicle_id,
+                 "seats": r.adults + r.children + r.infants + r.wheelchairs,
+                 "pickup_earliest_s": sec(r.pickup_earliest_at),
+                 "pickup_latest_s": sec(r.pickup_latest_at), "picked_up_s": sec(r.picked_up_at),
+                 "dropped_off_s": sec(r.dropped_off_at), "direct_s": r.direct_s} for r in rows]
+    events = [{"type": e.type, "data": e.data, "booking_id": e.booking_id} for e in evs]
+    legs = [e.data | {"vehicle_id": e.vehicle_id} for e in evs if e.type == "leg"]
+    return bookings, events, legs
+
+
+@router.get("/kpis")
+def kpis(principal: OperatorDep, runtime: RuntimeDep, start: date | None = None,
+         end: date | None = None) -> dict[str, Any]:
+    """Indicators of a day or a range of service days (default: today)."""
+    from dispatcher.kpis import compute_kpis
+
+    start = start or runtime.engine.today()
+    end = end or start
+    if end < start or (end - start).days > 366:
+        raise InvalidInput("期間が不正です（最長1年）", "the range is invalid (at most one year)")
+    bookings, events, legs = kpi_inputs(runtime, start, end)
+    return {"start": start.isoformat(), "end": end.isoformat(),
+            **compute_kpis(bookings, events, legs).as_dict()}

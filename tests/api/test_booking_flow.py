@@ -125,3 +125,23 @@ def test_driver_manifest_board_alight(client, rider, clock):
     assert r.json()["status"] == "completed"
     assert client.get(f"/api/v1/bookings/{booking['id']}", headers=rider).json()["status"] == "completed"
     assert client.get("/api/v1/driver/manifest", headers=d).json()["stops"] == []
+
+
+def test_kpis_follow_the_event_log(client, rider, operator, clock):
+    """KPIs count the request, the completed trip, its wait against the promise and the legs."""
+    offer = client.post("/api/v1/offers", json=trip(), headers=rider).json()["offers"][0]
+    booking = client.post("/api/v1/bookings", json={"offer_id": offer["id"]}, headers=rider).json()
+    d = driver(client, booking["vehicle_id"])
+    start = int(datetime.fromisoformat(booking["pickup_window"][0]).timestamp())
+    clock.t = start + 120
+    client.post("/api/v1/driver/events", json={"type": "boarded", "booking_id": booking["id"]}, headers=d)
+    clock.t += 600
+    client.post("/api/v1/driver/events", json={"type": "alighted", "booking_id": booking["id"]}, headers=d)
+    client.post("/api/v1/offers", json=trip(at=time(18, 0)), headers=rider)  # refused: after hours
+    k = client.get("/api/v1/operator/kpis", headers=operator).json()
+    assert k["requests"] == 2 and k["accepted"] == 1 and k["refused"] == 1
+    assert k["refused_reasons"] == {"service_hours": 1}
+    assert k["completed"] == 1 and k["riders_carried"] == 1
+    assert k["wait_mean_s"] == 120 and k["on_time_rate"] == 1.0
+    assert k["ride_mean_s"] == 600
+    assert k["vehicle_km"] > 0 and k["empty_km"] > 0  # the drive to the pickup was empty
