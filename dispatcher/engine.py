@@ -565,10 +565,7 @@ class Engine:
                     self.live.plans[key] = old_plan
                 raise
             self._bump([])
-            with Session(self.db, expire_on_commit=False) as s:
-                stored = s.get(BookingRow, bid)
-                assert stored is not None
-                return stored, True
+            return row, True
 
     # ------------------------------------------------------------------ changes to bookings
 

@@ -15,6 +15,7 @@ from dispatcher.api import routes_auth, routes_driver, routes_operator, routes_p
 from dispatcher.api.runtime import Runtime
 from dispatcher.errors import NoriaiError
 from dispatcher.places import RoadNetwork
+from dispatcher.service_area import ServiceArea
 from dispatcher.settings import Settings
 
 log = logging.getLogger("noriai.api")
@@ -29,13 +30,14 @@ def _error(status: int, code: str, ja: str, en: str, details: object = None) -> 
 
 
 def create_app(settings: Settings | None = None, *, network: RoadNetwork | None = None,
-               clock=None, background: bool = True) -> FastAPI:  # type: ignore[no-untyped-def]
+               clock=None, background: bool = True,  # type: ignore[no-untyped-def]
+               service: ServiceArea | None = None) -> FastAPI:
     """Build the application; the runtime starts with the app's lifespan."""
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = Runtime.create(settings, network=network, clock=clock)
+        runtime = Runtime.create(settings, network=network, clock=clock, service=service)
         app.state.runtime = runtime
         if background:
             runtime.start_background()
