@@ -20,11 +20,13 @@ from dispatcher.api import (
     routes_operator,
     routes_public,
     routes_rider,
+    routes_tickets,
 )
 from dispatcher.api.runtime import Runtime
 from dispatcher.errors import NoriaiError
 from dispatcher.places import RoadNetwork
 from dispatcher.settings import Settings
+from dispatcher.ticketing import Ticketing
 
 log = logging.getLogger("noriai.api")
 
@@ -46,6 +48,8 @@ def create_app(settings: Settings | None = None, *, network: RoadNetwork | None 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = Runtime.create(settings, network=network, clock=clock)
         app.state.runtime = runtime
+        app.state.ticketing = Ticketing.create(settings, runtime.service, runtime.db,
+                                               runtime.engine.clock)
         if background:
             runtime.start_background()
         try:
@@ -87,7 +91,7 @@ def create_app(settings: Settings | None = None, *, network: RoadNetwork | None 
                       "Something went wrong on our side; please try again later.")
 
     for module in (routes_public, routes_auth, routes_rider, routes_operator, routes_driver,
-                   routes_family, routes_line, routes_map):
+                   routes_tickets, routes_family, routes_line, routes_map):
         app.include_router(module.router)
     mount_rider_app(app)
     return app
