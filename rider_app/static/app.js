@@ -428,7 +428,12 @@ function offerCard(o, i) {
 }
 function showOffers() {
   const B = S.book;
-  const all = [...B.result.offers, ...B.result.alternatives];
+  // Offers that read the same to the rider (same times and fare, another vehicle) are shown once.
+  const seen = new Set();
+  const all = [...B.result.offers, ...B.result.alternatives].filter((o) => {
+    const k = [o.pickup_window[0], o.pickup_window[1], o.dropoff_expected, o.fare].join("|");
+    if (seen.has(k)) return false; seen.add(k); return true;
+  });
   const head = B.result.offers.length ? t("offersTitle") : all.length ? t("altTitle") : t("noOffers");
   render(`<h2>${esc(head)}</h2><ul class="list">${all.map(offerCard).join("")}</ul>
     <button type="button" id="back">${esc(t("changeTime"))}</button>`, head);
