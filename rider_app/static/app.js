@@ -308,8 +308,13 @@ function projection(width) {
     latlon: (x, y) => [maxLat - (y / height) * (maxLat - minLat), minLon + (x / width) * (maxLon - minLon)],
   };
 }
+function roadLines(geo) {
+  // Either a MultiLineString feature or a FeatureCollection of LineStrings (both are served).
+  if (geo.type === "FeatureCollection") return geo.features.map((f) => f.geometry.coordinates);
+  return geo.geometry.coordinates;
+}
 function roadsPath(geo, P) {
-  return geo.geometry.coordinates.map((seg) => seg.map(([lon, lat], i) => {
+  return roadLines(geo).map((seg) => seg.map(([lon, lat], i) => {
     const [x, y] = P.xy(lat, lon); return `${i ? "L" : "M"}${x.toFixed(1)} ${y.toFixed(1)}`;
   }).join("")).join("");
 }
