@@ -427,7 +427,7 @@ function offerCard(o, i) {
   const conn = o.connection ? `<dt>${esc(t("connection"))}</dt><dd>${esc(o.connection.route_name || o.connection.name || JSON.stringify(o.connection))}</dd>` : "";
   return `<li class="card offer"><h3 id="o-${i}">${esc(t("pickup"))} <span class="big-time">${hm(o.pickup_window[0])}〜${hm(o.pickup_window[1])}</span></h3>
     <dl class="kv"><dt>${esc(t("day"))}</dt><dd>${esc(dayLabel(dayOf(o.pickup_window[0])))}</dd>
-    <dt>${esc(t("arrive"))}</dt><dd>${hm(o.dropoff_expected)}（${esc(t("latest"))} ${hm(o.dropoff_latest)}）</dd>
+    <dt>${esc(t("arrive"))}</dt><dd>${hm(o.dropoff_expected)}${S.lang === "ja" ? "（" : " ("}${esc(t("latest"))} ${hm(o.dropoff_latest)}${S.lang === "ja" ? "）" : ")"}</dd>
     <dt>${esc(t("fare"))}</dt><dd>${esc(t("yen", o.fare))}</dd>${conn}</dl>
     <button type="button" class="primary" data-offer="${i}" aria-describedby="o-${i}">${esc(t("chooseOffer"))}</button></li>`;
 }
