@@ -11,12 +11,23 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from dispatcher.api import routes_auth, routes_driver, routes_operator, routes_public, routes_rider
+from dispatcher.api import (
+    routes_auth,
+    routes_driver,
+    routes_family,
+    routes_line,
+    routes_map,
+    routes_operator,
+    routes_public,
+    routes_rider,
+    routes_tickets,
+)
 from dispatcher.api.runtime import Runtime
 from dispatcher.errors import NoriaiError
 from dispatcher.places import RoadNetwork
 from dispatcher.service_area import ServiceArea
 from dispatcher.settings import Settings
+from dispatcher.ticketing import Ticketing
 
 log = logging.getLogger("noriai.api")
 
@@ -39,6 +50,8 @@ def create_app(settings: Settings | None = None, *, network: RoadNetwork | None 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = Runtime.create(settings, network=network, clock=clock, service=service)
         app.state.runtime = runtime
+        app.state.ticketing = Ticketing.create(settings, runtime.service, runtime.db,
+                                               runtime.engine.clock)
         if background:
             runtime.start_background()
         try:
@@ -79,6 +92,17 @@ def create_app(settings: Settings | None = None, *, network: RoadNetwork | None 
         return _error(500, "internal", "システムで問題が発生しました。時間をおいてお試しください。",
                       "Something went wrong on our side; please try again later.")
 
-    for module in (routes_public, routes_auth, routes_rider, routes_operator, routes_driver):
+    for module in (routes_public, routes_auth, routes_rider, routes_operator, routes_driver,
+                   routes_tickets, routes_family, routes_line, routes_map):
         app.include_router(module.router)
+    mount_rider_app(app)
     return app
+
+
+def mount_rider_app(app: FastAPI) -> None:
+    """Serve the riders' web app (static files) at ``/rider/``."""
+    from fastapi.staticfiles import StaticFiles
+
+    from rider_app import STATIC
+
+    app.mount("/rider", StaticFiles(directory=STATIC, html=True), name="rider")
