@@ -170,18 +170,66 @@ def shortest_tree(graph: WeightedGraph, source: int) -> Tree:
     return Tree(source=int(row), time_s=time_s, dist_m=dist_m, predecessors=pred)
 
 
-def point_to_point(graph: WeightedGraph, a: int, b: int) -> tuple[int, int]:
+@dataclass(frozen=True, slots=True, eq=False)
+class Landmarks:
+    """Combined distances from and to a few landmark nodes, the lower bounds of ALT searches.
+
+    ``dist_from[v, k]`` is the combined weight of the fastest path from landmark k to v,
+    ``dist_to[v, k]`` from v to landmark k.
+    """
+
+    nodes: np.ndarray
+    dist_from: np.ndarray
+    dist_to: np.ndarray
+
+
+def choose_landmarks(graph: WeightedGraph, count: int = 12) -> Landmarks | None:
+    """Landmarks spread by farthest-point selection (each the node farthest from those chosen).
+
+    Returns None without the compiled kernels or when some node cannot reach, or be reached
+    from, a landmark (bounds would be infinite): searches then run without landmarks.
+    """
+    if not graph.compiled or graph.node_count == 0:
+        return None
+    n = graph.node_count
+    far, _ = kernels.dial_tree(graph.indptr, graph.indices, graph.time_s, graph.weight, 0)
+    if (far < 0).any():
+        return None
+    chosen: list[int] = [int(np.argmax(far))]
+    dist_from = np.empty((n, count), dtype=np.int64)
+    dist_to = np.empty((n, count), dtype=np.int64)
+    nearest = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    for k in range(min(count, n)):
+        node = chosen[k]
+        fwd, _ = kernels.dial_tree(graph.indptr, graph.indices, graph.time_s, graph.weight, node)
+        bwd, _ = kernels.dial_tree(graph.rindptr, graph.rindices, graph.rtime_s, graph.rweight, node)
+        if (fwd < 0).any() or (bwd < 0).any():
+            return None
+        dist_from[:, k], dist_to[:, k] = fwd, bwd
+        np.minimum(nearest, fwd + bwd, out=nearest)
+        chosen.append(int(np.argmax(nearest)))
+    k = min(count, n)
+    return Landmarks(np.array(chosen[:k]), np.ascontiguousarray(dist_from[:, :k]),
+                     np.ascontiguousarray(dist_to[:, :k]))
+
+
+def point_to_point(graph: WeightedGraph, a: int, b: int, landmarks: Landmarks | None = None) -> tuple[int, int]:
     """(time s, length m) of the fastest path a → b, :data:`UNREACHABLE` twice if none.
 
-    A bidirectional search (compiled), which settles far fewer nodes than a whole tree.
+    An ALT search with ``landmarks`` (see :func:`choose_landmarks`), else a bidirectional
+    search; both compiled and far cheaper than a whole tree. Without the kernels, a tree.
     """
     ra, rb = (int(x) for x in _rows([a, b], graph.node_count, "nodes"))
     if not graph.compiled:
         time_s, dist_m = many_to_many(graph, [ra], [rb])
         return int(time_s[0, 0]), int(dist_m[0, 0])
-    combined = int(kernels.bidirectional(
-        graph.indptr, graph.indices, graph.weight, graph.rindptr, graph.rindices, graph.rweight, ra, rb
-    ))
+    if landmarks is not None:
+        combined = int(kernels.alt(graph.indptr, graph.indices, graph.weight,
+                                   landmarks.dist_from, landmarks.dist_to, ra, rb))
+    else:
+        combined = int(kernels.bidirectional(
+            graph.indptr, graph.indices, graph.weight, graph.rindptr, graph.rindices, graph.rweight, ra, rb
+        ))
     if combined < 0:
         return UNREACHABLE, UNREACHABLE
     return combined // graph.scale, combined % graph.scale
@@ -192,8 +240,8 @@ class TreeCache:
 
     A query a → b reads the tree of ``a`` (computed once, then O(1) per target): an engine asks
     many times from the same few stops and vehicle positions. The first query from a source
-    without a tree is answered by a bidirectional search instead (:func:`point_to_point`); the
-    second one builds the tree.
+    without a tree is answered by an ALT search instead (:func:`point_to_point`, landmarks
+    chosen on first use); the second one builds the tree.
     """
 
     def __init__(self, graph: WeightedGraph, capacity: int = 512) -> None:
@@ -201,6 +249,14 @@ class TreeCache:
         self.capacity = capacity
         self._trees: OrderedDict[int, Tree] = OrderedDict()
         self._asked: OrderedDict[int, None] = OrderedDict()
+        self._landmarks: Landmarks | bool | None = False
+
+    @property
+    def landmarks(self) -> Landmarks | None:
+        """The landmarks of point-to-point searches (chosen on first use; None if unusable)."""
+        if self._landmarks is False:
+            self._landmarks = choose_landmarks(self.graph)
+        return self._landmarks  # type: ignore[return-value]
 
     def pair(self, a: int, b: int) -> tuple[int, int]:
         """(time s, length m) of the fastest path a → b (:data:`UNREACHABLE` twice if none)."""
@@ -209,10 +265,14 @@ class TreeCache:
             self._asked[a] = None
             if len(self._asked) > 4 * self.capacity:
                 self._asked.popitem(last=False)
-            return point_to_point(self.graph, a, b)
-        tree = self.tree(a)
-        (row,) = _rows([b], self.graph.node_count, "target")
-        return int(tree.time_s[row]), int(tree.dist_m[row])
+            return point_to_point(self.graph, a, b, self.landmarks)
+        if tree is None:
+            tree = self.tree(a)
+        else:
+            self._trees.move_to_end(a)
+        if not 0 <= b < self.graph.node_count:
+            raise IndexError(f"target: node out of range 0..{self.graph.node_count - 1}")
+        return int(tree.time_s[b]), int(tree.dist_m[b])
 
     def tree(self, source: int) -> Tree:
         """The tree of ``source`` (from the cache when present)."""
