@@ -135,11 +135,11 @@ class Network:
 
     def travel_time(self, a: int, b: int) -> int:
         """Travel time (s) of the fastest path a → b (:data:`UNREACHABLE` if none)."""
-        return int(self.trees.tree(a).time_s[b])
+        return self.trees.pair(a, b)[0]
 
     def distance(self, a: int, b: int) -> int:
         """Length (m) of the fastest path a → b (:data:`UNREACHABLE` if none)."""
-        return int(self.trees.tree(a).dist_m[b])
+        return self.trees.pair(a, b)[1]
 
     def path(self, a: int, b: int) -> list[int]:
         """Node rows of the fastest path a → b ([] if unreachable)."""
