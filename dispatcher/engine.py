@@ -778,6 +778,8 @@ class Engine:
                 if self._check(key, cand, here).feasible:
                     self.live.plans[key] = cand
                     self.live.states[key] = here
+                    if here.node != state.node:
+                        self._log_leg(s, vehicle_id, state, here.node, now, load_before)
             row.updated_at = _dt(now)
             moved_to = self.live.states[key]
             if kind in ("boarded", "alighted") and moved_to.node != state.node:
