@@ -91,6 +91,7 @@ def timeline_figure(bookings: Sequence[dict[str, Any]], tz_offset_s: int = 9 * 3
     """Pickups per hour of the day (completed, no-show, cancelled) of one run."""
     fig, ax = plt.subplots(figsize=(9, 3.5))
     hours = list(range(6, 20))
+    bottom = [0] * len(hours)
     for status, colour in (("completed", "tab:green"), ("no_show", "tab:red"),
                            ("cancelled", "tab:grey")):
         counts = [0] * len(hours)
@@ -101,7 +102,8 @@ def timeline_figure(bookings: Sequence[dict[str, Any]], tz_offset_s: int = 9 * 3
             if h in hours:
                 counts[hours.index(h)] += 1
         ax.bar([h + 0.5 for h in hours], counts, width=0.8, label=status, color=colour,
-               bottom=None if status == "completed" else None, alpha=0.7)
+               bottom=bottom, alpha=0.7)
+        bottom = [a + b for a, b in zip(bottom, counts, strict=True)]
     ax.set_xlabel("hour of pickup window (local)")
     ax.set_ylabel("bookings")
     ax.legend()
