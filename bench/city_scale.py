@@ -56,6 +56,7 @@ class GridNetwork:
 
     def snap(self, lat: float, lon: float, zone: Sequence[tuple[float, float]] | None = None) -> int:
         """Nearest grid node (the zone is the whole grid)."""
+        del zone
         r = int(np.clip(round((lat - LAT0) / DLAT), 0, self.side - 1))
         c = int(np.clip(round((lon - LON0) / DLON), 0, self.side - 1))
         return r * self.side + c
@@ -78,7 +79,7 @@ class GridNetwork:
 
     def polyline(self, a: int, b: int) -> list[tuple[float, float]]:
         """An L-shaped path a → b."""
-        (ra, ca), (rb, cb) = self._rc(a), self._rc(b)
+        (ra, _ca), (_rb, cb) = self._rc(a), self._rc(b)
         corner = int(ra) * self.side + int(cb)
         return [self.node_coords(a), self.node_coords(corner), self.node_coords(b)]
 
