@@ -238,6 +238,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str]) -> int:
     """Start everything, play the day, stop cleanly."""
     args = build_parser().parse_args(argv)
+    stop_event = threading.Event()
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, lambda *_: stop_event.set())
+        signal.signal(signal.SIGTERM, lambda *_: stop_event.set())
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     import uvicorn
 
@@ -305,11 +310,6 @@ def main(argv: list[str]) -> int:
     demand = DemandParams.from_toml()
     rng = np.random.default_rng(args.seed)
     trips = generate_day(service, demand, day, rng)
-    stop_event = threading.Event()
-    previous = signal.getsignal(signal.SIGINT)
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, lambda *_: stop_event.set())
-        signal.signal(signal.SIGTERM, lambda *_: stop_event.set())
     counts = {"asked": 0, "booked": 0, "alternative": 0, "refused": 0, "declined": 0, "lost": 0,
               "cancelled": 0}
     booked: dict[str, TripSpec] = {}
@@ -333,6 +333,8 @@ def main(argv: list[str]) -> int:
     wall0 = time.monotonic()
     try:
         for spec in trips:
+            if stop_event.is_set():
+                break
             if spec.book_at_s is None or spec.book_at_s < start_s:
                 book(spec)
             else:
@@ -351,7 +353,7 @@ def main(argv: list[str]) -> int:
         wake_at: dict[str, int] = {}
         end_s = midnight + max(v.shifts[0].end_s for v in service.fleet) + 1800
         stop_s = midnight + clock_s(args.until) if args.until else end_s
-        stop_wall = wall0 + args.minutes * 60 if args.minutes else None
+        stop_wall = time.monotonic() + args.minutes * 60 if args.minutes else None
         last_line = 0.0
         while not stop_event.is_set():
             now = clock()
