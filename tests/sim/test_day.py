@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -76,3 +77,13 @@ def test_demand_is_seeded_and_follows_the_stops(mitsugi):
     to_hospital = sum(1 for t in many if t.destination == "hospital")
     to_shop = sum(1 for t in many if kinds[t.destination] == "shop")
     assert to_hospital > to_shop > 0
+
+
+def test_whatif_console_page_renders_its_form():
+    """The console's what-if page loads and shows its settings form without running."""
+    from streamlit.testing.v1 import AppTest
+
+    page = Path(__file__).resolve().parents[2] / "ops_console" / "pages" / "9_whatif.py"
+    at = AppTest.from_file(str(page)).run(timeout=30)
+    assert not at.exception
+    assert len(at.number_input) == 5 and at.button
