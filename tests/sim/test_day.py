@@ -86,4 +86,4 @@ def test_whatif_console_page_renders_its_form():
     page = Path(__file__).resolve().parents[2] / "ops_console" / "pages" / "9_whatif.py"
     at = AppTest.from_file(str(page)).run(timeout=30)
     assert not at.exception
-    assert len(at.number_input) == 5 and at.button
+    assert len(at.number_input) == 4 and len(at.text_input) == 1 and at.button
