@@ -11,7 +11,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from dispatcher.api import routes_auth, routes_driver, routes_operator, routes_public, routes_rider
+from dispatcher.api import (
+    routes_auth,
+    routes_driver,
+    routes_feeds,
+    routes_operator,
+    routes_public,
+    routes_rider,
+)
 from dispatcher.api.runtime import Runtime
 from dispatcher.errors import NoriaiError
 from dispatcher.places import RoadNetwork
@@ -77,6 +84,7 @@ def create_app(settings: Settings | None = None, *, network: RoadNetwork | None 
         return _error(500, "internal", "システムで問題が発生しました。時間をおいてお試しください。",
                       "Something went wrong on our side; please try again later.")
 
-    for module in (routes_public, routes_auth, routes_rider, routes_operator, routes_driver):
+    for module in (routes_public, routes_auth, routes_rider, routes_operator, routes_driver,
+                   routes_feeds):
         app.include_router(module.router)
     return app
