@@ -22,30 +22,30 @@ CONNECTION = f"{TRIP}@82_168@{BUS_DAY.isoformat()}"
 DEPARTURE = datetime(2026, 1, 14, 8, 29, tzinfo=TOKYO)
 
 
-@pytest.fixture
-def clock() -> Clock:
+def _clock() -> Clock:
     """Now = 07:00 on the bus day."""
     return Clock(at_local(BUS_DAY, time(7, 0)))
 
 
-@pytest.fixture
-def client(tmp_path, clock) -> Iterator[TestClient]:
-    """The app on a fresh SQLite file, on the bus day."""
-    with make_client(f"sqlite:///{tmp_path / 'noriai.db'}", tmp_path, clock) as c:
+@pytest.fixture(scope="module")
+def client(tmp_path_factory) -> Iterator[TestClient]:
+    """One app on a fresh SQLite file, on the bus day, shared by the read-mostly tests."""
+    folder = tmp_path_factory.mktemp("connections")
+    with make_client(f"sqlite:///{folder / 'noriai.db'}", folder, _clock()) as c:
         yield c
 
 
 @pytest.fixture
-def any_db_client(db_url, tmp_path, clock) -> Iterator[TestClient]:
-    """The app on the database under test (SQLite and PostgreSQL), on the bus day."""
-    with make_client(db_url, tmp_path, clock) as c:
+def any_db_client(db_url, tmp_path) -> Iterator[TestClient]:
+    """A fresh app on the database under test (SQLite and PostgreSQL), on the bus day."""
+    with make_client(db_url, tmp_path, _clock()) as c:
         yield c
 
 
 @pytest.fixture
-def rider(client) -> dict[str, str]:
-    """A signed-in rider."""
-    return register(client, "090-5555-6666")
+def rider(client, request) -> dict[str, str]:
+    """A new signed-in rider (one per test)."""
+    return register(client, f"090-5555-{abs(hash(request.node.name)) % 10000:04d}")
 
 
 def _trip(dest: str = "ichi_office", **connection: str) -> dict:
@@ -115,7 +115,10 @@ def test_connection_named_by_fields_and_buffer_from_the_configuration(client, ri
     svc = runtime.service
     runtime.service = replace(svc, booking=replace(svc.booking, transfer_buffer_s=900))
     body = _trip(trip_id=TRIP, stop_id="82_168", date=BUS_DAY.isoformat())
-    r = client.post("/api/v1/offers", json=body, headers=rider)
+    try:
+        r = client.post("/api/v1/offers", json=body, headers=rider)
+    finally:
+        runtime.service = svc
     assert r.status_code == 200, r.text
     offers = r.json()["offers"] + r.json()["alternatives"]
     assert offers and offers[0]["connection"]["buffer_s"] == 900
