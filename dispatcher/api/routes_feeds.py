@@ -39,6 +39,8 @@ from gtfs.publish import SETTING_KEY, PublishedFeed, config_hash, publish, publi
 router = APIRouter(tags=["feeds"])
 
 PROTOBUF = "application/x-protobuf"
+#: How far from now (days) one may ask for departures.
+MAX_AHEAD_DAYS = 400
 Format = Annotated[Literal["pb", "json"], Query(description="pb (protobuf, default) or json")]
 
 
@@ -221,6 +223,9 @@ def connections(
     elif after.tzinfo is None:
         raise InvalidInput("時刻にはタイムゾーンが必要です（例: 2026-01-14T07:00:00+09:00）",
                            "'after' needs a UTC offset (e.g. 2026-01-14T07:00:00+09:00)")
+    if abs((after - engine.now_dt()).days) > MAX_AHEAD_DAYS:
+        raise InvalidInput(f"時刻は今日から{MAX_AHEAD_DAYS}日以内で指定してください",
+                           f"'after' must be within {MAX_AHEAD_DAYS} days of today")
     board = cx.departures_at(list(timetables(runtime)), runtime.service, stop_id, after, n)
     buffer_s = runtime.service.booking.transfer_buffer_s
     deps = [transfer.connection_record(d, stop_id, buffer_s, engine.tz) for d in board.departures]
@@ -264,6 +269,9 @@ def connecting_trip(runtime: Runtime, body: TripIn) -> TripInput:
         raise InvalidInput("バスへの乗継は到着時刻指定（dropoff_before）で予約します",
                            "a trip connecting to a bus is arrive-by (rule dropoff_before)")
     service, engine = runtime.service, runtime.engine
+    if abs((day - engine.today()).days) > MAX_AHEAD_DAYS:
+        raise InvalidInput(f"便の日付は今日から{MAX_AHEAD_DAYS}日以内で指定してください",
+                           f"the departure's date must be within {MAX_AHEAD_DAYS} days of today")
     departure = transfer.find_departure(timetables(runtime), trip_id, stop_id, day)
     transfer_stop = transfer.check_destination(service, body.destination.stop_id, departure)
     record = transfer.connection_record(departure, transfer_stop,

@@ -76,6 +76,9 @@ def test_departures_at_the_transfer_point(client):
     naive = client.get("/api/v1/connections",
                        params={"stop_id": "ichi_office", "after": "2026-01-14T07:00:00"})
     assert naive.status_code == 422 and naive.json()["message_en"]
+    far = client.get("/api/v1/connections",
+                     params={"stop_id": "ichi_office", "after": "0001-01-02T00:00:00+09:00"})
+    assert far.status_code == 422
 
 
 def test_book_a_connection_to_the_0829_bus(any_db_client):
@@ -127,14 +130,16 @@ def test_connection_named_by_fields_and_buffer_from_the_configuration(client, ri
 
 
 def test_mismatches_are_refused_clearly(client, rider):
-    """Wrong destination, a day the bus does not run, a malformed id, a leave-after rule and
-    an incomplete reference are each a 422 with Japanese and English messages."""
+    """Wrong destination, a day the bus does not run, a malformed id, a leave-after rule, an
+    incomplete reference and an absurd date are each a 422 with Japanese and English
+    messages (never a 500)."""
     cases = [
         _trip(dest="hospital"),
         _trip(connection_id=f"{TRIP}@82_168@2026-01-17"),  # a Saturday: no such run
         _trip(connection_id="nonsense"),
         {**_trip(), "rule": "pickup_after", "time": "2026-01-14T08:00:00+09:00"},
         _trip(trip_id=TRIP),
+        _trip(trip_id=TRIP, stop_id="82_168", date="0001-01-01"),
     ]
     for body in cases:
         r = client.post("/api/v1/offers", json=body, headers=rider)
