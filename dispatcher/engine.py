@@ -427,6 +427,10 @@ class Engine:
             fleet = self._fleet(day, now)
             found = insertion.offers(fleet, request, self.places.time_s, self.params, now_s=now,
                                      dist_m=self.places.dist_m)
+        if trip.connection is not None:
+            # Only offers that arrive in time for the bus: no later alternatives.
+            limit = int(trip.connection.get("latest_dropoff_s", trip.time_s))
+            found = [o for o in found if o.promise.dropoff_latest_s <= limit]
         asked = [o for o in found if o.shift_s == 0]
         alternatives = [o for o in found if o.shift_s != 0]
         if not found:

@@ -104,6 +104,7 @@ class BookingRules:
     max_group: int = 6
     offer_ttl_s: int = 300
     no_show_grace_s: int = 180
+    transfer_buffer_s: int = 300
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,6 +308,7 @@ def service_from_dict(conf: dict[str, Any], stops: tuple[StopPoint, ...]) -> Ser
             max_group=int(bk.get("max_group", 6)),
             offer_ttl_s=int(bk.get("offer_ttl_s", 300)),
             no_show_grace_s=int(bk.get("no_show_grace_s", 180)),
+            transfer_buffer_s=int(bk.get("transfer_buffer_min", 5)) * 60,
         ),
         fares=FareRules(
             currency=fr.get("currency", "JPY"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from dispatcher.errors import InvalidInput
 
@@ -61,7 +62,11 @@ class Party:
 
 @dataclass(frozen=True, slots=True)
 class TripInput:
-    """A trip asked for: places, party, ``rule`` (pickup_after | dropoff_before) and time (epoch s)."""
+    """A trip asked for: places, party, ``rule`` (pickup_after | dropoff_before) and time (epoch s).
+
+    ``connection``: the bus the trip connects to (``gtfs.transfer.connection_record``); its
+    ``latest_dropoff_s`` bounds every offer's latest drop-off.
+    """
 
     origin: Place
     destination: Place
@@ -69,4 +74,4 @@ class TripInput:
     rule: str
     time_s: int
     notes: str = ""
-    connection: dict[str, str] | None = None
+    connection: dict[str, Any] | None = None

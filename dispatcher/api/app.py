@@ -15,6 +15,7 @@ from dispatcher.api import (
     routes_auth,
     routes_driver,
     routes_family,
+    routes_feeds,
     routes_line,
     routes_map,
     routes_operator,
@@ -93,7 +94,7 @@ def create_app(settings: Settings | None = None, *, network: RoadNetwork | None 
                       "Something went wrong on our side; please try again later.")
 
     for module in (routes_public, routes_auth, routes_rider, routes_operator, routes_driver,
-                   routes_tickets, routes_family, routes_line, routes_map):
+                   routes_tickets, routes_family, routes_line, routes_map, routes_feeds):
         app.include_router(module.router)
     mount_rider_app(app)
     return app

@@ -52,7 +52,7 @@ def caller_account(runtime: RuntimeDep, caller: CallerIn) -> User:
 def phone_offers(body: OperatorTripIn, principal: OperatorDep, runtime: RuntimeDep) -> OffersOut:
     """Offers for a caller (phone booking)."""
     user = caller_account(runtime, body.caller)
-    return offers_out(runtime, runtime.engine.make_offers(user.id, trip_from(body)))
+    return offers_out(runtime, runtime.engine.make_offers(user.id, trip_from(body, runtime)))
 
 
 @router.post("/bookings", status_code=201)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Header
 from sqlmodel import Session, col, select
 
 from dispatcher.api.deps import RiderDep, RuntimeDep
+from dispatcher.api.runtime import Runtime
 from dispatcher.api.schemas import AcceptIn, BookingOut, OffersOut, TripIn
 from dispatcher.api.views import booking_out, offer_out
 from dispatcher.errors import InvalidInput, NotFound
@@ -20,8 +21,15 @@ router = APIRouter(prefix="/api/v1", tags=["rider"])
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)]
 
 
-def trip_from(body: TripIn) -> TripInput:
-    """The engine's trip input from the API body."""
+def trip_from(body: TripIn, runtime: Runtime | None = None) -> TripInput:
+    """The engine's trip input from the API body (a bus connection needs the runtime)."""
+    if body.connection is not None:
+        from dispatcher.api.routes_feeds import connecting_trip
+
+        if runtime is None:
+            raise InvalidInput("乗継の指定はここでは使えません", "connections are not accepted here")
+        return connecting_trip(runtime, body)
+    assert body.time is not None
     return TripInput(
         origin=Place(body.origin.stop_id, body.origin.lat, body.origin.lon),
         destination=Place(body.destination.stop_id, body.destination.lat, body.destination.lon),
@@ -41,7 +49,7 @@ def offers_out(runtime: RuntimeDep, result: dict[str, Any]) -> OffersOut:
 @router.post("/offers")
 def request_offers(body: TripIn, principal: RiderDep, runtime: RuntimeDep) -> OffersOut:
     """Ask for a trip: offers with a pickup window, expected drop-off and fare (not yet binding)."""
-    return offers_out(runtime, runtime.engine.make_offers(principal.user_id, trip_from(body)))
+    return offers_out(runtime, runtime.engine.make_offers(principal.user_id, trip_from(body, runtime)))
 
 
 @router.post("/bookings", status_code=201)

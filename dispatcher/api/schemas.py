@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+Day = date  # a field named ``date`` below would shadow the type in its own annotation
 
 
 class PlaceIn(BaseModel):
@@ -28,16 +30,44 @@ class PartyIn(BaseModel):
     concessions: dict[str, int] = Field(default_factory=dict)
 
 
+class ConnectionIn(BaseModel):
+    """A bus departure to connect to: its ``connection_id``, or trip id, bus stop id and day."""
+
+    model_config = ConfigDict(extra="forbid")
+    connection_id: str | None = Field(default=None, max_length=200,
+                                      examples=["1_1374_54_1_102181_20251229@82_168@2026-01-14"])
+    trip_id: str | None = Field(default=None, max_length=120)
+    stop_id: str | None = Field(default=None, max_length=64)
+    date: Day | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> ConnectionIn:
+        if self.connection_id is None and None in (self.trip_id, self.stop_id, self.date):
+            raise ValueError("give connection_id, or trip_id, stop_id and date")
+        return self
+
+
 class TripIn(BaseModel):
-    """A trip request: from, to, who, and either leave-after or arrive-by."""
+    """A trip request: from, to, who, and either leave-after or arrive-by.
+
+    With ``connection`` the trip arrives at the transfer stop in time for that bus (arrive-by,
+    the service's transfer buffer before its departure); ``time`` may then be left out.
+    """
 
     model_config = ConfigDict(extra="forbid")
     origin: PlaceIn
     destination: PlaceIn
     party: PartyIn = Field(default_factory=PartyIn)
     rule: Literal["pickup_after", "dropoff_before"] = "pickup_after"
-    time: AwareDatetime
+    time: AwareDatetime | None = None
     notes: str = Field(default="", max_length=500)
+    connection: ConnectionIn | None = None
+
+    @model_validator(mode="after")
+    def _time_or_connection(self) -> TripIn:
+        if self.time is None and self.connection is None:
+            raise ValueError("time is required (unless the trip connects to a bus)")
+        return self
 
 
 class CallerIn(BaseModel):

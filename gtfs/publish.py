@@ -1,0 +1,146 @@
+"""The published static feed: which window, which configuration, which bytes, which verdict.
+
+The API serves the service's GTFS-Flex feed at a stable URL. What it serves is fixed by two
+things only: the service configuration (as a canonical hash, :func:`config_hash`) and the
+feed window (:func:`publish_window`: from the first day of the current local month, 365
+days), so the bytes — and their SHA-256, the ETag — change when the configuration changes or
+a new month starts, never otherwise. :func:`publish` builds and validates one export;
+:class:`PublishedFeed` is what the API keeps in memory and records in the ``settings`` table.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from dispatcher.service_area import ServiceArea
+from gtfs.feed import ValidationResult, feed_zip, validate
+
+#: Length of the published window in days.
+FEED_DAYS = 365
+#: Key of the export record in the ``settings`` table.
+SETTING_KEY = "gtfs_feed"
+#: How many notices the status keeps (the counts are always complete).
+MAX_NOTICES = 50
+
+
+def _canonical(value: Any) -> Any:
+    """Plain JSON values with a stable order (sets sorted, dates as ISO text)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _canonical(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): _canonical(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(value, (set, frozenset)):
+        return sorted((_canonical(v) for v in value), key=repr)
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v) for v in value]
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return value
+
+
+def config_hash(service: ServiceArea) -> str:
+    """SHA-256 (hex) of the service configuration in a canonical JSON form.
+
+    Equal configurations give equal hashes in every process (frozensets are sorted, so the
+    hash does not depend on ``PYTHONHASHSEED``); any changed field changes it.
+    """
+    text = json.dumps(_canonical(service), ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def publish_window(today: date, days: int = FEED_DAYS) -> tuple[date, int]:
+    """First day and length of the published feed: the current local month's first day."""
+    return today.replace(day=1), days
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedFeed:
+    """One export of the static feed: its bytes, their hash, its window, the verdict."""
+
+    data: bytes
+    sha256: str
+    config_hash: str
+    start: date
+    days: int
+    exported_at: datetime
+    validation: dict[str, Any]
+
+    @property
+    def key(self) -> tuple[str, str, int]:
+        """What the bytes depend on: configuration hash, first day, length."""
+        return self.config_hash, self.start.isoformat(), self.days
+
+    def status(self) -> dict[str, Any]:
+        """The export record (JSON-ready; what ``/gtfs/status`` shows and ``settings`` keeps)."""
+        last = self.start.toordinal() + self.days - 1
+        return {
+            "sha256": self.sha256,
+            "etag": f'"{self.sha256}"',
+            "config_hash": self.config_hash,
+            "start": self.start.isoformat(),
+            "end": date.fromordinal(last).isoformat(),
+            "days": self.days,
+            "bytes": len(self.data),
+            "exported_at": self.exported_at.isoformat(),
+            "validation": self.validation,
+        }
+
+
+def validation_summary(result: ValidationResult) -> dict[str, Any]:
+    """JSON-ready verdict: ok, counts, validator, and the errors and warnings (capped)."""
+
+    def rows(notices: tuple[Any, ...]) -> list[dict[str, Any]]:
+        return [
+            {"rule_id": n.rule_id, "severity": n.severity, "file": n.file, "line": n.line,
+             "field": n.field, "message": n.message}
+            for n in notices[:MAX_NOTICES]
+        ]
+
+    return {
+        "ok": result.ok,
+        **result.counts(),
+        "status": result.status,
+        "validator": result.validator,
+        "error_notices": rows(result.errors),
+        "warning_notices": rows(result.warnings),
+    }
+
+
+def build(service: ServiceArea, start: date, days: int = FEED_DAYS) -> tuple[bytes, str]:
+    """The feed's zip bytes and SHA-256 for a window (same as ``noriai gtfs export``)."""
+    return feed_zip(service, start, days)
+
+
+def publish(service: ServiceArea, today: date, now: datetime, days: int = FEED_DAYS,
+            previous: dict[str, Any] | None = None) -> PublishedFeed:
+    """Build the feed of the window around ``today`` and validate it (as of ``today``).
+
+    Parameters
+    ----------
+    service
+        The service configuration.
+    today
+        The local service day "now" (chooses the window; the validator's reference day).
+    now
+        Export time (aware), recorded in the status.
+    days
+        Window length.
+    previous
+        A stored export record: when it describes exactly these bytes, its export time and
+        verdict are kept and the validator is not run again.
+    """
+    start, days = publish_window(today, days)
+    data, sha = build(service, start, days)
+    chash = config_hash(service)
+    if (previous and previous.get("sha256") == sha and previous.get("config_hash") == chash
+            and previous.get("validation")):
+        return PublishedFeed(data, sha, chash, start, days,
+                             datetime.fromisoformat(previous["exported_at"]),
+                             previous["validation"])
+    verdict = validation_summary(validate(data, today=today))
+    return PublishedFeed(data, sha, chash, start, days, now, verdict)
