@@ -155,6 +155,21 @@ def _s(moment: datetime) -> int:
     return int(moment.timestamp())
 
 
+def ticket_svg(text: str, *, scale: int = 4, title: str = "", xmldecl: bool = False) -> str:
+    """SVG of a ticket's QR code for web pages: black on an opaque white square (readable on
+    dark pages), 4-module quiet zone, and a ``viewBox`` so CSS can resize it
+    (``svg { width: 100%; height: auto }``) without cropping."""
+    from io import BytesIO
+
+    qr = tickets.qr_code(text)
+    buf = BytesIO()
+    qr.save(buf, kind="svg", scale=scale, border=4, title=title or None, dark="#000",
+            light="#fff", xmldecl=xmldecl, svgclass="noriai-ticket-qr", lineclass=None)
+    svg = buf.getvalue().decode("utf-8")
+    side = (qr.symbol_size(scale=1, border=4)[0]) * scale
+    return svg.replace("<svg ", f'<svg viewBox="0 0 {side} {side}" role="img" ', 1)
+
+
 # --- the service shell ------------------------------------------------------------------------
 
 
@@ -468,7 +483,7 @@ class Ticketing:
         return {
             "booking_id": t.booking_id, "issue": t.issue, "text": issued.text,
             "code": issued.code,
-            "svg": tickets.qr_svg(issued.text, scale=4, title=f"乗車券 Ticket {t.booking_id}"),
+            "svg": ticket_svg(issued.text, scale=4, title=f"乗車券 Ticket {t.booking_id}"),
             "key_id": t.key_id, "valid_from": iso(t.not_before_s),
             "valid_until": iso(t.not_after_s), "fare": t.fare, "currency": t.currency,
             "passengers": dict(t.passengers),
