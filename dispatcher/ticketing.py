@@ -424,7 +424,24 @@ class Ticketing:
         TicketUnavailable
             If the booking is cancelled, a no-show or completed.
         """
-        with self._lock, Session(self.db, expire_on_commit=False) as s, s.begin():
+        with self._lock:
+            self._prepare_key(booking_id)
+            return self._ticket_for(booking_id, actor_id)
+
+    def _prepare_key(self, booking_id: str) -> None:
+        """Let a development service add a fitting key before a write transaction opens
+        (adding one writes too, and SQLite allows one writer at a time)."""
+        if self.production:
+            return
+        with Session(self.db, expire_on_commit=False) as s:
+            row = s.get(BookingRow, booking_id)
+        if row is not None:
+            _, not_after = tickets.default_validity(_s(row.pickup_earliest_at),
+                                                    _s(row.pickup_latest_at))
+            self.pick_key(self.clock(), not_after)
+
+    def _ticket_for(self, booking_id: str, actor_id: str) -> tickets.IssuedTicket:
+        with Session(self.db, expire_on_commit=False) as s, s.begin():
             row = s.get(BookingRow, booking_id)
             if row is None:
                 raise NotFound("予約が見つかりません", "booking not found", booking_id=booking_id)
@@ -453,7 +470,12 @@ class Ticketing:
         TicketUnavailable
             Unless the booking is still waiting for pickup (confirmed).
         """
-        with self._lock, Session(self.db, expire_on_commit=False) as s, s.begin():
+        with self._lock:
+            self._prepare_key(booking_id)
+            return self._reissue(booking_id, actor_id)
+
+    def _reissue(self, booking_id: str, actor_id: str) -> tickets.IssuedTicket:
+        with Session(self.db, expire_on_commit=False) as s, s.begin():
             row = s.get(BookingRow, booking_id, with_for_update=True)
             if row is None:
                 raise NotFound("予約が見つかりません", "booking not found", booking_id=booking_id)
