@@ -51,8 +51,12 @@ def create_app(settings: Settings | None = None, *, network: RoadNetwork | None 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = Runtime.create(settings, network=network, clock=clock, service=service)
         app.state.runtime = runtime
-        app.state.ticketing = Ticketing.create(settings, runtime.service, runtime.db,
-                                               runtime.engine.clock)
+        try:
+            app.state.ticketing = Ticketing.create(settings, runtime.service, runtime.db,
+                                                   runtime.engine.clock)
+        except Exception:
+            runtime.stop()
+            raise
         if background:
             runtime.start_background()
         try:
