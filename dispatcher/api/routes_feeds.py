@@ -263,7 +263,9 @@ def connecting_trip(runtime: Runtime, body: TripIn) -> TripInput:
             raise InvalidInput("接続IDと便の指定が一致しません",
                                "connection_id and trip_id/stop_id/date disagree")
     else:
-        assert c.trip_id and c.stop_id and c.date
+        if not (c.trip_id and c.stop_id and c.date):
+            raise InvalidInput("乗り継ぐ便を connection_id、または trip_id・stop_id・date で指定してください",
+                               "name the departure by connection_id, or by trip_id, stop_id and date")
         trip_id, stop_id, day = c.trip_id, c.stop_id, c.date
     if "rule" in body.model_fields_set and body.rule != "dropoff_before":
         raise InvalidInput("バスへの乗継は到着時刻指定（dropoff_before）で予約します",
