@@ -1,0 +1,30 @@
+"""The operations console (Streamlit): `streamlit run ops_console/app.py`.
+
+Reads the API at ``NORIAI_API_URL`` (default http://127.0.0.1:8000) and signs in with
+``NORIAI_OPERATOR_LOGIN`` / ``NORIAI_OPERATOR_PASSWORD``. Japanese first, English available.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `streamlit run` puts only this folder on the path
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+
+from ops_console.i18n import tr  # noqa: E402
+
+st.set_page_config(page_title="noriai 運行管理", page_icon="🚐", layout="wide")
+st.session_state.setdefault("lang", "ja")
+st.sidebar.radio(tr("language", "ja"), ["ja", "en"], key="lang",
+                 format_func=lambda x: "日本語" if x == "ja" else "English", horizontal=True)
+lang = st.session_state["lang"]
+HERE = Path(__file__).resolve().parent
+pages = [st.Page(str(HERE / "pages" / f"{name}.py"), title=tr(f"page_{name}", lang), icon=icon,
+                 url_path=name, default=name == "map")
+         for name, icon in (("map", "🗺️"), ("bookings", "📞"), ("fleet", "🚐"), ("kpis", "📊"),
+                            ("publishing", "📤"))]
+st.navigation(pages).run()
