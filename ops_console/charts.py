@@ -110,7 +110,7 @@ def counts_chart(counts: Mapping[str, int], title: str, colour: str = "#3182bd")
     return alt.Chart(frame, title=title).mark_bar(color=colour).encode(
         x=alt.X("count:Q", title=None, axis=alt.Axis(tickMinStep=1)),
         y=alt.Y("name:N", title=None, sort="-x"),
-        tooltip=["name:N", "count:Q"]).properties(height=max(60, 28 * len(frame))).configure(font=FONT)
+        tooltip=["name:N", "count:Q"]).properties(height=alt.Step(30)).configure(font=FONT)
 
 
 def daily_frame(days: Sequence[Mapping[str, Any]], keys: Sequence[str], lang: str = "ja") -> pd.DataFrame:

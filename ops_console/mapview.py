@@ -7,6 +7,9 @@ their occupancy.
 
 from __future__ import annotations
 
+import json
+import math
+import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +27,12 @@ ROAD = (150, 150, 150)
 STOP = (60, 60, 60)
 WAITING = (230, 30, 30)
 UPCOMING = (255, 165, 0)
+#: A map style with only a background, inline as a data: URL. Without a style Streamlit fetches
+#: a CARTO basemap from the web; it does not accept a style given as an object.
+BLANK_STYLE = "data:application/json," + urllib.parse.quote(json.dumps({
+    "version": 8, "sources": {},
+    "layers": [{"id": "background", "type": "background",
+                "paint": {"background-color": "#f6f6f2"}}]}))
 
 
 def vehicle_colour(index: int) -> list[int]:
@@ -40,7 +49,26 @@ class MapData:
     stops: list[dict[str, Any]]
     pickups: list[dict[str, Any]]
     vehicles: list[dict[str, Any]]
-    centre: tuple[float, float]
+    bounds: tuple[float, float, float, float]
+
+    @property
+    def centre(self) -> tuple[float, float]:
+        """(lat, lon) in the middle of the bounds."""
+        return (self.bounds[0] + self.bounds[1]) / 2, (self.bounds[2] + self.bounds[3]) / 2
+
+
+def fit_zoom(bounds: tuple[float, float, float, float], width_px: int = 700,
+             height_px: int = 600, margin: float = 0.85) -> float:
+    """Web-Mercator zoom at which ``bounds`` (lat_min, lat_max, lon_min, lon_max) fills a
+    ``width_px`` × ``height_px`` view (with a margin)."""
+    lat_min, lat_max, lon_min, lon_max = bounds
+    span_lon = max(lon_max - lon_min, 1e-4)
+    span_lat = max(lat_max - lat_min, 1e-4)
+    cos_lat = math.cos(math.radians((lat_min + lat_max) / 2))
+    # deck.gl's world is 512 px wide at zoom 0.
+    z_lon = math.log2(width_px * margin * 360 / (512 * span_lon))
+    z_lat = math.log2(height_px * margin * 360 * cos_lat / (512 * span_lat))
+    return round(min(z_lon, z_lat), 2)
 
 
 def map_data(roads: Sequence[Sequence[Sequence[float]]], stops: Sequence[Mapping[str, Any]],
@@ -107,16 +135,41 @@ def map_data(roads: Sequence[Sequence[Sequence[float]]], stops: Sequence[Mapping
             "seats": v["seats"], "label": f"{v['id'].split('-')[-1]}: {persons}/{v['seats']}",
             "source": source, "colour": vehicle_colour(order[v["id"]]),
             "tip": f"{v['name']} {persons}/{v['seats']}"})
-    pts = [p for line in roads for p in line] or [[s["lat"], s["lon"]] for s in stops]
+    # Fit the view to where the service happens (stops, vehicles, pickups), not to every road.
+    pts = [[r["position"][1], r["position"][0]] for r in (*stop_rows, *vehicle_rows, *pickup_rows)]
+    pts = pts or [p for line in roads for p in line] or [[s["lat"], s["lon"]] for s in stops]
     if pts:
-        centre = (sum(p[0] for p in pts) / len(pts), sum(p[1] for p in pts) / len(pts))
+        bounds = (min(p[0] for p in pts), max(p[0] for p in pts),
+                  min(p[1] for p in pts), max(p[1] for p in pts))
     else:
-        centre = (0.0, 0.0)
-    return MapData(road_rows, route_rows, stop_rows, pickup_rows, vehicle_rows, centre)
+        bounds = (0.0, 0.0, 0.0, 0.0)
+    return MapData(road_rows, route_rows, stop_rows, pickup_rows, vehicle_rows, bounds)
 
 
-def fleet_deck(data: MapData, *, zoom: float = 12.0) -> pdk.Deck:
-    """The map: layers over our own road network, without a base map."""
+def stack_labels(rows: Sequence[Mapping[str, Any]], near_deg: float) -> list[dict[str, Any]]:
+    """Copies of the vehicle rows with label anchors: vehicles closer than ``near_deg`` to an
+    earlier one share its anchor and get the next line of a stacked label column, so labels
+    never overlap."""
+    anchors: list[list[Any]] = []  # [lon, lat, labels so far]
+    out = []
+    for row in rows:
+        lon, lat = row["position"]
+        anchor = next((a for a in anchors if abs(a[0] - lon) < near_deg
+                       and abs(a[1] - lat) < near_deg), None)
+        if anchor is None:
+            anchor = [lon, lat, 0]
+            anchors.append(anchor)
+        out.append({**row, "label_position": [anchor[0], anchor[1]],
+                    "offset": [18, -22 * anchor[2]]})
+        anchor[2] += 1
+    return out
+
+
+def fleet_deck(data: MapData, *, width_px: int = 700, height_px: int = 600) -> pdk.Deck:
+    """The map: layers over our own road network, without a base map, fitted to the roads."""
+    zoom = fit_zoom(data.bounds, width_px, height_px)
+    # Labels are about 90 px wide: vehicles closer than that on screen share a label column.
+    labels = stack_labels(data.vehicles, near_deg=90 * 360 / (512 * 2**zoom))
     layers = [
         pdk.Layer("PathLayer", data.roads, id="roads", get_path="path", get_color=list(ROAD),
                   width_min_pixels=1, width_scale=1, get_width=2, pickable=False),
@@ -133,14 +186,15 @@ def fleet_deck(data: MapData, *, zoom: float = 12.0) -> pdk.Deck:
                   get_fill_color="colour", get_line_color=[0, 0, 0], stroked=True,
                   line_width_min_pixels=2, get_radius=200, radius_min_pixels=11,
                   radius_max_pixels=22, pickable=True),
-        pdk.Layer("TextLayer", data.vehicles, id="vehicle-labels", get_position="position",
-                  get_text="label", get_size=15, get_color=[0, 0, 0],
-                  get_pixel_offset=[0, -26], background=True,
-                  get_background_color=[255, 255, 255, 220], character_set="auto",
-                  font_family='"Noto Sans CJK JP", "Noto Sans JP", sans-serif'),
+        pdk.Layer("TextLayer", labels, id="vehicle-labels", get_position="label_position",
+                  get_text_anchor='"start"', get_alignment_baseline='"center"',
+                  get_text="label", get_size=15, get_color="colour",
+                  get_pixel_offset="offset", background=True,
+                  get_background_color=[255, 255, 255, 220]),
     ]
     tooltip = {"html": "{tip}",
                "style": {"fontFamily": '"Noto Sans CJK JP", sans-serif', "fontSize": "13px"}}
-    return pdk.Deck(layers=layers, map_style=None, tooltip=tooltip,  # type: ignore[arg-type]
+    return pdk.Deck(layers=layers, map_style=BLANK_STYLE,
+                    tooltip=tooltip,  # type: ignore[arg-type]
                     initial_view_state=pdk.ViewState(latitude=data.centre[0],
                                                      longitude=data.centre[1], zoom=zoom))

@@ -46,6 +46,12 @@ def _ok(r: httpx.Response, *codes: int) -> Any:
     return r.json() if r.content else None
 
 
+def _ride(offer: dict[str, Any]) -> int:
+    """The ride the offer expects (s): from the window's opening to the expected drop-off."""
+    return int(datetime.fromisoformat(offer["dropoff_expected"]).timestamp()
+               - datetime.fromisoformat(offer["pickup_window"][0]).timestamp())
+
+
 def login(c: httpx.Client, login: str, password: str) -> dict[str, str]:
     """Authorization header of a staff sign-in."""
     body = _ok(c.post("/api/v1/auth/login", json={"login": login, "password": password}))
@@ -54,10 +60,11 @@ def login(c: httpx.Client, login: str, password: str) -> dict[str, str]:
 
 def seed_day(url: str, clock: TestClock, password: str = "operator-dev",
              driver_password: str = "driver-dev") -> SeededDay:
-    """Book, drive and finish part of the test day through the API; leaves the clock at 10:45."""
+    """Book, drive and finish part of the test day through the API; leaves the clock at 10:52."""
     c = httpx.Client(base_url=url, timeout=30)
     op = login(c, "operator", password)
     out = SeededDay(url, op)
+    ride_s: dict[str, int] = {}
     clock.set(time(7, 30))
     for name, phone, a, b, at, adults, children in PHONE_TRIPS:
         caller = {"name": name, "phone": phone}
@@ -69,6 +76,7 @@ def seed_day(url: str, clock: TestClock, password: str = "operator-dev",
         out.booked.append(_ok(c.post("/api/v1/operator/bookings",
                                      json={"offer_id": offer["id"], "caller": caller},
                                      headers=op), 201))
+        ride_s[out.booked[-1]["id"]] = _ride(offer)
     rider = _ok(c.post("/api/v1/auth/register",
                        json={"phone": "090-5555-0001", "pin": "1234", "name": "小林 さくら"}), 201)
     rh = {"Authorization": f"Bearer {rider['access_token']}"}
@@ -78,6 +86,7 @@ def seed_day(url: str, clock: TestClock, password: str = "operator-dev",
         offer = (offers["offers"] or offers["alternatives"])[0]
         out.booked.append(_ok(c.post("/api/v1/bookings", json={"offer_id": offer["id"]},
                                      headers=rh), 201))
+        ride_s[out.booked[-1]["id"]] = _ride(offer)
     late = {"origin": {"stop_id": "honmura"}, "destination": {"stop_id": "hospital"},
             "time": local(time(18, 30))}
     assert c.post("/api/v1/offers", json=late, headers=rh).status_code >= 400  # after hours
@@ -94,7 +103,7 @@ def seed_day(url: str, clock: TestClock, password: str = "operator-dev",
     for b in drive:
         start = int(datetime.fromisoformat(b["pickup_window"][0]).timestamp())
         steps.append((start + 60, "boarded", b))
-        steps.append((start + 60 + 900, "alighted", b))
+        steps.append((start + 60 + ride_s[b["id"]], "alighted", b))
     no_show = by_name["田中 三枝"]
     steps.append((int(datetime.fromisoformat(no_show["pickup_window"][0]).timestamp()) + 200,
                   "no_show", no_show))
@@ -108,7 +117,7 @@ def seed_day(url: str, clock: TestClock, password: str = "operator-dev",
                    headers=drivers[b["vehicle_id"]]))
         if kind == "alighted":
             out.completed.append(b["id"])
-    clock.set(time(10, 45), DAY)
+    clock.set(time(10, 52), DAY)
     for v, h in drivers.items():
         stop = {"mitsugi-1": (34.5159, 133.1502), "mitsugi-2": (34.5125, 133.1466)}.get(v)
         if stop:

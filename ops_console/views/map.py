@@ -35,14 +35,17 @@ def live() -> None:
     data = map_data(roads["lines"], list(stops.values()), vehicles, routes, plans, bookings,
                     now_s, lang)
     st.caption(f"{tr('now', lang)}: {now:%Y-%m-%d %H:%M:%S}")
-    st.pydeck_chart(fleet_deck(data), height=600, key="fleet_map")
-    legend = [("#969696", "legend_roads"), ("#1f77b4", "legend_route"), ("#3c3c3c", "legend_stop"),
-              ("#e61e1e", "legend_waiting"), ("#ffa500", "legend_upcoming"),
-              ("#2ca02c", "legend_vehicle")]
-    st.markdown(" &nbsp; ".join(f'<span style="color:{c}">●</span> {tr(k, lang)}'
-                                for c, k in legend), unsafe_allow_html=True)
-    if roads.get("approximate"):
-        st.caption(tr("approximate_roads", lang))
+    with st.container():
+        st.pydeck_chart(fleet_deck(data, width_px=1000, height_px=640), height=640,
+                        key="fleet_map")
+        legend = [("#969696", "legend_roads"), ("#1f77b4", "legend_route"),
+                  ("#3c3c3c", "legend_stop"),
+                  ("#e61e1e", "legend_waiting"), ("#ffa500", "legend_upcoming"),
+                  ("#2ca02c", "legend_vehicle")]
+        st.markdown(" &nbsp; ".join(f'<span style="color:{c}">●</span> {tr(k, lang)}'
+                                    for c, k in legend), unsafe_allow_html=True)
+        if roads.get("approximate"):
+            st.caption(tr("approximate_roads", lang))
     by_plan = {p["vehicle_id"]: p for p in plans}
     rows = []
     name = "name_ja" if lang == "ja" else "name_en"
@@ -56,7 +59,7 @@ def live() -> None:
                      tr("eta", lang): hm(nxt.get("eta")) if nxt else "",
                      tr("pending_stops", lang): len(pending),
                      tr("position", lang): tr(src, lang) if src else "—"})
-    st.dataframe(pd.DataFrame(rows), hide_index=True)
+    st.table(pd.DataFrame(rows).set_index(tr("vehicle", lang)))
 
 
 live()
