@@ -100,8 +100,7 @@ def gantt_chart(rows: pd.DataFrame, lang: str = "ja") -> alt.Chart:
     marks = base.transform_filter(
         (alt.datum.kind == kinds["pickup"]) | (alt.datum.kind == kinds["dropoff"])).mark_point(
         filled=True, size=90, shape="diamond").encode(x=x, y=y, color=colour, tooltip=tip)
-    return (shift + brk + window + ride + marks).properties(height=70 * max(1, rows["vehicle"].nunique()))\
-        .configure(font=FONT)
+    return (shift + brk + window + ride + marks).properties(height=alt.Step(56)).configure(font=FONT)
 
 
 def counts_chart(counts: Mapping[str, int], title: str, colour: str = "#3182bd") -> alt.Chart:

@@ -129,6 +129,30 @@ STATUS: dict[str, tuple[str, str]] = {
     "no_show": ("不在", "no-show"),
 }
 
+#: Refusal reasons (engine rule names and error codes) and booking channels.
+CODES: dict[str, tuple[str, str]] = {
+    "service_hours": ("運行時間外", "outside service hours"),
+    "operating_day": ("運行日以外", "not an operating day"),
+    "min_notice": ("予約締切後", "too little notice"),
+    "max_days_ahead": ("予約受付期間外", "too far ahead"),
+    "prior_day_deadline": ("前日締切後", "after the prior-day deadline"),
+    "max_group": ("人数超過", "group too large"),
+    "capacity": ("定員超過", "over capacity"),
+    "infeasible": ("空車なし", "no vehicle available"),
+    "outside_zone": ("区域外", "outside the zone"),
+    "phone": ("電話", "phone"),
+    "app": ("アプリ", "app"),
+    "line": ("LINE", "LINE"),
+}
+
+
+def code_label(code: str, lang: str = "ja") -> str:
+    """A refusal reason or channel code as people read it (the code itself when unknown)."""
+    pair = CODES.get(code)
+    if pair is None:
+        return code
+    return pair[0] if lang == "ja" else pair[1]
+
 
 def tr(key: str, lang: str = "ja") -> str:
     """The text ``key`` in ``lang`` (the key itself when unknown)."""

@@ -21,6 +21,7 @@ from matplotlib import font_manager
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
+from ops_console.i18n import code_label
 from ops_console.tables import KPI_FIELDS, kpi_label, kpi_text
 
 CJK_FONTS = ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
@@ -102,7 +103,7 @@ def report_html(service_name: str, month: date, days: Sequence[Mapping[str, Any]
         "<tr><td>" + esc(d["start"]) + "</td>" + "".join(f"<td>{int(d.get(k, 0))}</td>" for k in DAILY)
         + "</tr>" for d in days)
     reasons = total.get("refused_reasons") or {}
-    reason_rows = "".join(f"<tr><th>{esc(str(r))}</th><td>{int(n)}</td></tr>" for r, n in reasons.items())
+    reason_rows = "".join(f"<tr><th>{esc(code_label(str(r), lang))}</th><td>{int(n)}</td></tr>" for r, n in reasons.items())
     title = _title(service_name, month, lang)
     day_label = "日付" if lang == "ja" else "Day"
     return f"""<!doctype html>

@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from ops_console.i18n import status_label, tr
+from ops_console.i18n import code_label, status_label, tr
 
 #: KPI key -> (ja label, en label, unit kind). Kinds: n (count), pct (rate 0..1 shown as %),
 #: min (seconds shown as minutes), h (hours), km, x (ratio), p (persons per vehicle-km).
@@ -133,7 +133,8 @@ def bookings_frame(bookings: Iterable[Mapping[str, Any]], stops: Mapping[str, Ma
             "from": stop_name(b.get("origin_stop_id"), stops, lang),
             "to": stop_name(b.get("destination_stop_id"), stops, lang),
             "persons": b["adults"] + b["children"] + b["infants"] + b["wheelchairs"],
-            "vehicle": b.get("vehicle_id") or "", "channel": b["channel"], "fare": b["fare"]})
+            "vehicle": b.get("vehicle_id") or "", "channel": code_label(b["channel"], lang),
+            "fare": b["fare"]})
     frame = pd.DataFrame(rows, columns=cols)
     frame.columns = labels
     return frame

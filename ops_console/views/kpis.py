@@ -11,7 +11,7 @@ import streamlit as st
 from ops_console import ui
 from ops_console.charts import counts_chart, daily_chart, daily_frame
 from ops_console.client import ApiClient, ApiError
-from ops_console.i18n import tr
+from ops_console.i18n import code_label, tr
 from ops_console.report import report_html, report_pdf
 from ops_console.tables import HEADLINE, kpi_csv, kpi_frame, kpi_label, kpi_text
 
@@ -58,13 +58,15 @@ for i, key in enumerate(HEADLINE):
 g1, g2 = st.columns(2)
 with g1:
     if k.get("refused_reasons"):
-        st.altair_chart(counts_chart(k["refused_reasons"], tr("refused_reasons", lang), "#e6550d"),
+        reasons = {code_label(r, lang): n for r, n in k["refused_reasons"].items()}
+        st.altair_chart(counts_chart(reasons, tr("refused_reasons", lang), "#e6550d"),
                         width="stretch", key="chart_reasons")
     else:
         st.caption(f"{tr('refused_reasons', lang)}: —")
 with g2:
     if k.get("by_channel"):
-        st.altair_chart(counts_chart(k["by_channel"], tr("by_channel", lang)), width="stretch",
+        channels = {code_label(c, lang): n for c, n in k["by_channel"].items()}
+        st.altair_chart(counts_chart(channels, tr("by_channel", lang)), width="stretch",
                         key="chart_channels")
 if len(days) > 1:
     st.subheader(tr("daily", lang))
