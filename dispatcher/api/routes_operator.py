@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from itertools import pairwise
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query
@@ -23,6 +24,7 @@ from dispatcher.api.schemas import (
     VehicleIn,
 )
 from dispatcher.api.views import booking_out, manifest
+from dispatcher.engine import split_vd
 from dispatcher.errors import InvalidInput
 from dispatcher.fares import Recorder
 from dispatcher.store import repo
@@ -258,3 +260,61 @@ def kpis(principal: OperatorDep, runtime: RuntimeDep, start: date | None = None,
     bookings, events, legs = kpi_inputs(runtime, start, end)
     return {"start": start.isoformat(), "end": end.isoformat(),
             **compute_kpis(bookings, events, legs).as_dict()}
+
+
+@router.get("/drivers")
+def drivers(principal: OperatorDep, runtime: RuntimeDep) -> list[dict[str, Any]]:
+    """Driver accounts with their vehicle."""
+    with Session(runtime.db, expire_on_commit=False) as s:
+        rows = s.exec(select(User).where(User.role == "driver").order_by(col(User.id))).all()
+    return [{"id": u.id, "name": u.name, "login": u.login, "vehicle_id": u.vehicle_id,
+             "phone": u.phone} for u in rows]
+
+
+_ROAD_CACHE: dict[int, dict[str, Any]] = {}
+
+
+@router.get("/map/roads")
+def map_roads(principal: OperatorDep, runtime: RuntimeDep) -> dict[str, Any]:
+    """The zone's road network as polylines ``[[lat, lon], ...]`` for the console's base map."""
+    from dispatcher.api.map_lines import road_lines
+
+    net = runtime.engine.network
+    cached = _ROAD_CACHE.get(id(net))
+    if cached is None or cached["_net"] is not net:
+        arrays = getattr(net, "arrays", None)
+        lines = ([] if arrays is None else
+                 road_lines(arrays.lat, arrays.lon, arrays.indptr, arrays.indices))
+        cached = {"_net": net, "lines": lines,
+                  "approximate": bool(getattr(net, "approximate", False))}
+        _ROAD_CACHE.clear()
+        _ROAD_CACHE[id(net)] = cached
+    return {"lines": cached["lines"], "approximate": cached["approximate"]}
+
+
+@router.get("/map/routes")
+def map_routes(principal: OperatorDep, runtime: RuntimeDep,
+               day: date | None = None) -> list[dict[str, Any]]:
+    """Each vehicle's planned route of a day along the roads: from where it is through its
+    pending stops, as ``[[lat, lon], ...]``, with the vehicle's plan position."""
+    engine = runtime.engine
+    day = day or engine.today()
+    engine.ensure_day(day)
+    net = engine.network
+    out = []
+    with engine.lock:
+        for key in engine.vehicle_day_keys(day=day):
+            vid, _ = split_vd(key)
+            state = engine.live.states[key]
+            nodes = [engine.places.node_of(state.node)]
+            nodes += [engine.places.node_of(st.node) for st in engine.live.plans[key].stops]
+            path: list[list[float]] = [list(net.node_coords(nodes[0]))]
+            for a, b in pairwise(nodes):
+                if a == b:
+                    continue
+                seg = net.polyline(a, b) if hasattr(net, "polyline") else [net.node_coords(b)]
+                path += [[round(p[0], 6), round(p[1], 6)] for p in seg[1:] or [net.node_coords(b)]]
+            lat, lon = net.node_coords(nodes[0])
+            out.append({"vehicle_id": vid, "day": day.isoformat(), "at": [lat, lon],
+                        "at_time": state.time_s, "path": path})
+    return out

@@ -1,0 +1,170 @@
+"""Texts of the operations console: Japanese first, English available."""
+
+from __future__ import annotations
+
+LANGS = ("ja", "en")
+
+#: key -> (Japanese, English)
+TEXTS: dict[str, tuple[str, str]] = {
+    "app_title": ("運行管理コンソール", "Operations console"),
+    "language": ("言語 / Language", "言語 / Language"),
+    "page_map": ("運行マップ", "Live map"),
+    "page_bookings": ("予約", "Bookings"),
+    "page_fleet": ("車両・勤務", "Fleet"),
+    "page_kpis": ("運行実績 (KPI)", "KPIs"),
+    "page_publishing": ("データ公開 (GTFS)", "Publishing (GTFS)"),
+    "api_error": ("APIエラー", "API error"),
+    "now": ("現在時刻", "Now"),
+    "day": ("運行日", "Service day"),
+    "refresh_every": ("自動更新（秒）", "Auto-refresh (s)"),
+    "vehicle": ("車両", "Vehicle"),
+    "vehicles": ("車両", "Vehicles"),
+    "status": ("状態", "Status"),
+    "rider": ("利用者", "Rider"),
+    "all": ("すべて", "All"),
+    "legend_roads": ("道路", "Roads"),
+    "legend_route": ("予定経路", "Planned route"),
+    "legend_stop": ("乗り場", "Stop"),
+    "legend_waiting": ("お迎え待ち（時間帯開始済み）", "Waiting for pickup (window open)"),
+    "legend_upcoming": ("お迎え予定", "Upcoming pickup"),
+    "legend_vehicle": ("車両（乗車人数/定員）", "Vehicle (on board/seats)"),
+    "approximate_roads": ("道路網は近似データです（OSM抽出の取り込み前）。",
+                          "The road network is the shipped approximation (no OSM extract imported)."),
+    "onboard": ("乗車中", "On board"),
+    "next_stop": ("次の停車", "Next stop"),
+    "eta": ("到着予定", "ETA"),
+    "position": ("位置", "Position"),
+    "reported": ("報告位置", "reported"),
+    "planned": ("計画位置", "planned"),
+    "pending_stops": ("残り停車数", "Pending stops"),
+    "filters": ("絞り込み", "Filters"),
+    "rider_search": ("利用者（氏名・電話）", "Rider (name or phone)"),
+    "tab_list": ("予約一覧", "Bookings"),
+    "tab_phone": ("電話予約", "Phone booking"),
+    "no_bookings": ("該当する予約はありません。", "No bookings match."),
+    "select_booking": ("予約を選択", "Choose a booking"),
+    "details": ("詳細", "Details"),
+    "history": ("履歴", "History"),
+    "cancel": ("取消", "Cancel booking"),
+    "no_show": ("無断不在（ノーショー）を記録", "Record a no-show"),
+    "move_to": ("移動先の車両", "Move to vehicle"),
+    "move": ("車両を変更", "Move"),
+    "done_cancel": ("予約を取り消しました。", "The booking was cancelled."),
+    "done_no_show": ("ノーショーを記録しました。", "The no-show was recorded."),
+    "done_move": ("車両を変更しました。", "The booking was moved."),
+    "caller_name": ("お名前", "Caller's name"),
+    "caller_kana": ("フリガナ", "Name (kana)"),
+    "caller_phone": ("電話番号", "Phone number"),
+    "origin": ("乗車地", "From"),
+    "destination": ("降車地", "To"),
+    "date": ("日付", "Date"),
+    "time": ("時刻", "Time"),
+    "rule": ("時刻の指定", "Time rule"),
+    "pickup_after": ("この時刻以降に出発", "Leave at or after"),
+    "dropoff_before": ("この時刻までに到着", "Arrive by"),
+    "adults": ("大人", "Adults"),
+    "children": ("小児", "Children"),
+    "wheelchairs": ("車いす", "Wheelchairs"),
+    "notes": ("備考", "Notes"),
+    "find_offers": ("空き状況を検索", "Find offers"),
+    "offers": ("ご案内できる便", "Offers"),
+    "alternatives": ("別の時刻の候補", "Alternatives at other times"),
+    "no_offers": ("ご希望の時刻には空きがありません。", "Nothing available at the asked time."),
+    "choose_offer": ("便を選択", "Choose an offer"),
+    "confirm_booking": ("この内容で予約する", "Confirm the booking"),
+    "booked": ("予約しました", "Booked"),
+    "pickup_window": ("お迎え時間帯", "Pickup window"),
+    "dropoff_latest": ("到着（遅くとも）", "Arrive at the latest"),
+    "fare": ("運賃", "Fare"),
+    "fleet_vehicles": ("車両一覧", "Vehicles"),
+    "shifts": ("勤務（シフト・休憩）", "Shifts and breaks"),
+    "drivers": ("運転手", "Drivers"),
+    "gantt": ("本日の運行計画（お迎え時間帯つき）", "Today's plan with promised windows"),
+    "gantt_empty": ("この日の計画はまだありません。", "No plans for this day yet."),
+    "seats": ("定員", "Seats"),
+    "wheelchair_spaces": ("車いす席", "Wheelchair spaces"),
+    "depot": ("車庫", "Depot"),
+    "active": ("稼働", "Active"),
+    "shift_start": ("始業", "Start"),
+    "shift_end": ("終業", "End"),
+    "break_window": ("休憩可能時間帯", "Break window"),
+    "break_minutes": ("休憩（分）", "Break (min)"),
+    "driver": ("運転手", "Driver"),
+    "name": ("名称", "Name"),
+    "login": ("ログインID", "Login"),
+    "range_start": ("開始日", "From"),
+    "range_end": ("終了日", "To"),
+    "kpi_numbers": ("主な指標", "Indicators"),
+    "kpi_table": ("指標一覧", "All indicators"),
+    "refused_reasons": ("お断り理由", "Refusal reasons"),
+    "by_channel": ("予約経路", "Booking channel"),
+    "daily": ("日別の推移", "Day by day"),
+    "download_csv": ("CSVをダウンロード", "Download CSV"),
+    "monthly_report": ("市議会向け月次報告", "Monthly report for the city council"),
+    "month": ("対象月", "Month"),
+    "make_report": ("報告書を作成", "Build the report"),
+    "download_html": ("報告書（HTML・印刷用）", "Report (HTML, printable)"),
+    "download_pdf": ("報告書（PDF）", "Report (PDF)"),
+    "feed_state": ("GTFSフィードの状態", "State of the GTFS feed"),
+    "not_connected": ("未接続：このAPIにはフィード状態の機能がありません。",
+                      "Not available: this API has no feed status yet."),
+    "last_export": ("最終出力", "Last export"),
+    "validation": ("検証結果", "Validation"),
+    "valid": ("問題なし", "Valid"),
+    "invalid": ("エラーあり", "Errors found"),
+    "errors": ("エラー", "Errors"),
+    "warnings": ("警告", "Warnings"),
+    "reexport": ("フィードを再出力", "Re-export the feed"),
+    "exported": ("フィードを再出力しました。", "The feed was exported again."),
+    "service_summary": ("公開中のサービス", "Published service"),
+    "stops_count": ("乗り場数", "Stops"),
+    "hours": ("運行時間", "Hours"),
+}
+
+STATUS: dict[str, tuple[str, str]] = {
+    "confirmed": ("予約済", "confirmed"),
+    "onboard": ("乗車中", "on board"),
+    "completed": ("完了", "completed"),
+    "cancelled": ("取消", "cancelled"),
+    "no_show": ("不在", "no-show"),
+}
+
+#: Refusal reasons (engine rule names and error codes) and booking channels.
+CODES: dict[str, tuple[str, str]] = {
+    "service_hours": ("運行時間外", "outside service hours"),
+    "operating_day": ("運行日以外", "not an operating day"),
+    "min_notice": ("予約締切後", "too little notice"),
+    "max_days_ahead": ("予約受付期間外", "too far ahead"),
+    "prior_day_deadline": ("前日締切後", "after the prior-day deadline"),
+    "max_group": ("人数超過", "group too large"),
+    "capacity": ("定員超過", "over capacity"),
+    "infeasible": ("空車なし", "no vehicle available"),
+    "outside_zone": ("区域外", "outside the zone"),
+    "phone": ("電話", "phone"),
+    "app": ("アプリ", "app"),
+    "line": ("LINE", "LINE"),
+}
+
+
+def code_label(code: str, lang: str = "ja") -> str:
+    """A refusal reason or channel code as people read it (the code itself when unknown)."""
+    pair = CODES.get(code)
+    if pair is None:
+        return code
+    return pair[0] if lang == "ja" else pair[1]
+
+
+def tr(key: str, lang: str = "ja") -> str:
+    """The text ``key`` in ``lang`` (the key itself when unknown)."""
+    pair = TEXTS.get(key)
+    if pair is None:
+        return key
+    return pair[0] if lang == "ja" else pair[1]
+
+
+def status_label(status: str, lang: str = "ja") -> str:
+    """A booking status as people read it."""
+    pair = STATUS.get(status)
+    if pair is None:
+        return status
+    return pair[0] if lang == "ja" else pair[1]

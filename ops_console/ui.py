@@ -1,0 +1,71 @@
+"""Streamlit glue shared by the pages: the cached API client, language, errors, the clock."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import streamlit as st
+
+from ops_console.client import ApiClient, ApiConfig, ApiError
+from ops_console.i18n import tr
+
+
+@st.cache_resource(show_spinner=False)
+def _client(config: ApiConfig) -> ApiClient:
+    return ApiClient(config)
+
+
+def client(url: str | None = None) -> ApiClient:
+    """The signed-in API client of this server process (one per URL and login)."""
+    config = ApiConfig.from_env()
+    return _client(config if url is None else replace(config, url=url))
+
+
+def lang() -> str:
+    """The chosen language (``ja`` unless English was picked)."""
+    return "en" if st.session_state.get("lang") == "en" else "ja"
+
+
+def page(title_key: str) -> tuple[ApiClient, str]:
+    """Start a page: its title; returns the client and the language."""
+    lg = lang()
+    st.title(tr(title_key, lg))
+    return client(), lg
+
+
+def show_error(exc: ApiError, lg: str) -> None:
+    """An API refusal as people read it."""
+    st.error(f"{tr('api_error', lg)} ({exc.status}): {exc.message(lg)}")
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def service(url: str) -> dict[str, Any]:
+    """The service description (cached)."""
+    return client(url).service()
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def stops(url: str) -> dict[str, dict[str, Any]]:
+    """The stops by id (cached)."""
+    return {s["id"]: s for s in client(url).stops()}
+
+
+@st.cache_data(ttl=3600, show_spinner=False)
+def roads(url: str) -> dict[str, Any]:
+    """The road polylines of the base map (cached)."""
+    return client(url).roads()
+
+
+def clock(api: ApiClient) -> tuple[int, datetime]:
+    """The service's "now": epoch s and the local time (the API's clock, not this machine's)."""
+    now_s = int(api.health()["now"])
+    tz = ZoneInfo(service(api.config.url)["timezone"])
+    return now_s, datetime.fromtimestamp(now_s, tz=UTC).astimezone(tz)
+
+
+def today(api: ApiClient) -> date:
+    """The service day of now."""
+    return clock(api)[1].date()

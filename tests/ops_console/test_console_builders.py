@@ -1,0 +1,105 @@
+"""The console's pure builders: road polylines, map fitting and labels, KPI formatting and
+CSV, the Gantt rows, the feed status view, and the monthly report."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from itertools import pairwise
+
+import numpy as np
+import pandas as pd
+
+from dispatcher.api.map_lines import road_lines
+from ops_console.charts import gantt_rows
+from ops_console.feed import feed_view
+from ops_console.mapview import fit_zoom, stack_labels
+from ops_console.report import report_html, report_pdf
+from ops_console.tables import kpi_csv, kpi_text, kpi_value
+
+
+def csr(n: int, edges: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    """CSR arrays of a directed edge list."""
+    order = sorted(edges)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    for u, _ in order:
+        indptr[u + 1] += 1
+    return np.cumsum(indptr), np.array([v for _, v in order], dtype=np.int64)
+
+
+def test_road_lines_cover_each_road_once():
+    """Two-way roads become one line each; chains through degree-2 nodes merge; a loop is kept."""
+    # A path 0-1-2-3 (two-way), a branch 1-4 (one-way), a triangle 5-6-7 (two-way).
+    edges = [(0, 1), (1, 0), (1, 2), (2, 1), (2, 3), (3, 2), (1, 4), (5, 6), (6, 5), (6, 7),
+             (7, 6), (7, 5), (5, 7)]
+    indptr, indices = csr(8, edges)
+    lat = np.arange(8, dtype=float)
+    lines = road_lines(lat, lat * 2, indptr, indices)
+    segments = {frozenset((round(a[0]), round(b[0]))) for line in lines
+                for a, b in pairwise(line)}
+    assert segments == {frozenset(e) for e in edges}
+    assert sum(len(line) - 1 for line in lines) == len(segments)  # no road drawn twice
+    assert [[2.0, 4.0], [3.0, 6.0]] in [line[-2:] for line in lines]  # 1-2-3 merged into one line
+
+
+def test_fit_zoom_and_stacked_labels():
+    """The fitted view shows the bounds; labels of vehicles at one place stack, never overlap."""
+    z = fit_zoom((34.47, 34.55, 133.13, 133.20), 1000, 640)
+    world_px = 512 * 2**z
+    assert 0.08 / 360 * world_px / 0.824 <= 640 and 0.07 / 360 * world_px <= 1000
+    rows = [{"position": [133.15, 34.51]}, {"position": [133.1501, 34.5101]},
+            {"position": [133.19, 34.54]}]
+    out = stack_labels(rows, near_deg=0.001)
+    assert out[0]["label_position"] == out[1]["label_position"]
+    assert out[0]["offset"] != out[1]["offset"]
+    assert out[2]["offset"] == [18, 0]
+
+
+def test_kpi_units_and_csv():
+    """Indicators are shown in minutes, percent and km; the CSV keeps API units, per day and total."""
+    assert kpi_value("wait_mean_s", 90) == 1.5 and kpi_text("wait_mean_s", 90) == "1.5分"
+    assert kpi_text("on_time_rate", 0.875, "en") == "87.5%"
+    day = {"start": "2027-01-13", "end": "2027-01-13", "requests": 3, "refused_reasons":
+           {"service_hours": 1}, "by_channel": {"phone": 2}}
+    frame = pd.read_csv(io.StringIO(kpi_csv([day], {**day, "end": "2027-01-14"})))
+    assert list(frame["requests"]) == [3, 3]
+    assert frame["refused_service_hours"].tolist() == [1, 1] and "channel_phone" in frame
+
+
+def test_gantt_rows_flag_late_pickups():
+    """A pickup whose ETA is after its promised window is flagged late; breaks use the shift's minutes."""
+    plan = {"vehicle_id": "v1", "shift": ["2027-01-13T08:00:00+09:00", "2027-01-13T17:00:00+09:00"],
+            "breaks": ["2027-01-13T12:00:00+09:00"], "stops": [
+                {"booking_id": "b1", "kind": "pickup", "eta": "2027-01-13T09:15:00+09:00",
+                 "window": ["2027-01-13T09:00:00+09:00", "2027-01-13T09:10:00+09:00"],
+                 "name_ja": "本村", "name_en": "Honmura"},
+                {"booking_id": "b1", "kind": "dropoff", "eta": "2027-01-13T09:30:00+09:00",
+                 "latest": "2027-01-13T09:40:00+09:00", "name_ja": "病院", "name_en": "Hospital"}]}
+    rows = gantt_rows([plan], [{"vehicle_id": "v1", "break_minutes": 45}])
+    window = rows[rows["kind"] == "お迎え時間帯"].iloc[0]
+    assert bool(window["late"]) and str(window["start"]) == "2027-01-13 09:00:00"
+    brk = rows[rows["kind"] == "休憩"].iloc[0]
+    assert (brk["end"] - brk["start"]).total_seconds() == 45 * 60
+    assert not rows[rows["kind"] == "お送り"].iloc[0]["late"]
+
+
+def test_feed_view_reads_both_shapes():
+    """The feed status is read with findings at the top level or under ``validation``."""
+    flat = feed_view({"exported_at": "2027-01-13T08:00:00+09:00", "sha256": "ab", "errors": [],
+                      "warnings": [{"file": "stops.txt", "message": "far stop"}]})
+    assert flat.valid and flat.warnings == ["stops.txt: far stop"]
+    nested = feed_view({"last_export": "t", "validation": {"valid": False, "errors": ["bad"]}})
+    assert not nested.valid and nested.errors == ["bad"] and nested.exported_at == "t"
+
+
+def test_monthly_report():
+    """The monthly report has the month's totals and each day, as HTML and as a PDF with the
+    Japanese font embedded."""
+    days = [{"start": f"2027-01-{d:02d}", "end": f"2027-01-{d:02d}", "requests": d,
+             "riders_carried": d + 1} for d in (12, 13)]
+    total = {"requests": 25, "riders_carried": 27, "refused_reasons": {"service_hours": 2}}
+    html = report_html("御調町 予約型乗合タクシー", date(2027, 1, 1), days, total)
+    assert "運行実績報告（2027年1月）" in html and "<svg" in html and "運行時間外" in html
+    assert "27人" in html and "2027-01-13" in html
+    pdf = report_pdf("Mitsugi", date(2027, 1, 1), days, total, "ja")
+    assert pdf.startswith(b"%PDF") and b"NotoSansCJK" in pdf

@@ -1,0 +1,209 @@
+"""Every console page under Streamlit's AppTest against the real API with a seeded day: the
+pages render, a phone booking books a trip, cancel / move work, the KPIs shown match figures
+computed here from the event log, publishing degrades to 未接続 without feed endpoints."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from pathlib import Path
+from statistics import mean
+from typing import Any
+
+import httpx
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.api.conftest import DAY
+
+VIEWS = Path(__file__).resolve().parents[2] / "ops_console"
+PAGES = ["map", "bookings", "fleet", "kpis", "publishing"]
+
+
+def page(name: str, lang: str = "ja") -> AppTest:
+    """A console page, run once."""
+    path = VIEWS / ("app.py" if name == "app" else f"views/{name}.py")
+    at = AppTest.from_file(str(path), default_timeout=60)
+    at.session_state["lang"] = lang
+    return at.run()
+
+
+def api(seeded, method: str, path: str, **kw: Any) -> Any:
+    """Call the API as the operator (the test's own view of the truth)."""
+    r = httpx.request(method, seeded.url + path, headers=seeded.operator, timeout=30, **kw)
+    assert r.status_code < 400, r.text
+    return r.json()
+
+
+def no_errors(at: AppTest) -> None:
+    """No exception and no API error box on the page."""
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+@pytest.mark.parametrize("name", ["app", *PAGES])
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_pages_render(console_env, name, lang):
+    """Each page (and the entry with its navigation) renders in both languages without an error."""
+    at = page(name, lang)
+    no_errors(at)
+    titles = {"ja": "運行マップ", "en": "Live map"}
+    if name in ("app", "map"):
+        assert at.title[0].value == titles[lang]
+
+
+def test_map_layers_hold_the_fleet(console_env):
+    """The map's deck has the road network as its base layer, every vehicle with its occupancy,
+    the planned routes, and the pickups still to come (one of them waiting, window open)."""
+    at = page("map")
+    no_errors(at)
+    deck = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
+    layers = {layer["id"]: layer for layer in deck["layers"]}
+    assert len(layers["roads"]["data"]) > 100
+    vehicles = api(console_env, "GET", "/api/v1/operator/vehicles")
+    assert sorted(v["id"] for v in layers["vehicles"]["data"]) == sorted(v["id"] for v in vehicles)
+    assert all(len(r["path"]) >= 2 for r in layers["routes"]["data"])
+    open_pickups = api(console_env, "GET", "/api/v1/operator/bookings",
+                       params={"day": DAY.isoformat(), "status": "confirmed"})
+    assert len(layers["pickups"]["data"]) == len(open_pickups)
+    assert any(p["waiting"] for p in layers["pickups"]["data"])
+    assert "mapStyle" in deck and "cartocdn" not in deck["mapStyle"]  # nothing from the web
+
+
+def test_phone_booking_books_a_trip(console_env):
+    """An operator types in a caller, looks for offers, picks one and confirms: the API then
+    has the booking, by phone, for that caller, with the chosen offer's window."""
+    at = page("bookings")
+    at.text_input(key="ph_name").input("岡田 光子")
+    at.text_input(key="ph_phone").input("0848-76-2001")
+    at.selectbox(key="ph_origin").select("kumon_higashi")
+    at.selectbox(key="ph_dest").select("hospital")
+    at.date_input(key="ph_date").set_value(DAY)
+    at.time_input(key="ph_time").set_value(datetime(2027, 1, 13, 14, 30).time())
+    at.button(key="ph_find").click().run()
+    no_errors(at)
+    choice = at.radio(key="ph_choice")
+    assert choice.options, "offers are listed"
+    chosen = choice.value
+    at.button(key="ph_confirm").click().run()
+    no_errors(at)
+    booked = at.session_state["ph_booked"]
+    assert booked["id"] and any(booked["id"] in s.value for s in at.success)
+    rows = api(console_env, "GET", "/api/v1/operator/bookings", params={"rider": "岡田 光子"})
+    assert [r["id"] for r in rows] == [booked["id"]]
+    assert rows[0]["channel"] == "phone" and rows[0]["status"] == "confirmed"
+    assert chosen  # the radio held an offer id that was booked
+    events = api(console_env, "GET", f"/api/v1/operator/bookings/{booked['id']}/events")
+    assert events[0]["type"] == "booked"
+
+
+def test_cancel_and_move_from_details(console_env):
+    """From a booking's details the operator moves it to another vehicle and then cancels it;
+    the API shows both, and the details show the event history."""
+    target = next(b for b in console_env.booked if b["rider_name"] == "中村 和子")
+    at = page("bookings")
+    at.selectbox(key="sel_booking").select(target["id"]).run()
+    no_errors(at)
+    history = at.dataframe[1].value  # [0] is the bookings table
+    assert "booked" in list(history.iloc[:, 1])
+    dest = next(v for v in ("mitsugi-1", "mitsugi-2", "mitsugi-3") if v != target["vehicle_id"])
+    at.selectbox(key="act_move_to").select(dest)
+    at.button(key="act_move").click().run()
+    no_errors(at)
+    after = api(console_env, "GET", f"/api/v1/bookings/{target['id']}")
+    assert after["vehicle_id"] == dest
+    at.selectbox(key="sel_booking").select(target["id"]).run()
+    at.button(key="act_cancel").click().run()
+    no_errors(at)
+    assert api(console_env, "GET", f"/api/v1/bookings/{target['id']}")["status"] == "cancelled"
+    types = [e["type"] for e in api(console_env, "GET",
+                                    f"/api/v1/operator/bookings/{target['id']}/events")]
+    assert "moved" in types and types[-1] == "cancelled"
+
+
+def figures_from_log(seeded, day: date) -> dict[str, float]:
+    """The day's indicators computed here from the event log and the bookings (not dispatcher.kpis)."""
+    events = [e for e in api(seeded, "GET", "/api/v1/operator/events", params={"limit": 5000})
+              if datetime.fromisoformat(e["at"]).date() == day]
+    bookings = api(seeded, "GET", "/api/v1/operator/bookings", params={"day": day.isoformat()})
+    by_id = {b["id"]: b for b in bookings}
+    boarded = {e["booking_id"]: datetime.fromisoformat(e["at"]) for e in events if e["type"] == "boarded"}
+    alighted = {e["booking_id"]: datetime.fromisoformat(e["at"]) for e in events
+                if e["type"] == "alighted"}
+    waits = [(t - datetime.fromisoformat(by_id[b]["pickup_window"][0])).total_seconds()
+             for b, t in boarded.items()]
+    on_time = [t <= datetime.fromisoformat(by_id[b]["pickup_window"][1]) for b, t in boarded.items()]
+    rides = [(alighted[b] - boarded[b]).total_seconds() for b in alighted]
+    legs = [e["data"] for e in events if e["type"] == "leg"]
+    done = [by_id[b] for b in alighted]
+    return {
+        "requests": sum(1 for e in events if e["type"] in ("offered", "refused")),
+        "accepted": len(bookings),
+        "refused": sum(1 for e in events if e["type"] == "refused"),
+        "completed": len(done),
+        "riders_carried": sum(b["adults"] + b["children"] + b["infants"] + b["wheelchairs"]
+                              for b in done),
+        "no_shows": sum(1 for e in events if e["type"] == "no_show"),
+        "cancellations": len({e["booking_id"] for e in events if e["type"] == "cancelled"}),
+        "wait_mean_s": mean(waits),
+        "on_time_rate": sum(on_time) / len(on_time),
+        "ride_mean_s": mean(rides),
+        "vehicle_km": sum(leg["distance_m"] for leg in legs) / 1000,
+        "empty_km": sum(leg["distance_m"] for leg in legs if not leg["load"]) / 1000,
+    }
+
+
+def test_kpis_match_the_event_log(console_env):
+    """The KPI page's numbers equal the figures this test computes from the event log: counts,
+    riders carried, mean wait against the promise, on-time rate, ride time, kilometres."""
+    at = page("kpis")
+    no_errors(at)
+    want = figures_from_log(console_env, DAY)
+    assert want["completed"] >= 3 and want["refused"] >= 1 and want["vehicle_km"] > 0
+    table = at.dataframe[0].value.set_index("key")
+    shown = table["value"]
+    for key in ("requests", "accepted", "refused", "completed", "riders_carried", "no_shows",
+                "cancellations"):
+        assert shown[key] == want[key], key
+    assert shown["wait_mean_s"] == pytest.approx(want["wait_mean_s"] / 60, abs=0.051)
+    assert shown["ride_mean_s"] == pytest.approx(want["ride_mean_s"] / 60, abs=0.051)
+    assert shown["on_time_rate"] == pytest.approx(100 * want["on_time_rate"], abs=0.051)
+    assert shown["vehicle_km"] == pytest.approx(want["vehicle_km"], abs=0.051)
+    assert shown["empty_km"] == pytest.approx(want["empty_km"], abs=0.051)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["輸送人員"] == f"{int(want['riders_carried'])}人"
+    assert metrics["依頼数"] == f"{int(want['requests'])}件"
+
+
+def test_kpi_exports(console_env):
+    """The KPI page offers the CSV, and builds the monthly report as HTML and PDF."""
+    at = page("kpis")
+    at.button(key="report_make").click().run()
+    no_errors(at)
+    report = at.session_state["report"]
+    assert report["pdf"].startswith(b"%PDF")
+    assert "運行実績報告（2027年1月）" in report["html"]
+    csv_text = at.get("download_button")[0].proto
+    assert csv_text is not None
+
+
+def test_fleet_shows_plan_timeline(console_env):
+    """The fleet page draws the Gantt chart of the day's plans and lists shifts and drivers."""
+    at = page("fleet")
+    no_errors(at)
+    charts = at.get("vega_lite_chart")
+    assert charts, "the plan timeline"
+    spec = json.loads(charts[0].proto.spec)
+    assert len(spec["layer"]) == 5  # shift, break, windows, rides, stop times
+    shifts = at.dataframe[1].value  # vehicles, shifts, drivers
+    assert len(shifts) == 3
+    drivers = at.dataframe[2].value
+    assert "みつぎ1号 運転手" in list(drivers.iloc[:, 0])
+
+
+def test_publishing_without_feed_endpoints(console_env):
+    """Without the feed-status endpoints the page says 未接続 and disables re-export."""
+    at = page("publishing")
+    no_errors(at)
+    assert any("未接続" in i.value for i in at.info)
+    assert at.button(key="feed_export").disabled
