@@ -16,6 +16,7 @@ from dispatcher.api.runtime import Runtime
 from dispatcher.errors import NoriaiError
 from dispatcher.places import RoadNetwork
 from dispatcher.settings import Settings
+from driver_app.web import mount_driver_app
 
 log = logging.getLogger("noriai.api")
 
@@ -79,4 +80,6 @@ def create_app(settings: Settings | None = None, *, network: RoadNetwork | None 
 
     for module in (routes_public, routes_auth, routes_rider, routes_operator, routes_driver):
         app.include_router(module.router)
+    app.include_router(routes_driver.map_router)
+    mount_driver_app(app)
     return app
