@@ -40,6 +40,12 @@ class Settings(BaseSettings):
     line_access_token: str = ""
     line_api_base: str = "https://api.line.me"
     cors_origins: list[str] = Field(default_factory=list)
+    # E-tickets (dispatcher.ticketing): in production the private signing key(s) (PEM or
+    # base64url seeds) and the 32-byte short-code secret (base64); generated and stored in the
+    # database in development. A new key's lifetime in days.
+    ticket_key: str = ""
+    ticket_code_key: str = ""
+    ticket_key_days: int = 400
 
     @model_validator(mode="after")
     def _secrets(self) -> Settings:

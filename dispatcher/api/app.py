@@ -11,11 +11,19 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from dispatcher.api import routes_auth, routes_driver, routes_operator, routes_public, routes_rider
+from dispatcher.api import (
+    routes_auth,
+    routes_driver,
+    routes_operator,
+    routes_public,
+    routes_rider,
+    routes_tickets,
+)
 from dispatcher.api.runtime import Runtime
 from dispatcher.errors import NoriaiError
 from dispatcher.places import RoadNetwork
 from dispatcher.settings import Settings
+from dispatcher.ticketing import Ticketing
 from driver_app.web import mount_driver_app
 
 log = logging.getLogger("noriai.api")
@@ -38,6 +46,8 @@ def create_app(settings: Settings | None = None, *, network: RoadNetwork | None 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = Runtime.create(settings, network=network, clock=clock)
         app.state.runtime = runtime
+        app.state.ticketing = Ticketing.create(settings, runtime.service, runtime.db,
+                                               runtime.engine.clock)
         if background:
             runtime.start_background()
         try:
@@ -78,7 +88,8 @@ def create_app(settings: Settings | None = None, *, network: RoadNetwork | None 
         return _error(500, "internal", "システムで問題が発生しました。時間をおいてお試しください。",
                       "Something went wrong on our side; please try again later.")
 
-    for module in (routes_public, routes_auth, routes_rider, routes_operator, routes_driver):
+    for module in (routes_public, routes_auth, routes_rider, routes_operator, routes_driver,
+                   routes_tickets):
         app.include_router(module.router)
     app.include_router(routes_driver.map_router)
     mount_driver_app(app)

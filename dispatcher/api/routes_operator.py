@@ -23,9 +23,11 @@ from dispatcher.api.schemas import (
     VehicleIn,
 )
 from dispatcher.api.views import booking_out, manifest
-from dispatcher.errors import InvalidInput, NotFound
+from dispatcher.errors import InvalidInput
+from dispatcher.fares import Recorder
 from dispatcher.store import repo
 from dispatcher.store.tables import BookingRow, Event, ShiftRow, User, VehicleRow
+from dispatcher.ticketing import record_booking_payment
 
 router = APIRouter(prefix="/api/v1/operator", tags=["operator"])
 
@@ -122,17 +124,9 @@ def operator_move(booking_id: str, body: MoveIn, principal: OperatorDep,
 @router.post("/bookings/{booking_id}/payment")
 def operator_payment(booking_id: str, body: PaymentIn, principal: OperatorDep,
                      runtime: RuntimeDep) -> BookingOut:
-    """Record the payment status of a booking."""
-    with Session(runtime.db, expire_on_commit=False) as s, s.begin():
-        row = s.get(BookingRow, booking_id)
-        if row is None:
-            raise NotFound("予約が見つかりません", "booking not found")
-        row.payment_status = body.status
-        repo.add_event(s, "payment", booking_id=booking_id, actor_id=principal.user_id,
-                       at=runtime.engine.now_dt(),
-                       status=body.status)
-        s.flush()
-        s.expunge(row)
+    """Record the payment status of a booking (transitions as dispatcher.fares allows)."""
+    row = record_booking_payment(runtime.db, runtime.service, runtime.engine.clock, booking_id,
+                                 body.status, by=Recorder.OPERATOR, actor_id=principal.user_id)
     return booking_out(row, runtime.engine.tz)
 
 
