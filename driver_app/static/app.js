@@ -12,7 +12,6 @@ const $ = (id) => document.getElementById(id);
 const MANIFEST = "noriai.driver.manifest";
 const ROADS = "noriai.driver.roads";
 const POSITION_EVERY_MS = 10000;
-const CHANGE_NOTICE_S = 600; // an ETA moving by this much is announced as a change
 
 /** Build an element: h("div", {class: "x", onclick: f}, child, "text", ...). */
 function h(tag, attrs = {}, ...kids) {
@@ -154,7 +153,11 @@ function noShowFrom(s) {
   return epoch(s.window[0]) + (state.manifest?.no_show_grace_s ?? 180);
 }
 
-/** What changed between two manifests that the driver did not do: new, changed, cancelled. */
+/**
+ * What changed between two manifests that the driver did not do: new stops, cancelled ones,
+ * and changed ones (moved in the order, or a promised time changed). ETAs drifting as the day
+ * goes on are shown in place, not announced.
+ */
 function diff(before, after) {
   const old = new Map(before.stops.map((s) => [stopKey(s), s]));
   const now = new Map(after.stops.map((s) => [stopKey(s), s]));
@@ -181,8 +184,7 @@ function diff(before, after) {
     if (!o) continue;
     const moved = oldOrder.indexOf(k) !== newOrder.indexOf(k);
     const windowChanged = JSON.stringify(o.window || null) !== JSON.stringify(s.window || null);
-    const late = o.eta && s.eta && Math.abs(epoch(s.eta) - epoch(o.eta)) >= CHANGE_NOTICE_S;
-    if (moved || windowChanged || late) {
+    if (moved || windowChanged) {
       kinds.add("changed");
       lines.push(`${t("changed_stop")}: ${where(s)} ${riderName(s)} ${hhmm(o.eta)} → ${hhmm(s.eta)}`);
     }
@@ -408,7 +410,7 @@ function riderRow(s, isNext) {
       buttons.push(h("button", { class: "warn", type: "button", disabled: !allowed,
                                  dataset: { action: "no_show", booking: s.booking_id, from: from ?? "" },
                                  onclick: () => act("no_show", s.booking_id) },
-                     allowed ? t("no_show") : t("no_show_at", { t: hhmmOfEpoch(from) })));
+                     t("no_show"), allowed ? null : h("small", { class: "from" }, t("no_show_at", { t: hhmmOfEpoch(from) }))));
     } else {
       buttons.push(h("button", { class: "go", type: "button", dataset: { action: "alight", booking: s.booking_id },
                                  onclick: () => act("alighted", s.booking_id) }, t("alight")));

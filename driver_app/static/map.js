@@ -68,7 +68,7 @@ export class RouteMap {
     const ky = 110540;
     const spanX = Math.max((east - west) * kx, MIN_SPAN_M);
     const spanY = Math.max((n - s) * ky, MIN_SPAN_M);
-    const pad = 28;
+    const pad = 40;
     const scale = Math.min((w - 2 * pad) / spanX, (h - 2 * pad) / spanY); // px per metre
     const xy = (la, lo) => [w / 2 + (lo - lon0) * kx * scale, h / 2 - (la - lat0) * ky * scale];
 

@@ -11,7 +11,9 @@ from typing import Any
 
 import httpx
 import pytest
+from argon2 import PasswordHasher
 
+from dispatcher.api import security
 from dispatcher.api.app import create_app
 from dispatcher.settings import Settings
 from dispatcher.units import at_local
@@ -95,8 +97,14 @@ def road_network():
 
 
 @pytest.fixture
-def service(tmp_path, road_network) -> Iterator[Service]:
-    """A real service on a fresh SQLite file, its clock at 08:00 of the test day."""
+def service(tmp_path, road_network, monkeypatch) -> Iterator[Service]:
+    """A real service on a fresh SQLite file, its clock at 08:00 of the test day.
+
+    Passwords are hashed with argon2id at its lowest cost here: the default cost (about 1 s a
+    hash on this machine) would spend most of each test creating the seeded accounts.
+    """
+    monkeypatch.setattr(security, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024,
+                                                            parallelism=1))
     clock = TestClock(at_local(DAY, time(8, 0)))
     settings = Settings(db=f"sqlite:///{tmp_path / 'noriai.db'}", data_dir=tmp_path,
                         reopt_interval_s=0, secret_key="d" * 40,
@@ -115,20 +123,29 @@ class Day:
     vehicle: str
     first: dict[str, Any]
     second: dict[str, Any]
+    riders: dict[str, dict[str, str]]
+
+    def code(self, service: Service, booking: dict[str, Any]) -> str:
+        """The short code on the rider's e-ticket of ``booking``."""
+        r = service.http.get(f"/api/v1/bookings/{booking['id']}/ticket",
+                             headers=self.riders[booking["id"]])
+        assert r.status_code == 200, r.text
+        return r.json()["code"]
 
 
 @pytest.fixture
 def day(service: Service) -> Day:
     """Two riders booked for the same vehicle: 山田 花子 (本村 → 病院, with a note) first,
     then 佐藤 一郎 in a wheelchair (上三郎 → クロスロードみつぎ)."""
-    first = service.book(service.rider("山田 花子"), origin="honmura", dest="hospital",
-                         at=time(10, 0), notes="杖をお使いです")
-    second = service.book(service.rider("佐藤 一郎"), origin="kamisaburo", dest="crossroad_mitsugi",
-                          at=time(10, 30), adults=1, wheelchairs=1)
+    yamada, sato = service.rider("山田 花子"), service.rider("佐藤 一郎")
+    first = service.book(yamada, origin="honmura", dest="hospital", at=time(10, 0),
+                         notes="杖をお使いです")
+    second = service.book(sato, origin="kamisaburo", dest="crossroad_mitsugi", at=time(10, 30),
+                          adults=1, wheelchairs=1)
     if second["vehicle_id"] != first["vehicle_id"]:  # the wheelchair decides the vehicle
         assert service.move(first["id"], second["vehicle_id"])
         first = service.booking(first["id"])
-    return Day(second["vehicle_id"], first, second)
+    return Day(second["vehicle_id"], first, second, {first["id"]: yamada, second["id"]: sato})
 
 
 def epoch(iso: str) -> int:
