@@ -88,6 +88,12 @@ class Service:
         return r.json()
 
 
+def cheap_hashing(mp: pytest.MonkeyPatch) -> None:
+    """Hash passwords with argon2id at its lowest cost: the default (about 1 s a hash on this
+    machine) would spend most of each test creating the seeded accounts."""
+    mp.setattr(security, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
 @pytest.fixture(scope="session")
 def road_network():
     """The shipped Mitsugi road network, loaded once for all driver-app tests."""
@@ -98,13 +104,9 @@ def road_network():
 
 @pytest.fixture
 def service(tmp_path, road_network, monkeypatch) -> Iterator[Service]:
-    """A real service on a fresh SQLite file, its clock at 08:00 of the test day.
-
-    Passwords are hashed with argon2id at its lowest cost here: the default cost (about 1 s a
-    hash on this machine) would spend most of each test creating the seeded accounts.
-    """
-    monkeypatch.setattr(security, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024,
-                                                            parallelism=1))
+    """A real service on a fresh SQLite file, its clock at 08:00 of the test day (passwords
+    hashed cheaply, see :func:`cheap_hashing`)."""
+    cheap_hashing(monkeypatch)
     clock = TestClock(at_local(DAY, time(8, 0)))
     settings = Settings(db=f"sqlite:///{tmp_path / 'noriai.db'}", data_dir=tmp_path,
                         reopt_interval_s=0, secret_key="d" * 40,
