@@ -89,6 +89,7 @@ def test_sign_in_shows_manifest_next_stop_first(phone, service, day, artifacts_d
         return v["lat"] is not None and abs(v["lat"] - 34.5125) < 1e-6
     wait_until(page, reported)
     page.screenshot(path=str(artifacts_dir / "driver_manifest.png"))
+    page.screenshot(path=str(artifacts_dir / "driver_manifest_full.png"), full_page=True)
     page.click("#lang")
     assert "Next stop" in card.inner_text() and "Honmura" in card.inner_text()
     page.screenshot(path=str(artifacts_dir / "driver_manifest_en.png"))
@@ -96,7 +97,7 @@ def test_sign_in_shows_manifest_next_stop_first(phone, service, day, artifacts_d
     assert "次の乗り場" in card.inner_text()
 
 
-def test_board_by_typing_ticket_code(phone, service, day):
+def test_board_by_typing_ticket_code(phone, service, day, artifacts_dir):
     """The driver boards 山田 花子 by typing her ticket's short code: a mistyped code is refused
     offline with the reason in Japanese, the right one verifies, the check-in boards her on the
     service once, and her pickup leaves the next-stop card."""
@@ -116,6 +117,7 @@ def test_board_by_typing_ticket_code(phone, service, day):
     page.click("#code-check")
     page.wait_for_selector("#verdict[data-reason=ok]")
     assert "有効な乗車券です" in page.inner_text("#verdict")
+    page.screenshot(path=str(artifacts_dir / "driver_boarding.png"))
     page.click("#board-confirm")
     wait_until(page, lambda: service.booking(day.first["id"])["status"] == "onboard")
     rider_row(page, day.first["id"]).wait_for(state="detached")
