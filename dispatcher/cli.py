@@ -16,6 +16,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "gtfs": ("gtfs.cli", "export the GTFS-Flex feed, import connecting feeds"),
     "demo": ("dispatcher.sim.demo", "run the service, apps and console on a simulated Mitsugi day"),
     "sim": ("dispatcher.sim.whatif", "what-if simulation of fleet size, hours and rules"),
+    "tickets": ("dispatcher.ticketing", "e-ticket keys: list, rotate, new production secrets"),
 }
 
 

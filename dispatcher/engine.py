@@ -274,7 +274,7 @@ class Engine:
         used = {st.booking_id for k in keys for st in self.live.plans[k].stops}
         used |= {b for k in keys for b in states[k].onboard}
         return Fleet(
-            vehicles=tuple(self.live.vehicles[k] for k in keys),
+            vehicles=tuple(self._planning_vehicle(k, states[k].time_s) for k in keys),
             states=states,
             plans={k: self.live.plans[k] for k in keys},
             bookings={b: self.live.bookings[b] for b in used if b in self.live.bookings},
@@ -285,8 +285,19 @@ class Engine:
         bookings = dict(self.live.bookings)
         if extra:
             bookings.update(extra)
-        return check_route(self.live.vehicles[key], state or self.live.states[key], plan.stops,
+        state = state or self.live.states[key]
+        return check_route(self._planning_vehicle(key, state.time_s), state, plan.stops,
                            bookings, self.places.time_s, self.params, self.places.dist_m)
+
+    def _planning_vehicle(self, key: str, time_s: int) -> Vehicle:
+        """The vehicle as planned from ``time_s``: breaks that can no longer start are dropped.
+
+        A break whose latest start has passed was missed (or taken without a report); keeping it
+        would make every plan of the vehicle infeasible for the rest of the day.
+        """
+        vehicle = self.live.vehicles[key]
+        keep = tuple(b for b in vehicle.breaks if b.latest_end_s - b.duration_s >= time_s)
+        return vehicle if len(keep) == len(vehicle.breaks) else replace(vehicle, breaks=keep)
 
     def schedule(self, key: str) -> RouteCheck:
         """The schedule of a vehicle-day's current plan (cached per revision)."""
@@ -312,7 +323,7 @@ class Engine:
                 continue
             plan = fleet.plans[key]
             found = insertion.best_insertions(
-                self.live.vehicles[key], fleet.states[key], plan.stops, plan.locked, bookings,
+                self._planning_vehicle(key, fleet.states[key].time_s), fleet.states[key], plan.stops, plan.locked, bookings,
                 booking, self.places.time_s, self.params, self.places.dist_m)
             if not found:
                 continue
@@ -565,10 +576,7 @@ class Engine:
                     self.live.plans[key] = old_plan
                 raise
             self._bump([])
-            with Session(self.db, expire_on_commit=False) as s:
-                stored = s.get(BookingRow, bid)
-                assert stored is not None
-                return stored, True
+            return row, True
 
     # ------------------------------------------------------------------ changes to bookings
 
@@ -626,7 +634,17 @@ class Engine:
                     f"不乗車の記録は迎車時間帯の開始から猶予時間後にできます（あと{wait}分）。",
                     f"A no-show can be recorded only after the window opens plus the grace time "
                     f"({wait} min to go).", rule="no_show_grace")
+            at = self.live.assigned.get(booking_id)
+            pick = None
+            if at is not None:
+                pick = next((st.node for st in self.live.plans[at].stops
+                             if st.booking_id == booking_id and st.kind == StopKind.PICKUP), None)
             key = self._drop_booking(booking_id)
+            if key is not None and pick is not None and vehicle_id is not None:
+                # Recorded by the vehicle's driver: the vehicle is at the pickup now.
+                st = self.live.states[key]
+                self.live.states[key] = VehicleState(key, pick, max(st.time_s, now), st.onboard,
+                                                     st.onboard_departed_s)
             row.status = "no_show"
             row.updated_at = _dt(now)
             repo.add_event(s, "no_show", booking_id=booking_id, vehicle_id=row.vehicle_id,
@@ -722,8 +740,10 @@ class Engine:
                 stop = plan.stops[idx]
                 stops = plan.stops[:idx] + plan.stops[idx + 1:]
                 self.live.plans[key] = Plan(key, stops, max(0, min(plan.locked - 1, len(stops))))
+                # The vehicle is busy boarding for the dwell the plan allowed for this party.
+                dwell = self.params.dwell_s(self.live.bookings[booking_id].request.passengers)
                 self.live.states[key] = VehicleState(
-                    key, stop.node, now, (*state.onboard, booking_id),
+                    key, stop.node, now + dwell, (*state.onboard, booking_id),
                     (*tuple(state.departed().get(b, now) for b in state.onboard), now))
                 row.status = "onboard"
                 row.picked_up_at = _dt(now)
@@ -734,20 +754,29 @@ class Engine:
                 stops = plan.stops[:idx] + plan.stops[idx + 1:]
                 keep = tuple(b for b in state.onboard if b != booking_id)
                 dep = state.departed()
+                dwell = self.params.dwell_s(self.live.bookings[booking_id].request.passengers)
                 self.live.plans[key] = Plan(key, stops, max(0, min(plan.locked - 1, len(stops))))
-                self.live.states[key] = VehicleState(key, stop.node, now, keep,
+                self.live.states[key] = VehicleState(key, stop.node, now + dwell, keep,
                                                      tuple(dep.get(b, now) for b in keep))
                 self.live.bookings.pop(booking_id, None)
                 self.live.assigned.pop(booking_id, None)
                 row.status = "completed"
                 row.dropped_off_at = _dt(now)
-            elif kind == "arrived" and idx is not None:
-                # The vehicle is at the stop: lock it so no re-optimisation moves it.
+            elif kind in ("arrived", "departed") and idx is not None:
+                # Heading for (departed) or at (arrived) the stop: lock it first so that no
+                # insertion or re-optimisation moves it; on arrival the vehicle is at its node.
                 stops = plan.stops
                 order = stops[idx:idx + 1] + stops[:idx] + stops[idx + 1:]
                 cand = Plan(key, order, max(plan.locked, 1))
-                if self._check(key, cand).feasible:
+                here = state
+                if kind == "arrived":
+                    here = VehicleState(key, stops[idx].node, max(state.time_s, now), state.onboard,
+                                        state.onboard_departed_s)
+                if self._check(key, cand, here).feasible:
                     self.live.plans[key] = cand
+                    self.live.states[key] = here
+                    if here.node != state.node:
+                        self._log_leg(s, vehicle_id, state, here.node, now, load_before)
             row.updated_at = _dt(now)
             moved_to = self.live.states[key]
             if kind in ("boarded", "alighted") and moved_to.node != state.node:
@@ -768,6 +797,39 @@ class Engine:
                        start_s=max(before.time_s, now - drive),
                        end_s=now, distance_m=int(self.places.dist_m[before.node, node]),
                        drive_s=drive, load=persons)
+
+    def break_taken(self, vehicle_id: str, start_s: int, actor_id: str) -> dict[str, Any]:
+        """Record that a vehicle's driver starts a break now (at ``start_s``, epoch s).
+
+        The break of today's shift whose window holds ``start_s`` is taken off the vehicle's
+        remaining breaks, and the vehicle is next free when the break ends.
+        """
+        with self.lock:
+            day = datetime.fromtimestamp(start_s, tz=self.tz).date()
+            key = vd_key(vehicle_id, day)
+            vehicle = self.live.vehicles.get(key)
+            if vehicle is None:
+                raise NotFound("その日の勤務がありません", "no shift of this vehicle today",
+                               vehicle_id=vehicle_id)
+            brk = next((b for b in vehicle.breaks
+                        if b.earliest_start_s <= start_s <= b.latest_end_s - b.duration_s), None)
+            if brk is None:
+                raise Conflict("今は休憩の時間帯ではありません", "no break is due now")
+            if self.live.states[key].onboard:
+                raise Conflict("乗客が乗車中は休憩できません", "a break needs an empty vehicle")
+            self.live.vehicles[key] = replace(vehicle, breaks=tuple(b for b in vehicle.breaks
+                                                                    if b is not brk))
+            st = self.live.states[key]
+            end = start_s + brk.duration_s
+            self.live.states[key] = VehicleState(key, st.node, max(st.time_s, end), st.onboard,
+                                                 st.onboard_departed_s)
+            self.live.revisions[key] = self.live.revisions.get(key, 0) + 1
+            with Session(self.db, expire_on_commit=False) as s, s.begin():
+                self._save_plan(s, key)
+                repo.add_event(s, "break", vehicle_id=vehicle_id, actor_id=actor_id,
+                               at=_dt(start_s), start_s=start_s, end_s=end)
+            self._bump([])
+            return {"ok": True, "start_s": start_s, "end_s": end}
 
     def position(self, vehicle_id: str, lat: float, lon: float, actor_id: str,
                  heading: float | None = None) -> None:

@@ -137,7 +137,7 @@ def reoptimize(
     cur = before
     detail = ""
     if any(not c.feasible for c in before.checks.values()):
-        cur = search.evaluate({v: tuple(fleet.plan_of(v).stops[: pb.locked[v]])
+        cur = search.evaluate({v: tuple(in_plans[v][: pb.locked[v]])
                                + tuple(s for s in in_plans[v][pb.locked[v]:]
                                        if s.booking_id not in pb.movable)
                                for v in in_plans}, set())

@@ -31,6 +31,7 @@ from routing.store import (
     network_source,
     save_cache,
     service_dir,
+    shipped_path,
     write_import_record,
 )
 
@@ -134,11 +135,11 @@ class Network:
 
     def travel_time(self, a: int, b: int) -> int:
         """Travel time (s) of the fastest path a → b (:data:`UNREACHABLE` if none)."""
-        return int(self.trees.tree(a).time_s[b])
+        return self.trees.pair(a, b)[0]
 
     def distance(self, a: int, b: int) -> int:
         """Length (m) of the fastest path a → b (:data:`UNREACHABLE` if none)."""
-        return int(self.trees.tree(a).dist_m[b])
+        return self.trees.pair(a, b)[1]
 
     def path(self, a: int, b: int) -> list[int]:
         """Node rows of the fastest path a → b ([] if unreachable)."""
@@ -173,7 +174,8 @@ def load_source(
     start = time.perf_counter()
     sha = file_sha256(source.path)
     speed_hash = speed_table_hash(table)
-    path = cache_path(source.service, cache_key(sha, speed_hash, source.clip), base)
+    shipped = source.path.resolve() == shipped_path(source.service).resolve()
+    path = cache_path(source.service, cache_key(sha, speed_hash, source.clip), base, shipped=shipped)
     cached = load_cache(path)
     from_cache = cached is not None
     if cached is not None:
@@ -185,6 +187,7 @@ def load_source(
             arrays,
             {"source": source.label, "source_sha256": sha, "speed_table_hash": speed_hash,
              "approximate": source.approximate, "built_at": datetime.now(UTC).isoformat()},
+            prune=not shipped,
         )
     info = NetworkInfo(
         service=source.service,

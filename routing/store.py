@@ -119,15 +119,29 @@ def cache_key(source_sha: str, speed_hash: str, clip: ClipArea | None) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
 
-def cache_path(service: str, key: str, base: str | Path | None = None) -> Path:
-    """Where the cache of ``key`` lives."""
+def shared_cache_dir() -> Path:
+    """Machine-wide cache of networks built from shipped files: ``$NORIAI_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/noriai`` or ``~/.cache/noriai``. Keys hash the source bytes, so every data
+    folder (and every test's temporary one) can share it safely."""
+    explicit = os.environ.get("NORIAI_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "noriai"
+
+
+def cache_path(service: str, key: str, base: str | Path | None = None,
+               shipped: bool = False) -> Path:
+    """Where the cache of ``key`` lives (shipped sources: the shared cache folder)."""
+    if shipped:
+        return shared_cache_dir() / "routing" / service / f"{key}.npz"
     return service_dir(service, base) / "cache" / f"{key}.npz"
 
 
-def save_cache(path: Path, arrays: RoadArrays, info: dict[str, Any]) -> None:
-    """Write arrays and info (JSON) to ``path`` atomically, removing older caches beside it."""
+def save_cache(path: Path, arrays: RoadArrays, info: dict[str, Any], prune: bool = True) -> None:
+    """Write arrays and info (JSON) to ``path`` atomically; ``prune`` removes older caches beside it."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     with tmp.open("wb") as fh:
         np.savez(
             fh,
@@ -135,6 +149,8 @@ def save_cache(path: Path, arrays: RoadArrays, info: dict[str, Any]) -> None:
             **{name: getattr(arrays, name) for name in _ARRAY_FIELDS},
         )
     tmp.replace(path)
+    if not prune:
+        return
     for old in path.parent.glob("*.npz"):
         if old != path:
             old.unlink(missing_ok=True)

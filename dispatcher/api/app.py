@@ -14,6 +14,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from dispatcher.api import (
     routes_auth,
     routes_driver,
+    routes_family,
+    routes_line,
+    routes_map,
     routes_operator,
     routes_public,
     routes_rider,
@@ -22,6 +25,7 @@ from dispatcher.api import (
 from dispatcher.api.runtime import Runtime
 from dispatcher.errors import NoriaiError
 from dispatcher.places import RoadNetwork
+from dispatcher.service_area import ServiceArea
 from dispatcher.settings import Settings
 from dispatcher.ticketing import Ticketing
 from driver_app.web import mount_driver_app
@@ -38,16 +42,21 @@ def _error(status: int, code: str, ja: str, en: str, details: object = None) -> 
 
 
 def create_app(settings: Settings | None = None, *, network: RoadNetwork | None = None,
-               clock=None, background: bool = True) -> FastAPI:  # type: ignore[no-untyped-def]
+               clock=None, background: bool = True,  # type: ignore[no-untyped-def]
+               service: ServiceArea | None = None) -> FastAPI:
     """Build the application; the runtime starts with the app's lifespan."""
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = Runtime.create(settings, network=network, clock=clock)
+        runtime = Runtime.create(settings, network=network, clock=clock, service=service)
         app.state.runtime = runtime
-        app.state.ticketing = Ticketing.create(settings, runtime.service, runtime.db,
-                                               runtime.engine.clock)
+        try:
+            app.state.ticketing = Ticketing.create(settings, runtime.service, runtime.db,
+                                                   runtime.engine.clock)
+        except Exception:
+            runtime.stop()
+            raise
         if background:
             runtime.start_background()
         try:
@@ -89,8 +98,17 @@ def create_app(settings: Settings | None = None, *, network: RoadNetwork | None 
                       "Something went wrong on our side; please try again later.")
 
     for module in (routes_public, routes_auth, routes_rider, routes_operator, routes_driver,
-                   routes_tickets):
+                   routes_tickets, routes_family, routes_line, routes_map):
         app.include_router(module.router)
-    app.include_router(routes_driver.map_router)
+    mount_rider_app(app)
     mount_driver_app(app)
     return app
+
+
+def mount_rider_app(app: FastAPI) -> None:
+    """Serve the riders' web app (static files) at ``/rider/``."""
+    from fastapi.staticfiles import StaticFiles
+
+    from rider_app import STATIC
+
+    app.mount("/rider", StaticFiles(directory=STATIC, html=True), name="rider")

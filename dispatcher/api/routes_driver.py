@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 from collections.abc import AsyncIterator
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from sqlmodel import Session, select
 
@@ -19,10 +18,9 @@ from dispatcher.api.views import manifest
 from dispatcher.engine import vd_key
 from dispatcher.errors import NotFound
 from dispatcher.store.tables import BookingRow, ClientAction
-from driver_app.geometry import roads_geojson, route_legs
+from driver_app.geometry import route_legs
 
 router = APIRouter(prefix="/api/v1/driver", tags=["driver"])
-map_router = APIRouter(prefix="/api/v1/map", tags=["map"])
 
 
 def _vehicle(principal: DriverDep) -> str:
@@ -136,17 +134,3 @@ def route(principal: DriverDep, runtime: RuntimeDep) -> dict[str, Any]:
     legs = route_legs(start, stops, net.polyline)  # type: ignore[attr-defined]
     lat, lon = net.node_coords(start)
     return {"vehicle_id": vehicle_id, "revision": revision, "start": [lat, lon], "legs": legs}
-
-
-@functools.lru_cache(maxsize=4)
-def _roads_body(network: object) -> bytes:
-    """The encoded GeoJSON of a network (built once per network object)."""
-    return json.dumps(roads_geojson(network.arrays), separators=(",", ":")).encode()  # type: ignore[attr-defined]
-
-
-@map_router.get("/roads", response_class=Response,
-                responses={200: {"content": {"application/geo+json": {}}}})
-def roads(runtime: RuntimeDep) -> Response:
-    """The service's road network as light GeoJSON LineStrings, for drawing a base map offline."""
-    return Response(_roads_body(runtime.engine.network), media_type="application/geo+json",
-                    headers={"Cache-Control": "public, max-age=86400"})

@@ -213,7 +213,7 @@ def events(principal: OperatorDep, runtime: RuntimeDep,
 
 @router.post("/reoptimize")
 def reoptimize(principal: OperatorDep, runtime: RuntimeDep, day: date | None = None,
-               time_limit_s: float = Query(default=2.0, gt=0, le=60)) -> dict[str, Any]:
+               time_limit_s: float = Query(default=2.0, gt=0, le=10)) -> dict[str, Any]:
     """Run one re-optimisation cycle now."""
     return runtime.engine.reoptimize(day, time_limit_s=time_limit_s)
 

@@ -59,9 +59,9 @@ class Runtime:
 
     @classmethod
     def create(cls, settings: Settings, network: RoadNetwork | None = None,
-               clock: Clock | None = None) -> Runtime:
+               clock: Clock | None = None, service: ServiceArea | None = None) -> Runtime:
         """Open (and migrate) the database, load the service and network, start the engine."""
-        service = load_service(settings.service)
+        service = service or load_service(settings.service)
         db = make_engine(settings.db_url)
         migrate(db)
         if clock is None:

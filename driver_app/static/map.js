@@ -11,7 +11,8 @@ export class RouteMap {
   /** @param {HTMLCanvasElement} canvas */
   constructor(canvas) {
     this.canvas = canvas;
-    this.roads = null; // GeoJSON FeatureCollection, [lon, lat]
+    this.roads = null; // [[[lon, lat], ...], ...]: every road line of the GeoJSON layer
+    this.roadsBox = null; // [south, west, north, east]
     this.route = null; // {start: [lat, lon], legs: [{coords: [[lat, lon]], kind, index}]}
     this.stops = []; // [{lat, lon, kind, label}] in visiting order (visits)
     this.position = null; // [lat, lon] from the phone
@@ -19,7 +20,31 @@ export class RouteMap {
     new ResizeObserver(() => this.draw()).observe(canvas);
   }
 
-  setRoads(geojson) { this.roads = geojson; this.draw(); }
+  /** The road layer: any GeoJSON of LineStrings / MultiLineStrings ([lon, lat]). */
+  setRoads(geojson) {
+    const lines = [];
+    const add = (g) => {
+      if (!g) return;
+      if (g.type === "LineString") lines.push(g.coordinates);
+      else if (g.type === "MultiLineString") lines.push(...g.coordinates);
+      else if (g.type === "GeometryCollection") g.geometries.forEach(add);
+    };
+    const walk = (o) => {
+      if (o.type === "FeatureCollection") o.features.forEach(walk);
+      else if (o.type === "Feature") add(o.geometry);
+      else add(o);
+    };
+    walk(geojson);
+    let [s, w, n, e] = [90, 180, -90, -180];
+    for (const line of lines) {
+      for (const [lo, la] of line) {
+        s = Math.min(s, la); n = Math.max(n, la); w = Math.min(w, lo); e = Math.max(e, lo);
+      }
+    }
+    this.roads = lines;
+    this.roadsBox = lines.length ? [s, w, n, e] : null;
+    this.draw();
+  }
   setRoute(route) { this.route = route; this.draw(); }
   setStops(stops) { this.stops = stops; this.draw(); }
   setPosition(lat, lon) { this.position = [lat, lon]; this.draw(); }
@@ -35,8 +60,8 @@ export class RouteMap {
     for (const leg of chosen) for (const p of leg.coords) pts.push(p);
     const visits = this.mode === "next" ? this.stops.slice(0, 1) : this.stops;
     for (const s of visits) if (s.lat != null) pts.push([s.lat, s.lon]);
-    if (!pts.length && this.roads?.bbox) {
-      const [w, s, e, n] = this.roads.bbox;
+    if (!pts.length && this.roadsBox) {
+      const [s, w, n, e] = this.roadsBox;
       pts.push([s, w], [n, e]);
     }
     return pts;
@@ -78,8 +103,7 @@ export class RouteMap {
       g.strokeStyle = ROAD;
       g.lineWidth = 2;
       g.beginPath();
-      for (const f of this.roads.features) {
-        const cs = f.geometry.coordinates;
+      for (const cs of this.roads) {
         for (let i = 0; i < cs.length; i++) {
           const [x, y] = xy(cs[i][1], cs[i][0]);
           if (i === 0) g.moveTo(x, y); else g.lineTo(x, y);

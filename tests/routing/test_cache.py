@@ -21,8 +21,9 @@ def test_second_load_uses_cache_without_osmnx(mitsugi, data_dir):
     assert np.array_equal(again.arrays.indices, mitsugi.arrays.indices)
 
 
-def test_speed_table_change_rebuilds(mitsugi, tmp_path):
+def test_speed_table_change_rebuilds(mitsugi, tmp_path, monkeypatch):
     """A different speed table gives a different cache key and different times."""
+    monkeypatch.setenv("NORIAI_CACHE_DIR", str(tmp_path / "shared-cache"))
     first = load_network("mitsugi", tmp_path)
     slower = {k: v / 2 for k, v in DEFAULT_SPEEDS_KPH.items()}
     other = load_network("mitsugi", tmp_path, table=slower)

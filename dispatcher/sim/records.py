@@ -1,0 +1,148 @@
+"""What a simulated day leaves behind: bookings, events and legs as plain records, the KPIs,
+and the invariants checked from the event log (capacity, promises, final states, KPIs)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine as DbEngine
+from sqlmodel import Session, col, select
+
+from dispatcher.kpis import Kpis, compute_kpis
+from dispatcher.store.tables import BookingRow, Event, VehicleRow
+
+FINAL = ("completed", "cancelled", "no_show")
+
+
+def _sec(dt: datetime | None) -> int | None:
+    return int(dt.timestamp()) if dt else None
+
+
+@dataclass
+class DayRecords:
+    """Bookings, events and driven legs of service days, as plain records (epoch s)."""
+
+    bookings: list[dict[str, Any]]
+    events: list[dict[str, Any]]
+    legs: list[dict[str, Any]]
+    capacity: dict[str, tuple[int, int]]
+
+
+def load_records(db: DbEngine, tz: ZoneInfo, start: date, end: date | None = None) -> DayRecords:
+    """Read the records of the service days ``start``..``end`` (the KPI endpoint's inputs)."""
+    end = end or start
+    lo = datetime.combine(start, time(0), tzinfo=tz)
+    hi = datetime.combine(end + timedelta(days=1), time(0), tzinfo=tz)
+    with Session(db, expire_on_commit=False) as s:
+        rows = s.exec(select(BookingRow).where(BookingRow.service_day >= start,
+                                               BookingRow.service_day <= end)).all()
+        evs = s.exec(select(Event).where(Event.at >= lo, Event.at < hi)
+                     .order_by(col(Event.id))).all()
+        vehicles = s.exec(select(VehicleRow)).all()
+    bookings = [{"id": r.id, "status": r.status, "channel": r.channel, "vehicle_id": r.vehicle_id,
+                 "seats": r.adults + r.children + r.infants + r.wheelchairs,
+                 "pickup_earliest_s": _sec(r.pickup_earliest_at),
+                 "pickup_latest_s": _sec(r.pickup_latest_at), "picked_up_s": _sec(r.picked_up_at),
+                 "dropped_off_s": _sec(r.dropped_off_at),
+                 "dropoff_latest_s": _sec(r.dropoff_latest_at), "max_ride_s": r.max_ride_s,
+                 "direct_s": r.direct_s} for r in rows]
+    events = [{"id": e.id, "type": e.type, "at_s": _sec(e.at), "data": e.data,
+               "booking_id": e.booking_id, "vehicle_id": e.vehicle_id} for e in evs]
+    legs = [e.data | {"vehicle_id": e.vehicle_id} for e in evs if e.type == "leg"]
+    capacity = {v.id: (v.seats, v.wheelchair_spaces) for v in vehicles}
+    return DayRecords(bookings, events, legs, capacity)
+
+
+def kpis_of(rec: DayRecords) -> Kpis:
+    """The service's KPIs (dispatcher.kpis) of the records."""
+    return compute_kpis(rec.bookings, rec.events, rec.legs)
+
+
+@dataclass
+class LogCheck:
+    """Invariants of a day checked from the event log; every list empty when all hold."""
+
+    over_capacity: list[str] = field(default_factory=list)
+    broken_promises: list[str] = field(default_factory=list)
+    not_final: list[str] = field(default_factory=list)
+    kpi_mismatch: list[str] = field(default_factory=list)
+    boarded: int = 0
+    alighted: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """True when no invariant is broken."""
+        return not (self.over_capacity or self.broken_promises or self.not_final
+                    or self.kpi_mismatch)
+
+
+def check_log(rec: DayRecords) -> LogCheck:
+    """Replay the event log and check capacity, promises, final states and the KPIs.
+
+    Capacity: boarded/alighted events replayed per vehicle with each booking's seats and
+    wheelchairs. Promises: each boarded event inside its booking's promised pickup window (from
+    its ``booked`` event), each alighted event no later than the latest drop-off and within the
+    maximum ride time of its boarding. KPIs: counts recomputed from the log agree with
+    :func:`dispatcher.kpis.compute_kpis` over the booking rows.
+    """
+    out = LogCheck()
+    booked: dict[str, dict[str, Any]] = {}
+    rows = {b["id"]: b for b in rec.bookings}
+    load: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    boarded_at: dict[str, int] = {}
+    counts: dict[str, int] = defaultdict(int)
+    person_of: dict[str, int] = {}
+    for e in rec.events:
+        kind, bid, data = e["type"], e["booking_id"], e["data"] or {}
+        counts[kind] += 1
+        if kind == "booked" and bid:
+            booked[bid] = data
+            person_of[bid] = int(data.get("seats", 0)) + int(data.get("wheelchairs", 0))
+        elif kind in ("boarded", "alighted") and bid:
+            sign = 1 if kind == "boarded" else -1
+            v = e["vehicle_id"]
+            load[v][0] += sign * int(data.get("seats", 0))
+            load[v][1] += sign * int(data.get("wheelchairs", 0))
+            seats, chairs = rec.capacity.get(v, (0, 0))
+            if load[v][0] > seats or load[v][1] > chairs:
+                out.over_capacity.append(f"{v} at {e['at_s']}: {load[v]} > {(seats, chairs)}")
+            promise = booked.get(bid)
+            if promise is None:
+                out.broken_promises.append(f"{bid}: {kind} without a booked event")
+                continue
+            if kind == "boarded":
+                out.boarded += 1
+                boarded_at[bid] = e["at_s"]
+                lo, hi = promise["pickup_window"]
+                if not lo <= e["at_s"] <= hi:
+                    out.broken_promises.append(f"{bid}: boarded at {e['at_s']} outside [{lo}, {hi}]")
+            else:
+                out.alighted += 1
+                if e["at_s"] > promise["dropoff_latest"]:
+                    out.broken_promises.append(
+                        f"{bid}: alighted at {e['at_s']} > latest {promise['dropoff_latest']}")
+                row = rows.get(bid)
+                if row and bid in boarded_at and e["at_s"] - boarded_at[bid] > row["max_ride_s"]:
+                    out.broken_promises.append(
+                        f"{bid}: ride {e['at_s'] - boarded_at[bid]} s > {row['max_ride_s']} s")
+    out.not_final = [f"{b['id']}: {b['status']}" for b in rec.bookings if b["status"] not in FINAL]
+    k = kpis_of(rec)
+    expect = {
+        "accepted": counts["booked"], "completed": counts["alighted"],
+        "no_shows": counts["no_show"], "cancellations": counts["cancelled"],
+        "riders_carried": sum(person_of.get(e["booking_id"], 0) for e in rec.events
+                              if e["type"] == "alighted"),
+        "offers_made": counts["offered"],
+    }
+    for name, value in expect.items():
+        if getattr(k, name) != value:
+            out.kpi_mismatch.append(f"{name}: kpis {getattr(k, name)} != log {value}")
+    km = sum(int((e["data"] or {}).get("distance_m", 0)) for e in rec.events
+             if e["type"] == "leg") / 1000
+    if abs(k.vehicle_km - km) > 1e-6:
+        out.kpi_mismatch.append(f"vehicle_km: kpis {k.vehicle_km} != log {km}")
+    return out

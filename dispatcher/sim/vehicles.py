@@ -1,0 +1,249 @@
+"""Simulated drivers: vehicles that follow their plans along the road network in simulated time.
+
+A :class:`SimVehicle` reads its vehicle's plan and schedule through a :class:`Gateway` (the
+engine in process, or the HTTP API in the demo), drives to the next stop when the schedule says
+so (travel and dwell with noise), and reports what a driver app reports: departed, arrived,
+boarded, alighted, no-show (after the grace time), breaks and positions along the road.
+:meth:`SimVehicle.step` is called at the times it asks for and whenever the plans change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from dispatcher.errors import NoriaiError
+
+#: Seconds a driver leaves earlier than the plan's latest sensible departure.
+DEPART_MARGIN_S = 60
+
+
+@dataclass(frozen=True, slots=True)
+class StopView:
+    """One pending stop as the driver sees it (road node; epoch s)."""
+
+    booking_id: str
+    kind: str
+    node: int
+    arrival_s: int
+    start_s: int
+    window_earliest_s: int | None
+    dwell_s: int
+
+
+@dataclass(frozen=True, slots=True)
+class VehicleView:
+    """The vehicle's pending stops, scheduled break starts and riders on board."""
+
+    stops: tuple[StopView, ...]
+    break_starts_s: tuple[int, ...] = ()
+    onboard: tuple[str, ...] = ()
+
+
+class Gateway(Protocol):
+    """How a simulated driver reads its plan and reports (engine or HTTP API)."""
+
+    def view(self, vehicle_id: str) -> VehicleView | None:
+        """The vehicle's plan today, or None when it has no shift."""
+        ...
+
+    def report(self, vehicle_id: str, kind: str, booking_id: str | None,
+               lat: float | None, lon: float | None) -> None:
+        """A driver event (departed, arrived, boarded, alighted)."""
+        ...
+
+    def no_show(self, vehicle_id: str, booking_id: str) -> None:
+        """Record a no-show."""
+        ...
+
+    def position(self, vehicle_id: str, lat: float, lon: float) -> None:
+        """Report a position."""
+        ...
+
+    def take_break(self, vehicle_id: str, start_s: int) -> int:
+        """Start the due break; returns its end (epoch s)."""
+        ...
+
+    def travel_s(self, a: int, b: int) -> int:
+        """Planned travel time between road nodes (s)."""
+        ...
+
+    def polyline(self, a: int, b: int) -> list[tuple[float, float]]:
+        """Road path between nodes as (lat, lon) points."""
+        ...
+
+    def coords(self, node: int) -> tuple[float, float]:
+        """(lat, lon) of a road node."""
+        ...
+
+
+def along(points: list[tuple[float, float]], fraction: float) -> tuple[float, float]:
+    """The point at ``fraction`` (0..1) of a polyline's length (planar approximation)."""
+    if not points:
+        raise ValueError("empty polyline")
+    if len(points) == 1 or fraction <= 0:
+        return points[0]
+    if fraction >= 1:
+        return points[-1]
+    pts = np.asarray(points, dtype=float)
+    scale = np.array([1.0, np.cos(np.radians(pts[0, 0]))])
+    seg = np.hypot(*((np.diff(pts, axis=0) * scale).T))
+    cum = np.concatenate([[0.0], np.cumsum(seg)])
+    if cum[-1] == 0:
+        return points[0]
+    target = fraction * cum[-1]
+    i = int(np.searchsorted(cum, target, side="right")) - 1
+    i = min(max(i, 0), len(seg) - 1)
+    f = (target - cum[i]) / seg[i] if seg[i] else 0.0
+    lat, lon = pts[i] + f * (pts[i + 1] - pts[i])
+    return float(lat), float(lon)
+
+
+@dataclass
+class Drive:
+    """A leg being driven: from/to road nodes, simulated start and arrival, booking, path."""
+
+    origin: int
+    target: int
+    start_s: int
+    end_s: int
+    booking_id: str
+    path: list[tuple[float, float]] = field(default_factory=list)
+
+
+class SimVehicle:
+    """A simulated driver and vehicle.
+
+    Parameters
+    ----------
+    vehicle_id
+        The vehicle (without the day).
+    node
+        Road node where it starts (its depot).
+    gateway
+        Where it reads plans and reports.
+    rng
+        Random generator for travel and dwell noise.
+    travel_factor, dwell_factor
+        Actual / planned ranges (uniform) for driving and dwell.
+    no_show
+        Tells whether the rider of a booking stays away.
+    grace_s
+        The service's no-show grace after the window opens.
+    position_every_s
+        Seconds between position reports while driving (0: none).
+    """
+
+    def __init__(self, vehicle_id: str, node: int, gateway: Gateway, rng: np.random.Generator,
+                 travel_factor: tuple[float, float], dwell_factor: tuple[float, float],
+                 no_show: Callable[[str], bool], grace_s: int, position_every_s: int = 0) -> None:
+        self.id = vehicle_id
+        self.node = node
+        self.gw = gateway
+        self.rng = rng
+        self.travel_factor = travel_factor
+        self.dwell_factor = dwell_factor
+        self.is_no_show = no_show
+        self.grace_s = grace_s
+        self.position_every_s = position_every_s
+        self.busy_until = 0
+        self.drive: Drive | None = None
+        self.errors: list[str] = []
+        self.legs = 0
+
+    @property
+    def status(self) -> str:
+        """driving | busy | free (for progress lines)."""
+        if self.drive is not None:
+            return "driving"
+        return "busy" if self.busy_until else "free"
+
+    def interruptible(self, now: int) -> bool:
+        """True when a plan change should make the driver look again now."""
+        return self.drive is None and self.busy_until <= now
+
+    def _try(self, what: str, fn: Callable[[], object]) -> bool:
+        try:
+            fn()
+        except NoriaiError as exc:
+            # A refused report (e.g. the booking was cancelled meanwhile) is not fatal.
+            self.errors.append(f"{what}: {exc.code}: {exc.message_en}")
+            return False
+        return True
+
+    def step(self, now: int) -> int | None:
+        """Act at ``now``; returns when to be called next (None: only on a plan change)."""
+        if self.drive is not None:
+            d = self.drive
+            if now < d.end_s:
+                if self.position_every_s and d.path:
+                    lat, lon = along(d.path, (now - d.start_s) / max(1, d.end_s - d.start_s))
+                    self._try("position", lambda: self.gw.position(self.id, lat, lon))
+                    return min(d.end_s, now + self.position_every_s)
+                return d.end_s
+            self.drive = None
+            self.node = d.target
+            lat, lon = self.gw.coords(d.target)
+            if self.position_every_s:
+                self._try("position", lambda: self.gw.position(self.id, lat, lon))
+            self._try("arrived", lambda: self.gw.report(self.id, "arrived", d.booking_id, lat, lon))
+        if self.busy_until > now:
+            return self.busy_until
+        self.busy_until = 0
+        view = self.gw.view(self.id)
+        if view is None:
+            return None
+        breaks = list(view.break_starts_s)
+        if breaks and not view.onboard and breaks[0] <= now + 30:
+            try:
+                end = self.gw.take_break(self.id, now)
+            except NoriaiError as exc:
+                self.errors.append(f"break: {exc.code}")
+            else:
+                self.busy_until = end
+                return end
+        if not view.stops:
+            return breaks[0] if breaks and breaks[0] > now else None
+        s0 = view.stops[0]
+        if s0.node == self.node:
+            return self._serve(s0, now)
+        travel = self.gw.travel_s(self.node, s0.node)
+        depart = s0.arrival_s - travel - DEPART_MARGIN_S
+        wake = min([depart, *[b for b in breaks if b > now]])
+        if wake > now:
+            return wake
+        lat, lon = self.gw.coords(self.node)
+        self._try("departed", lambda: self.gw.report(self.id, "departed", s0.booking_id, lat, lon))
+        actual = max(1, round(travel * self.rng.uniform(*self.travel_factor)))
+        path = self.gw.polyline(self.node, s0.node) if self.position_every_s else []
+        self.drive = Drive(self.node, s0.node, now, now + actual, s0.booking_id, path)
+        self.legs += 1
+        if self.position_every_s:
+            return min(now + actual, now + self.position_every_s)
+        return now + actual
+
+    def _serve(self, s0: StopView, now: int) -> int | None:
+        """At the stop of the next planned stop: alight, board, or wait for the rider."""
+        lat, lon = self.gw.coords(self.node)
+        dwell = max(1, round(s0.dwell_s * self.rng.uniform(*self.dwell_factor)))
+        if s0.kind == "dropoff":
+            self._try("alighted", lambda: self.gw.report(self.id, "alighted", s0.booking_id,
+                                                          lat, lon))
+            self.busy_until = now + dwell
+            return self.busy_until
+        earliest = s0.window_earliest_s or now
+        if self.is_no_show(s0.booking_id):
+            allowed = earliest + self.grace_s
+            if now < allowed:
+                return allowed
+            self._try("no_show", lambda: self.gw.no_show(self.id, s0.booking_id))
+            return now
+        board_at = max(s0.start_s, earliest)
+        if now < board_at:
+            return board_at
+        self._try("boarded", lambda: self.gw.report(self.id, "boarded", s0.booking_id, lat, lon))
+        self.busy_until = now + dwell
+        return self.busy_until

@@ -1,0 +1,133 @@
+"""The LINE webhook end to end: signed requests, the Japanese booking dialogue, replies to the stub."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from dispatcher.store.tables import BookingRow, Event, Setting, User
+from tests.line.conftest import SECRET, TOKEN, LineUser
+
+
+def _counts(client) -> tuple[int, int, int, int]:
+    db = client.app.state.runtime.db
+    with Session(db) as s:
+        return (len(s.exec(select(User)).all()), len(s.exec(select(BookingRow)).all()),
+                len(s.exec(select(Setting)).all()), len(s.exec(select(Event)).all()))
+
+
+def test_full_dialogue_books_a_trip(line_app, line_stub):
+    """follow → phone → name → 「びょういん」 → choice → 本村 → 今日 10時 → 2人 → はい ends in a
+    stored booking on the LINE channel, with every reply delivered to the stub with the token."""
+    u = LineUser(line_app, "U" + "a" * 32)
+    assert u.post(u.event("follow")).status_code == 200
+    assert "電話番号" in line_stub.texts()[-1]
+    u.say("０９０－１２３４－５６７８")
+    assert "お名前" in line_stub.texts()[-1]
+    u.say("山田 花子")
+    assert "どこから" in line_stub.texts()[-1]
+    u.say("びょういん")
+    assert "番号" in line_stub.texts()[-1] and "公立みつぎ総合病院" in line_stub.texts()[-1]
+    u.say("1")
+    assert "乗る場所：公立みつぎ総合病院" in line_stub.texts()[-1]
+    u.say("ほんむら")
+    assert "降りる場所" in line_stub.texts()[-1]
+    u.say("今日 10時")
+    assert "1月13日 10:00" in line_stub.texts()[-1]
+    u.say("2人")
+    offer_text = line_stub.texts()[-1]
+    assert "にお迎え" in offer_text and "600円" in offer_text, offer_text
+    u.say("1" if "番号を送って" in offer_text else "はい")
+    done = line_stub.texts()[-1]
+    assert "ご予約を承りました" in done, done
+    with Session(line_app.app.state.runtime.db) as s:
+        user = s.exec(select(User).where(User.line_user_id == u.user_id)).one()
+        rows = s.exec(select(BookingRow).where(BookingRow.rider_id == user.id)).all()
+    assert user.phone == "09012345678" and user.name == "山田 花子"
+    assert len(rows) == 1
+    b = rows[0]
+    assert (b.channel, b.status, b.origin_stop_id, b.adults) == ("line", "confirmed", "hospital", 2)
+    assert b.id in done
+    # Every reply went to the Messaging API reply endpoint with the access token and a reply token.
+    assert all(r["path"] == "/v2/bot/message/reply" for r in line_stub.requests)
+    assert all(r["headers"]["Authorization"] == f"Bearer {TOKEN}" for r in line_stub.requests)
+    assert [r["body"]["replyToken"] for r in line_stub.requests] == [f"rt-{i}" for i in range(1, 10)]
+
+
+def test_wrong_or_missing_signature_is_refused_and_changes_nothing(line_app, line_stub):
+    """A body signed with another secret, a tampered signature, or none at all: 401, no reply,
+    no account, no stored dialogue state, no event."""
+    u = LineUser(line_app, "U" + "b" * 32)
+    before = _counts(line_app)
+    for kwargs in ({"secret": "another-channel-secret"}, {"signature": None},
+                   {"signature": "AAAA" + "=" * 40}, {"signature": ""}):
+        r = u.post(u.event(text="予約"), **kwargs)
+        assert r.status_code == 401, (kwargs, r.text)
+        assert r.json()["message_en"]
+    assert _counts(line_app) == before
+    assert line_stub.requests == []
+
+
+def test_signature_covers_the_exact_body(line_app, line_stub):
+    """A signature of the body before a change (one character of the text) does not verify the
+    changed body: the check is over the raw bytes, not the parsed JSON."""
+    import json
+
+    from tests.line.conftest import line_signature
+
+    u = LineUser(line_app, "U" + "c" * 32)
+    ev = u.event(text="予約")
+    raw = json.dumps({"events": [ev]}, ensure_ascii=False).encode()
+    sig = line_signature(raw, SECRET)
+    tampered = raw.replace("予約".encode(), "予定".encode())
+    r = line_app.post("/api/v1/line/webhook", content=tampered,
+                      headers={"X-Line-Signature": sig, "Content-Type": "application/json"})
+    assert r.status_code == 401
+    r = line_app.post("/api/v1/line/webhook", content=raw,
+                      headers={"X-Line-Signature": sig, "Content-Type": "application/json"})
+    assert r.status_code == 200 and line_stub.requests
+
+
+def test_existing_rider_links_with_pin_and_redelivery_applies_once(line_app, line_stub):
+    """A rider registered in the app links by phone + PIN; a wrong PIN does not link; LINE's
+    redelivery of the same event (same webhookEventId) is not applied twice."""
+    r = line_app.post("/api/v1/auth/register",
+                      json={"phone": "080-5555-6666", "pin": "2468", "name": "佐藤 一郎"})
+    assert r.status_code == 201
+    u = LineUser(line_app, "U" + "d" * 32)
+    u.say("予約")
+    u.say("08055556666")
+    assert "暗証番号" in line_stub.texts()[-1]
+    u.say("1111")
+    assert "違います" in line_stub.texts()[-1]
+    with Session(line_app.app.state.runtime.db) as s:
+        assert s.exec(select(User).where(User.line_user_id == u.user_id)).first() is None
+    ev = u.event(text="2468")
+    u.post(ev)
+    assert "つながりました" in line_stub.texts()[-1]
+    replies = len(line_stub.requests)
+    assert u.post(ev).status_code == 200
+    assert len(line_stub.requests) == replies
+    with Session(line_app.app.state.runtime.db) as s:
+        user = s.exec(select(User).where(User.line_user_id == u.user_id)).one()
+    assert user.name == "佐藤 一郎"
+
+
+def test_full_time_offers_alternatives_and_bad_input_gets_a_japanese_answer(line_app, line_stub):
+    """Unreadable answers get a Japanese hint and keep the step; a time outside service hours
+    gets the service's reason and the dialogue asks for another time."""
+    u = LineUser(line_app, "U" + "e" * 32)
+    u.say("こんにちは")
+    u.say("09011112222")
+    u.say("テスト 太郎")
+    u.say("zzzz")
+    assert "見つかりませんでした" in line_stub.texts()[-1]
+    u.say("市出張所")
+    u.say("ほんむら")
+    u.say("そのうち")
+    assert "読み取れませんでした" in line_stub.texts()[-1]
+    u.say("今日 午後11時")
+    u.say("1人")
+    last = line_stub.texts()[-1]
+    assert "いつ乗りますか" in last, last
+    u.say("やめる")
+    assert "中止" in line_stub.texts()[-1]
