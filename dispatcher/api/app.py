@@ -29,6 +29,7 @@ from dispatcher.places import RoadNetwork
 from dispatcher.service_area import ServiceArea
 from dispatcher.settings import Settings
 from dispatcher.ticketing import Ticketing
+from driver_app.web import mount_driver_app
 
 log = logging.getLogger("noriai.api")
 
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None, *, network: RoadNetwork | None 
                    routes_tickets, routes_family, routes_line, routes_map, routes_feeds):
         app.include_router(module.router)
     mount_rider_app(app)
+    mount_driver_app(app)
     return app
 
 

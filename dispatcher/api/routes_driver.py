@@ -15,8 +15,10 @@ from sqlmodel import Session, select
 from dispatcher.api.deps import DriverDep, RuntimeDep
 from dispatcher.api.schemas import DriverEventIn, PositionIn
 from dispatcher.api.views import manifest
+from dispatcher.engine import vd_key
 from dispatcher.errors import NotFound
 from dispatcher.store.tables import BookingRow, ClientAction
+from driver_app.geometry import route_legs
 
 router = APIRouter(prefix="/api/v1/driver", tags=["driver"])
 
@@ -33,14 +35,15 @@ def driver_manifest(runtime: RuntimeDep, vehicle_id: str, day: date | None = Non
     day = day or engine.today()
     engine.ensure_day(day)
     keys = engine.vehicle_day_keys(vehicle_id, day)
+    extra = {"now": engine.clock(), "no_show_grace_s": engine.service.booking.no_show_grace_s}
     if not keys:
         return {"vehicle_id": vehicle_id, "day": day.isoformat(), "stops": [], "revision": 0,
-                "onboard": [], "off_shift": True}
+                "onboard": [], "off_shift": True, **extra}
     with Session(runtime.db, expire_on_commit=False) as s:
         rows = {r.id: r for r in s.exec(select(BookingRow).where(BookingRow.vehicle_id == vehicle_id,
                                                                  BookingRow.service_day == day))}
     with engine.lock:
-        return manifest(engine, keys[0], rows)
+        return {**manifest(engine, keys[0], rows), **extra}
 
 
 @router.get("/manifest")
@@ -97,9 +100,37 @@ async def stream(request: Request, principal: DriverDep, runtime: RuntimeDep) ->
                 last = sig
                 yield f"event: manifest\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
             beat += 1
-            if beat % 30 == 0:
-                yield ": keep-alive\n\n"
+            if beat % 4 == 0:  # the service's clock, so the app times no-shows as the server does
+                yield f"event: clock\ndata: {json.dumps({'now': runtime.engine.clock()})}\n\n"
             await asyncio.sleep(0.5)
 
     return StreamingResponse(events(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+@router.get("/route")
+def route(principal: DriverDep, runtime: RuntimeDep) -> dict[str, Any]:
+    """Road geometry of my vehicle's plan today: one leg from where it is to each planned stop.
+
+    ``legs[0]`` is the way to the next stop; all legs together are the whole run. Coordinates
+    are [lat, lon]; ``revision`` matches the manifest's.
+    """
+    vehicle_id = _vehicle(principal)
+    engine = runtime.engine
+    day = engine.today()
+    engine.ensure_day(day)
+    key = vd_key(vehicle_id, day)
+    with engine.lock:
+        if key not in engine.live.plans:
+            return {"vehicle_id": vehicle_id, "revision": 0, "start": None, "legs": []}
+        plan = engine.live.plans[key]
+        state = engine.live.states[key]
+        revision = engine.live.revisions.get(key, 0)
+        start = engine.places.node_of(state.node)
+        stops = [(engine.places.node_of(st.node),
+                  {"index": i, "booking_id": st.booking_id, "kind": st.kind.value})
+                 for i, st in enumerate(plan.stops)]
+    net = engine.network
+    legs = route_legs(start, stops, net.polyline)  # type: ignore[attr-defined]
+    lat, lon = net.node_coords(start)
+    return {"vehicle_id": vehicle_id, "revision": revision, "start": [lat, lon], "legs": legs}

@@ -1,0 +1,695 @@
+// noriai driver app: sign in, today's manifest with the next stop first, the route map,
+// actions (arrived, boarded, no-show, alighted, departed) that survive losses of connection,
+// live plan changes with a visible and audible notice, and the phone's position.
+
+import { Api } from "./api.js";
+import { t, lang, setLang, pick } from "./i18n.js";
+import { RouteMap } from "./map.js";
+import { Outbox, newClientId } from "./outbox.js";
+import { Tickets, canScan, scan } from "./tickets.js";
+
+const $ = (id) => document.getElementById(id);
+const MANIFEST = "noriai.driver.manifest";
+const ROADS = "noriai.driver.roads";
+const POSITION_EVERY_MS = 10000;
+
+/** Build an element: h("div", {class: "x", onclick: f}, child, "text", ...). */
+function h(tag, attrs = {}, ...kids) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+    else if (k === "dataset") Object.assign(el.dataset, v);
+    else el.setAttribute(k, v === true ? "" : v);
+  }
+  for (const kid of kids.flat()) {
+    if (kid === null || kid === undefined || kid === false) continue;
+    el.append(kid instanceof Node ? kid : document.createTextNode(String(kid)));
+  }
+  return el;
+}
+
+const api = new Api();
+const tickets = new Tickets(api);
+const outbox = new Outbox(api, answered);
+const state = {
+  manifest: JSON.parse(localStorage.getItem(MANIFEST) || "null"),
+  offset: 0, // service clock minus this device's clock (s)
+  reachable: true,
+  acted: JSON.parse(localStorage.getItem("noriai.driver.acted") || "{}"), // booking -> action
+  arrived: JSON.parse(localStorage.getItem("noriai.driver.arrived") || "{}"), // visit -> true
+  notice: null, // {kind, lines: []}
+  message: null, // transient message {text, bad}
+  position: null,
+  routeRevision: -1,
+  renderSig: "",
+};
+const hooks = { beeps: 0, notices: 0, state, outbox, tickets };
+window.noriaiDriver = hooks;
+let map = null;
+let live = null;
+let audio = null;
+let watchId = null;
+let lastPositionSent = 0;
+let boardingFor = null; // booking id the boarding dialog is open for
+let verdict = null;
+let scanner = null;
+
+// ---------------------------------------------------------------- time
+
+function serverNow() {
+  return Date.now() / 1000 + state.offset;
+}
+
+function tzOffsetS() {
+  const iso = state.manifest?.shift?.[0] || "";
+  const m = /([+-])(\d\d):(\d\d)$/.exec(iso);
+  return m ? (m[1] === "-" ? -1 : 1) * (Number(m[2]) * 3600 + Number(m[3]) * 60) : 9 * 3600;
+}
+
+/** HH:MM of an ISO time in the service's zone (the server writes local ISO times). */
+function hhmm(iso) {
+  return iso ? iso.slice(11, 16) : "--:--";
+}
+
+function hhmmOfEpoch(s) {
+  const d = new Date((s + tzOffsetS()) * 1000);
+  return d.toISOString().slice(11, 16);
+}
+
+function epoch(iso) {
+  return Math.floor(Date.parse(iso) / 1000);
+}
+
+// ---------------------------------------------------------------- audio
+
+function unlockAudio() {
+  try {
+    if (!audio) audio = new (window.AudioContext || window.webkitAudioContext)();
+    if (audio.state === "suspended") audio.resume();
+  } catch {
+    audio = null;
+  }
+}
+
+/** Two or three short tones: the audible part of a notice. */
+function beep(kind) {
+  hooks.beeps += 1;
+  if (!audio) unlockAudio();
+  if (!audio) return;
+  const tones = kind === "cancelled" ? [660, 440, 330] : [880, 1175];
+  let at = audio.currentTime + 0.02;
+  for (const f of tones) {
+    const osc = audio.createOscillator();
+    const gain = audio.createGain();
+    osc.frequency.value = f;
+    osc.type = "square";
+    gain.gain.setValueAtTime(0.0001, at);
+    gain.gain.exponentialRampToValueAtTime(0.3, at + 0.02);
+    gain.gain.exponentialRampToValueAtTime(0.0001, at + 0.18);
+    osc.connect(gain).connect(audio.destination);
+    osc.start(at);
+    osc.stop(at + 0.2);
+    at += 0.24;
+  }
+}
+
+// ---------------------------------------------------------------- manifest model
+
+function visitsOf(stops) {
+  const out = [];
+  for (const s of stops) {
+    const key = s.stop_id || `${s.lat},${s.lon}`;
+    const last = out[out.length - 1];
+    if (last && last.key === key) last.stops.push(s);
+    else out.push({ key, stops: [s], first: s });
+  }
+  return out;
+}
+
+function stopKey(s) {
+  return `${s.booking_id}:${s.kind}`;
+}
+
+function riderName(s) {
+  const name = s.rider_name || s.booking_id;
+  return lang() === "ja" ? `${name} ${t("sama")}`.trim() : name;
+}
+
+function party(s) {
+  const parts = [];
+  if (s.adults) parts.push(t("adults", { n: s.adults }));
+  if (s.children) parts.push(t("children", { n: s.children }));
+  if (s.infants) parts.push(t("infants", { n: s.infants }));
+  return parts.join(" ");
+}
+
+function persons(s) {
+  return (s.adults || 0) + (s.children || 0) + (s.infants || 0);
+}
+
+function noShowFrom(s) {
+  if (!s.window) return null;
+  return epoch(s.window[0]) + (state.manifest?.no_show_grace_s ?? 180);
+}
+
+/**
+ * What changed between two manifests that the driver did not do: new stops, cancelled ones,
+ * and changed ones (moved in the order, or a promised time changed). ETAs drifting as the day
+ * goes on are shown in place, not announced.
+ */
+function diff(before, after) {
+  const old = new Map(before.stops.map((s) => [stopKey(s), s]));
+  const now = new Map(after.stops.map((s) => [stopKey(s), s]));
+  const lines = [];
+  const kinds = new Set();
+  const where = (s) => pick(s.name_ja, s.name_en);
+  for (const [k, s] of now) {
+    if (!old.has(k)) {
+      kinds.add("new");
+      lines.push(`${t("new_stop")}: ${hhmm(s.eta)} ${where(s)} ${t(`kind_${s.kind}`)} ${riderName(s)}`);
+    }
+  }
+  for (const [k, s] of old) {
+    if (!now.has(k) && !state.acted[s.booking_id] && !after.onboard.includes(s.booking_id)) {
+      if (s.kind === "dropoff" && old.has(`${s.booking_id}:pickup`)) continue; // one line a booking
+      kinds.add("cancelled");
+      lines.push(`${t("cancelled_stop")}: ${where(s)} ${riderName(s)}`);
+    }
+  }
+  const oldOrder = before.stops.map(stopKey).filter((k) => now.has(k));
+  const newOrder = after.stops.map(stopKey).filter((k) => old.has(k));
+  for (const [k, s] of now) {
+    const o = old.get(k);
+    if (!o) continue;
+    const moved = oldOrder.indexOf(k) !== newOrder.indexOf(k);
+    const windowChanged = JSON.stringify(o.window || null) !== JSON.stringify(s.window || null);
+    if (moved || windowChanged) {
+      kinds.add("changed");
+      lines.push(`${t("changed_stop")}: ${where(s)} ${riderName(s)} ${hhmm(o.eta)} → ${hhmm(s.eta)}`);
+    }
+  }
+  const kind = kinds.has("cancelled") ? "cancelled" : kinds.has("new") ? "new" : "changed";
+  return lines.length ? { kind, kinds: [...kinds], lines } : null;
+}
+
+function notify(change) {
+  if (state.notice) {
+    state.notice.lines.push(...change.lines);
+    state.notice.kinds = [...new Set([...state.notice.kinds, ...change.kinds])];
+    if (change.kind === "cancelled") state.notice.kind = "cancelled";
+  } else {
+    state.notice = change;
+  }
+  hooks.notices += 1;
+  renderNotice();
+  beep(change.kind);
+}
+
+function setManifest(data) {
+  if (typeof data.now === "number") state.offset = data.now - Date.now() / 1000;
+  const before = state.manifest;
+  if (before && before.vehicle_id === data.vehicle_id && before.day === data.day) {
+    const change = diff(before, data);
+    if (change) notify(change);
+  }
+  state.manifest = data;
+  localStorage.setItem(MANIFEST, JSON.stringify(data));
+  // forget local marks the service has caught up with
+  const present = new Set(data.stops.map((s) => s.booking_id));
+  for (const [b, a] of Object.entries(state.acted)) {
+    if (a.sent && !present.has(b)) delete state.acted[b];
+    if (a.sent && a.type === "boarded" && data.onboard.includes(b)) delete state.acted[b];
+  }
+  saveMarks();
+  render(true);
+  if (data.revision !== state.routeRevision) {
+    loadRoute();
+    tickets.sync();
+  }
+}
+
+function saveMarks() {
+  localStorage.setItem("noriai.driver.acted", JSON.stringify(state.acted));
+  localStorage.setItem("noriai.driver.arrived", JSON.stringify(state.arrived));
+}
+
+// ---------------------------------------------------------------- actions
+
+function answered(item, answer) {
+  const d = answer.data || {};
+  if (answer.status === 200 || (item.kind === "checkin" && d.reason === "already_used" && item.attempts > 1)) {
+    if (state.acted[item.booking_id]) state.acted[item.booking_id].sent = true;
+    if (item.kind === "checkin" && d.booking_id) tickets.markUsed(d.booking_id);
+    if (item.kind === "checkin") flash(pick(d.message_ja, d.message_en) || t("checked_in"));
+  } else {
+    if (state.acted[item.booking_id]?.id === item.id) delete state.acted[item.booking_id];
+    if (item.visit && answer.status >= 400) delete state.arrived[item.visit];
+    const why = pick(d.message_ja || d.message, d.message_en) || `HTTP ${answer.status}`;
+    flash(t("failed", { m: why }), true);
+  }
+  saveMarks();
+  refresh();
+  render(true);
+}
+
+function here() {
+  return state.position ? { lat: state.position[0], lon: state.position[1] } : {};
+}
+
+/** Queue a driver event (sent now if online) with its own client_id. */
+function act(type, bookingId, visit = null) {
+  const id = newClientId();
+  if (bookingId && type !== "arrived" && type !== "departed") {
+    state.acted[bookingId] = { type, id, sent: false };
+  }
+  if (visit) state.arrived[visit] = type === "arrived" ? true : "departed";
+  saveMarks();
+  render(true);
+  unlockAudio();
+  const body = { type, booking_id: bookingId, client_id: id, ...here() };
+  return outbox.add({ id, path: "/api/v1/driver/events", body, kind: "event", type,
+                      booking_id: bookingId, visit });
+}
+
+function flash(text, bad = false) {
+  state.message = { text, bad };
+  render(true);
+  setTimeout(() => {
+    if (state.message?.text === text) {
+      state.message = null;
+      render(true);
+    }
+  }, 6000);
+}
+
+// ---------------------------------------------------------------- boarding dialog
+
+async function openBoarding(stop) {
+  boardingFor = stop.booking_id;
+  verdict = null;
+  $("board-who").textContent = `${pick(stop.name_ja, stop.name_en)} — ${riderName(stop)} ${party(stop)}`;
+  $("code").value = "";
+  $("verdict").hidden = true;
+  $("board-confirm").hidden = true;
+  const scanning = await canScan();
+  $("scan-box").hidden = !scanning;
+  $("scan-none").hidden = scanning;
+  $("board").showModal();
+  $("code").focus();
+  if (!tickets.data) tickets.sync();
+}
+
+function closeBoarding() {
+  if (scanner) scanner.stop();
+  scanner = null;
+  boardingFor = null;
+  if ($("board").open) $("board").close();
+}
+
+async function checkCode(text) {
+  const box = $("verdict");
+  const v = await tickets.verify(text, Math.floor(serverNow()));
+  verdict = v ? { ...v, text: text.trim() } : null;
+  box.hidden = false;
+  if (!v) {
+    box.className = "verdict ng";
+    box.dataset.reason = "no_sync";
+    box.replaceChildren(t("no_sync"));
+    $("board-confirm").hidden = true;
+    return;
+  }
+  const main = pick(v.message.ja, v.message.en);
+  const other = lang() === "ja" ? v.message.en : v.message.ja;
+  const stop = state.manifest?.stops.find((s) => s.booking_id === v.bookingId && s.kind === "pickup");
+  const extra = v.ok && v.bookingId !== boardingFor && stop
+    ? h("small", {}, t("not_this_booking", { who: riderName(stop) })) : null;
+  box.className = v.ok ? "verdict ok" : "verdict ng";
+  box.dataset.reason = v.reason;
+  box.dataset.booking = v.bookingId || "";
+  box.replaceChildren(main, h("small", {}, other), extra || "");
+  $("board-confirm").hidden = !v.ok;
+}
+
+function confirmBoarding() {
+  if (!verdict?.ok) return;
+  const bookingId = verdict.bookingId;
+  const body = verdict.text.toUpperCase().startsWith("NR1:") ? { ticket: verdict.text } : { code: verdict.text };
+  const id = newClientId();
+  state.acted[bookingId] = { type: "boarded", id, sent: false };
+  tickets.markUsed(bookingId);
+  saveMarks();
+  closeBoarding();
+  render(true);
+  outbox.add({ id, path: "/api/v1/driver/checkin", body, kind: "checkin", booking_id: bookingId });
+}
+
+// ---------------------------------------------------------------- rendering
+
+function online() {
+  return navigator.onLine && state.reachable;
+}
+
+function renderChrome() {
+  document.title = t("title");
+  $("lang").textContent = lang() === "ja" ? "EN" : "日本語";
+  $("signout").textContent = t("sign_out");
+  $("signout").hidden = !api.signedIn();
+  const m = state.manifest;
+  const load = m ? m.stops.filter((s) => s.kind === "dropoff" && m.onboard.includes(s.booking_id))
+    .reduce((n, s) => n + persons(s), 0) : 0;
+  $("vehicle").textContent = api.signedIn() && m ? m.vehicle_id : t("title");
+  $("load").textContent = api.signedIn() && m ? t("onboard", { n: load }) : "";
+  const net = $("net");
+  net.dataset.state = online() ? "online" : "offline";
+  net.textContent = online() ? t("online") : t("offline");
+  const box = $("outbox");
+  box.hidden = outbox.size === 0 && online();
+  box.textContent = outbox.size === 0 ? t("offline")
+    : t(online() ? "outbox_online" : "outbox_offline", { n: outbox.size });
+  box.dataset.count = String(outbox.size);
+  for (const el of document.querySelectorAll("[data-t]")) el.textContent = t(el.dataset.t);
+  $("login-title").textContent = t("title");
+  $("login-go").textContent = t("sign_in");
+  $("map-next").textContent = t("map_next");
+  $("map-all").textContent = t("map_all");
+  $("later-title").textContent = t("later");
+  $("notice-ok").textContent = t("notice_ok");
+  $("board-title").textContent = t("board_title");
+  $("code-check").textContent = t("check");
+  $("board-confirm").textContent = t("confirm_board");
+  $("board-noticket").textContent = t("board_without");
+  $("board-close").textContent = t("close");
+  $("scan-go").textContent = scanner ? t("scan_stop") : t("scan");
+  $("scan-none").textContent = t("scan_none");
+}
+
+function renderNotice() {
+  const n = state.notice;
+  $("notice").hidden = !n;
+  if (!n) return;
+  $("notice").dataset.kind = n.kind;
+  $("notice").dataset.kinds = n.kinds.join(" ");
+  $("notice-text").replaceChildren(...n.lines.slice(-4).map((l) => h("span", { class: "line" }, l)));
+}
+
+function riderRow(s, isNext) {
+  const mark = state.acted[s.booking_id];
+  const needs = [];
+  if (s.wheelchairs) needs.push(h("span", { class: "need" }, `♿ ${t("wheelchair", { n: s.wheelchairs })}`));
+  const when = s.kind === "pickup" && s.window
+    ? `${t("window")} ${hhmm(s.window[0])}–${hhmm(s.window[1])}`
+    : s.latest ? `${t("latest")} ${hhmm(s.latest)}` : "";
+  const buttons = [];
+  if (isNext && !mark) {
+    if (s.kind === "pickup") {
+      const from = noShowFrom(s);
+      const allowed = from === null || serverNow() >= from;
+      buttons.push(h("button", { class: "go", type: "button", dataset: { action: "board", booking: s.booking_id },
+                                 onclick: () => openBoarding(s) }, t("board")));
+      buttons.push(h("button", { class: "warn", type: "button", disabled: !allowed,
+                                 dataset: { action: "no_show", booking: s.booking_id, from: from ?? "" },
+                                 onclick: () => act("no_show", s.booking_id) },
+                     t("no_show"), allowed ? null : h("small", { class: "from" }, t("no_show_at", { t: hhmmOfEpoch(from) }))));
+    } else {
+      buttons.push(h("button", { class: "go", type: "button", dataset: { action: "alight", booking: s.booking_id },
+                                 onclick: () => act("alighted", s.booking_id) }, t("alight")));
+    }
+  }
+  return h("li", { class: "rider", dataset: { booking: s.booking_id, kind: s.kind } },
+    h("div", { class: "who" },
+      h("span", { class: `kind ${s.kind}` }, t(`kind_${s.kind}`)),
+      h("b", {}, riderName(s)),
+      h("span", { class: "party" }, party(s)), ...needs,
+      mark ? h("span", { class: "pending" }, mark.sent ? t("sent") : t("pending")) : null),
+    when ? h("div", {}, when) : null,
+    s.notes ? h("div", { class: "note" }, `${t("notes")}: ${s.notes}`) : null,
+    buttons.length ? h("div", { class: "row" }, ...buttons) : null);
+}
+
+function nextCard(v) {
+  const s = v.first;
+  const name = pick(s.name_ja, s.name_en);
+  const arrived = state.arrived[v.key + "@" + s.booking_id];
+  const geo = s.lat != null ? `geo:${s.lat},${s.lon}?q=${s.lat},${s.lon}(${encodeURIComponent(name)})` : null;
+  return h("section", { class: "card", id: "next-card", dataset: { stop: s.stop_id || "" } },
+    h("div", { class: "label" }, t("next_stop")),
+    h("div", { class: "stop" }, name),
+    h("div", { class: "times" },
+      h("span", {}, `${t("eta")} `, h("b", {}, hhmm(s.eta))),
+      arrived ? h("span", { class: "arrived" }, arrived === true ? t("arrived_mark") : t("departed")) : null),
+    h("div", { class: "row" },
+      arrived === true
+        ? h("button", { type: "button", class: "primary", dataset: { action: "departed" },
+                        onclick: () => act("departed", s.booking_id, v.key + "@" + s.booking_id) }, t("departed"))
+        : h("button", { type: "button", class: "primary", dataset: { action: "arrived" },
+                        onclick: () => act("arrived", s.booking_id, v.key + "@" + s.booking_id) }, t("arrived")),
+      geo ? h("a", { class: "button", href: geo, id: "navigate" }, t("navigate")) : null),
+    h("ul", { class: "riders" }, ...v.stops.map((x) => riderRow(x, true))));
+}
+
+function laterItem(v, i) {
+  const s = v.first;
+  return h("li", { dataset: { stop: s.stop_id || "", index: String(i + 2) } },
+    h("span", { class: "t" }, hhmm(s.eta)),
+    h("span", { class: "n" }, `${i + 2}. ${pick(s.name_ja, s.name_en)}`),
+    ...v.stops.map((x) => h("span", { class: "p" },
+      h("span", { class: `kind ${x.kind}` }, t(x.kind)), " ", riderName(x), " ", party(x),
+      x.wheelchairs ? h("span", { class: "need" }, " ♿") : null,
+      x.kind === "pickup" && x.window ? ` (${hhmm(x.window[0])}–${hhmm(x.window[1])})` : "",
+      state.acted[x.booking_id] ? h("span", { class: "pending" }, t("pending")) : null)));
+}
+
+/** Draw everything; skipped when nothing visible changed (unless forced). */
+function render(force = false) {
+  const signedIn = api.signedIn();
+  $("login").hidden = signedIn;
+  $("run").hidden = !signedIn;
+  const m = state.manifest;
+  const allowedSig = m ? m.stops.map((s) => (noShowFrom(s) ?? 0) <= serverNow()).join() : "";
+  const sig = `${lang()}|${online()}|${outbox.size}|${allowedSig}`;
+  if (!force && sig === state.renderSig) return;
+  state.renderSig = sig;
+  renderChrome();
+  renderNotice();
+  if (!signedIn) return;
+  const visits = m ? visitsOf(m.stops) : [];
+  const msg = state.message
+    ? h("p", { class: state.message.bad ? "error" : "hint", role: "status", id: "message" }, state.message.text) : null;
+  if (!m) $("next").replaceChildren(msg || "");
+  else if (!visits.length) {
+    $("next").replaceChildren(msg || "", h("p", { class: "empty" }, m.off_shift ? t("off_shift") : t("none")));
+  } else $("next").replaceChildren(msg || "", nextCard(visits[0]));
+  $("later").replaceChildren(...visits.slice(1).map(laterItem));
+  $("later-title").hidden = visits.length < 2;
+  if (map) {
+    map.setStops(visits.map((v) => ({
+      lat: v.first.lat, lon: v.first.lon,
+      kind: v.stops.some((s) => s.kind === "pickup") ? "pickup" : "dropoff",
+    })));
+  }
+}
+
+// ---------------------------------------------------------------- loading
+
+async function refresh() {
+  try {
+    const r = await api.get("/api/v1/driver/manifest");
+    if (r.status === 200) setManifest(r.data);
+  } catch {
+    render(true);
+  }
+}
+
+async function loadRoute() {
+  try {
+    const r = await api.get("/api/v1/driver/route");
+    if (r.status === 200 && map) {
+      state.routeRevision = r.data.revision;
+      map.setRoute(r.data);
+    }
+  } catch {
+    /* offline: keep the last route */
+  }
+}
+
+async function loadRoads() {
+  const cached = localStorage.getItem(ROADS);
+  if (cached && map) map.setRoads(JSON.parse(cached));
+  try {
+    const res = await fetch("/api/v1/map/roads");
+    if (!res.ok) return;
+    const text = await res.text();
+    try { localStorage.setItem(ROADS, text); } catch { /* storage full: draw without keeping */ }
+    if (map) map.setRoads(JSON.parse(text));
+  } catch {
+    /* offline */
+  }
+}
+
+function sendPosition(force = false) {
+  const p = state.position;
+  if (!p || !api.signedIn() || !online()) return;
+  if (!force && Date.now() - lastPositionSent < POSITION_EVERY_MS) return;
+  lastPositionSent = Date.now();
+  const body = { lat: p[0], lon: p[1] };
+  if (p[2] != null && !Number.isNaN(p[2])) body.heading = p[2];
+  api.post("/api/v1/driver/position", body).catch(() => {});
+}
+
+function startPosition() {
+  if (!navigator.geolocation || watchId !== null) return;
+  watchId = navigator.geolocation.watchPosition((pos) => {
+    const c = pos.coords;
+    state.position = [c.latitude, c.longitude, c.heading];
+    if (map) map.setPosition(c.latitude, c.longitude);
+    sendPosition();
+  }, () => {}, { enableHighAccuracy: true, maximumAge: 5000 });
+}
+
+function startLive() {
+  if (live) live.stop();
+  live = api.follow("/api/v1/driver/stream", (name, data) => {
+    if (name === "manifest") setManifest(data);
+    else if (name === "clock" && typeof data.now === "number") {
+      state.offset = data.now - Date.now() / 1000;
+      render();
+    }
+  }, () => render());
+}
+
+function start() {
+  render(true);
+  if (!map) {
+    map = new RouteMap($("map"));
+    loadRoads();
+  }
+  refresh();
+  startLive();
+  tickets.sync();
+  startPosition();
+  outbox.flush();
+}
+
+function signOut() {
+  if (live) live.stop();
+  live = null;
+  api.setToken(null);
+  outbox.clear();
+  tickets.clear();
+  state.manifest = null;
+  state.acted = {};
+  state.arrived = {};
+  state.notice = null;
+  localStorage.removeItem(MANIFEST);
+  saveMarks();
+  render(true);
+}
+
+async function signIn(ev) {
+  ev.preventDefault();
+  unlockAudio();
+  const err = $("login-error");
+  err.textContent = "";
+  try {
+    const r = await api.post("/api/v1/auth/login", { login: $("login-id").value.trim(), password: $("login-pw").value });
+    if (r.status !== 200) {
+      err.textContent = t("login_failed", { m: pick(r.data?.message_ja, r.data?.message_en) || r.status });
+      return;
+    }
+    if (r.data.role !== "driver") {
+      err.textContent = t("login_failed", { m: pick("運転手のアカウントではありません", "not a driver account") });
+      return;
+    }
+    api.setToken(r.data.access_token);
+    $("login-pw").value = "";
+    start();
+  } catch {
+    err.textContent = t("login_failed", { m: t("offline") });
+  }
+}
+
+function wire() {
+  api.onUnauthorized = () => signOut();
+  api.onReachable = (ok) => {
+    if (ok !== state.reachable) {
+      state.reachable = ok;
+      render(true);
+    }
+  };
+  outbox.onChange = () => render(true);
+  $("login-form").addEventListener("submit", signIn);
+  $("signout").addEventListener("click", signOut);
+  $("lang").addEventListener("click", () => {
+    setLang(lang() === "ja" ? "en" : "ja");
+    render(true);
+  });
+  $("notice-ok").addEventListener("click", () => {
+    state.notice = null;
+    renderNotice();
+  });
+  $("map-next").addEventListener("click", () => {
+    map?.setMode("next");
+    $("map-next").classList.add("on");
+    $("map-all").classList.remove("on");
+  });
+  $("map-all").addEventListener("click", () => {
+    map?.setMode("all");
+    $("map-all").classList.add("on");
+    $("map-next").classList.remove("on");
+  });
+  $("code-check").addEventListener("click", () => checkCode($("code").value));
+  $("code").addEventListener("keydown", (e) => {
+    if (e.key === "Enter") {
+      e.preventDefault();
+      checkCode($("code").value);
+    }
+  });
+  $("board-confirm").addEventListener("click", confirmBoarding);
+  $("board-noticket").addEventListener("click", () => {
+    const b = boardingFor;
+    closeBoarding();
+    if (b) act("boarded", b);
+  });
+  $("board-close").addEventListener("click", closeBoarding);
+  $("board").addEventListener("close", () => {
+    if (scanner) scanner.stop();
+    scanner = null;
+  });
+  $("scan-go").addEventListener("click", () => {
+    if (scanner) {
+      scanner.stop();
+      scanner = null;
+    } else {
+      scanner = scan($("scan-video"), (text) => {
+        scanner = null;
+        $("code").value = text;
+        checkCode(text);
+        renderChrome();
+      });
+    }
+    renderChrome();
+  });
+  document.addEventListener("pointerdown", unlockAudio);
+  window.addEventListener("online", () => {
+    state.reachable = true;
+    render(true);
+    outbox.flush();
+    live?.kick();
+    refresh();
+  });
+  window.addEventListener("offline", () => render(true));
+  setInterval(() => {
+    if (outbox.size) outbox.flush();
+    sendPosition(true);
+  }, 15000);
+  setInterval(() => render(), 5000);
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register("sw.js").catch((e) => console.warn("service worker", e));
+  }
+}
+
+setLang(lang());
+wire();
+if (api.signedIn()) start();
+else render(true);

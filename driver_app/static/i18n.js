@@ -1,0 +1,71 @@
+// Texts of the driver app: Japanese first, English on the toggle. t(key, vars) fills {name}s.
+
+const TEXTS = {
+  ja: {
+    title: "乗合 ドライバー", vehicle_id: "車両ID", password: "パスワード", sign_in: "ログイン",
+    sign_out: "ログアウト", online: "オンライン", offline: "オフライン",
+    outbox_offline: "オフライン — {n}件の操作を送信待ち", outbox_online: "送信中 — {n}件の操作を送信待ち",
+    next_stop: "次の乗り場", eta: "到着予定", window: "迎え", latest: "降車期限",
+    board: "乗車", alight: "降車", no_show: "不乗車", no_show_at: "{t}から",
+    arrived: "到着", departed: "出発", arrived_mark: "到着済み", navigate: "ナビで開く",
+    map_next: "次まで", map_all: "全体", later: "この後の予定", none: "今日の予定はありません",
+    off_shift: "今日の勤務はありません", adults: "大人{n}", children: "子ども{n}", infants: "乳幼児{n}",
+    wheelchair: "車いす{n}", persons: "{n}名", onboard: "乗車中 {n}名", notes: "メモ",
+    sama: "様", pending: "送信待ち", sent: "送信済み",
+    new_stop: "新しい予定", changed_stop: "予定の変更", cancelled_stop: "取り消し",
+    notice_ok: "確認", board_title: "乗車の確認", code_label: "乗車券の番号（またはQRの文字列）",
+    check: "確認する", confirm_board: "乗車を記録", board_without: "乗車券なしで乗車",
+    close: "閉じる", scan: "カメラで読み取る", scan_stop: "読み取りを止める",
+    scan_none: "この端末ではカメラ読み取りが使えません。番号を入力してください。",
+    not_this_booking: "別の予約の乗車券です（{who}）", checked_in: "乗車を記録しました",
+    queued: "オフラインのため送信待ちにしました", failed: "送信できませんでした：{m}",
+    login_failed: "ログインできません：{m}", pickup: "乗", dropoff: "降", kind_pickup: "乗車",
+    kind_dropoff: "降車", at_stop: "{name}", no_sync: "乗車券の情報がまだありません（オンラインで同期してください）",
+  },
+  en: {
+    title: "noriai driver", vehicle_id: "Vehicle ID", password: "Password", sign_in: "Sign in",
+    sign_out: "Sign out", online: "Online", offline: "Offline",
+    outbox_offline: "Offline — {n} action(s) waiting to be sent",
+    outbox_online: "Sending — {n} action(s) waiting", next_stop: "Next stop", eta: "ETA",
+    window: "Window", latest: "Drop-off by", board: "Board", alight: "Alight", no_show: "No-show",
+    no_show_at: "from {t}", arrived: "Arrived", departed: "Depart",
+    arrived_mark: "Arrived", navigate: "Navigate", map_next: "Next", map_all: "Whole run",
+    later: "Later stops", none: "No stops today", off_shift: "No shift today", adults: "{n} adult(s)",
+    children: "{n} child(ren)", infants: "{n} infant(s)", wheelchair: "{n} wheelchair(s)",
+    persons: "{n} pax", onboard: "On board: {n}", notes: "Note", sama: "", pending: "waiting to send",
+    sent: "sent", new_stop: "New stop", changed_stop: "Changed", cancelled_stop: "Cancelled",
+    notice_ok: "OK", board_title: "Boarding", code_label: "Ticket code (or the QR text)",
+    check: "Check", confirm_board: "Record boarding", board_without: "Board without ticket",
+    close: "Close", scan: "Scan with camera", scan_stop: "Stop scanning",
+    scan_none: "Camera scanning is not available on this device: type the code.",
+    not_this_booking: "Ticket of another booking ({who})", checked_in: "Boarding recorded",
+    queued: "Offline: queued to send", failed: "Could not send: {m}",
+    login_failed: "Cannot sign in: {m}", pickup: "P", dropoff: "D", kind_pickup: "Pickup",
+    kind_dropoff: "Drop-off", at_stop: "{name}", no_sync: "No ticket data yet (sync online first)",
+  },
+};
+
+let current = localStorage.getItem("noriai.driver.lang") === "en" ? "en" : "ja";
+
+/** The language in use: "ja" or "en". */
+export function lang() {
+  return current;
+}
+
+/** Switch language (remembered on this device). */
+export function setLang(value) {
+  current = value === "en" ? "en" : "ja";
+  localStorage.setItem("noriai.driver.lang", current);
+  document.documentElement.lang = current;
+}
+
+/** The text of ``key`` in the current language with {name} placeholders filled. */
+export function t(key, vars = {}) {
+  const text = TEXTS[current][key] ?? TEXTS.ja[key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (_, k) => String(vars[k] ?? ""));
+}
+
+/** The Japanese or English one of a pair, e.g. a server message or a stop name. */
+export function pick(ja, en) {
+  return current === "en" ? en || ja : ja || en;
+}
