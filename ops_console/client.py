@@ -143,12 +143,20 @@ class ApiClient:
             body = self.get("/api/v1/map/roads", optional=True)
         except NotAvailable:
             return dict(self.get("/api/v1/operator/map/roads"))
-        if isinstance(body, dict) and body.get("type") == "FeatureCollection":
-            lines = [[[c[1], c[0]] for c in f["geometry"]["coordinates"]]
-                     for f in body.get("features", [])
-                     if f.get("geometry", {}).get("type") == "LineString"]
-            return {"lines": lines, "approximate": False}
-        return dict(body)
+        if isinstance(body, dict) and body.get("type") in ("FeatureCollection", "Feature"):
+            features = body.get("features", []) if body["type"] == "FeatureCollection" else [body]
+            lines: list[list[list[float]]] = []
+            for f in features:
+                geom = f.get("geometry", {})
+                parts = ([geom.get("coordinates", [])] if geom.get("type") == "LineString"
+                         else geom.get("coordinates", []) if geom.get("type") == "MultiLineString"
+                         else [])
+                lines += [[[c[1], c[0]] for c in part] for part in parts]
+            approximate = bool(body.get("properties", {}).get("approximate", False))
+            return {"lines": lines, "approximate": approximate}
+        if isinstance(body, dict) and "lines" in body:
+            return dict(body)
+        return dict(self.get("/api/v1/operator/map/roads"))
 
     def routes(self, day: str | None = None) -> list[dict[str, Any]]:
         """Planned routes along the roads, per vehicle."""

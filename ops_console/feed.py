@@ -40,7 +40,7 @@ def feed_view(status: Mapping[str, Any]) -> FeedView:
         validation = {}
     errors = _messages(status.get("errors", validation.get("errors")))
     warnings = _messages(status.get("warnings", validation.get("warnings")))
-    valid = status.get("valid", validation.get("valid"))
+    valid = status.get("valid", validation.get("valid", validation.get("ok")))
     return FeedView(
         exported_at=status.get("exported_at") or status.get("last_export") or status.get("generated_at"),
         sha256=status.get("sha256") or status.get("digest"),

@@ -39,7 +39,11 @@ def roads(runtime: RuntimeDep, response: Response) -> dict[str, Any]:
         arrays = runtime.engine.network.arrays  # type: ignore[attr-defined]
         cached = {
             "type": "Feature",
-            "properties": {"service": runtime.service.id, "source": "OpenStreetMap contributors"},
+            "properties": {"service": runtime.service.id,
+                           "approximate": bool(getattr(runtime.engine.network, "approximate", False)),
+                           "source": "approximate network from bus stops and timetables"
+                           if getattr(runtime.engine.network, "approximate", False)
+                           else "© OpenStreetMap contributors (ODbL)"},
             "geometry": {"type": "MultiLineString",
                          "coordinates": road_segments(arrays.lat, arrays.lon, arrays.indptr,
                                                       arrays.indices)},

@@ -201,9 +201,15 @@ def test_fleet_shows_plan_timeline(console_env):
     assert "みつぎ1号 運転手" in list(drivers.iloc[:, 0])
 
 
-def test_publishing_without_feed_endpoints(console_env):
-    """Without the feed-status endpoints the page says 未接続 and disables re-export."""
+def test_publishing_shows_the_feed_and_reexports(console_env):
+    """The page shows the served feed's export (digest, zero validator errors) and re-exports it."""
     at = page("publishing")
     no_errors(at)
-    assert any("未接続" in i.value for i in at.info)
-    assert at.button(key="feed_export").disabled
+    assert not any("未接続" in i.value for i in at.info)
+    assert any("sha256:" in c.value and len(c.value.split()[-1]) == 64 for c in at.code)
+    assert not at.error
+    button = at.button(key="feed_export")
+    assert not button.disabled
+    at = button.click().run()
+    no_errors(at)
+    assert any("sha256:" in c.value for c in at.code)
