@@ -17,6 +17,8 @@ import numpy as np
 from dispatcher.feasibility import (
     RouteCheck,
     _check,
+    _least_times,
+    _Seq,
     check_route,
 )
 from dispatcher.model import (
@@ -36,11 +38,15 @@ from dispatcher.params import DispatchParams
 
 @dataclass(frozen=True, slots=True)
 class Insertion:
-    """A feasible insertion into one route: added cost, the new stops and their check."""
+    """A feasible insertion into one route: added cost, the new stops and their check.
+
+    ``check`` is ``None`` only from ``insertions_into(..., lazy=True)``: then the route passed the
+    exact timing and capacity tests but its full check is left to the caller.
+    """
 
     added_cost: float
     stops: tuple[PlannedStop, ...]
-    check: RouteCheck
+    check: RouteCheck | None
     pickup_index: int
     dropoff_index: int
 
@@ -108,6 +114,8 @@ class RouteIndex:
     late: np.ndarray
     seats: np.ndarray
     chairs: np.ndarray
+    seq: _Seq
+    legs: list[int]
 
 
 def index_route(
@@ -144,7 +152,40 @@ def index_route(
         seats[k + 1], chairs[k + 1] = s0, c0
     dep = np.asarray(early, dtype=np.int64) + service
     return RouteIndex(vehicle, state, stops, locked, check, np.asarray(seq.nodes, dtype=np.intp),
-                      dep, late, seats, chairs)
+                      dep, late, seats, chairs, seq, list(legs))
+
+
+def _times_feasible(ri: RouteIndex, new: Booking, dwell: int, i: int, j: int,
+                    time_s: np.ndarray) -> bool:
+    """Exact timing test of inserting ``new`` after route elements ``i`` (pickup) and ``j``
+    (drop-off, ``j >= i``), built incrementally from the route's sequence (no breaks).
+
+    Uses the same least-solution propagation as :func:`check_route`; capacity is already exact
+    in the candidate filter.
+    """
+    seq, legs = ri.seq, ri.legs
+    req, pr = new.request, new.promise
+    o, d = req.origin, req.destination
+    end = ri.vehicle.shift_end_s
+    n_, sv, lo, hi = seq.nodes, seq.service, seq.lo, seq.hi
+    a1, b1 = i + 1, j + 1
+    nodes = [*n_[:a1], o, *n_[a1:b1], d, *n_[b1:]]
+    service = [*sv[:a1], dwell, *sv[a1:b1], dwell, *sv[b1:]]
+    lows = [*lo[:a1], pr.pickup_earliest_s, *lo[a1:b1], pr.dropoff_earliest_s, *lo[b1:]]
+    highs = [*hi[:a1], min(pr.pickup_latest_s, end), *hi[a1:b1], min(pr.dropoff_latest_s, end),
+             *hi[b1:]]
+    t = time_s
+    if j == i:
+        new_legs = [*legs[:i], int(t[n_[i], o]), int(t[o, d]), int(t[d, n_[i + 1]]),
+                    *legs[i + 1:]]
+    else:
+        new_legs = [*legs[:i], int(t[n_[i], o]), int(t[o, n_[i + 1]]), *legs[i + 1:j],
+                    int(t[n_[j], d]), int(t[d, n_[j + 1]]), *legs[j + 1:]]
+    pairs = [(p + (p >= a1) + (p >= b1), q + (q >= a1) + (q >= b1), lim)
+             for p, q, lim in seq.pairs]
+    pairs.append((a1, j + 2, pr.max_ride_s))
+    _, fail = _least_times(_Seq(nodes, service, lows, highs, [], [], pairs), new_legs)
+    return fail is None
 
 
 def _pair_candidates(
@@ -175,9 +216,12 @@ def _pair_candidates(
     cap = ((ri.seats[idx] + pax.seats <= veh.seats)
            & (ri.chairs[idx] + pax.wheelchairs <= veh.wheelchair_spaces))
     base = cmat[a, b]
+    # ride limit: earliest drop-off after leg j minus latest pickup departure on leg i
+    pick_late = np.minimum(pr.pickup_latest_s, late_next - dwell - time_s[o, b])
+    ride_ok = (b_d[None, :] - (pick_late[:, None] + dwell)) <= pr.max_ride_s
     return _pairs(ok_o & ok_after_o, ok_d, ok_both, cap, cmat[a, o] + cmat[o, b] - base,
                   cmat[a, d] + cmat[d, b] - base, cmat[a, o] + cmat[o, d] + cmat[d, b] - base,
-                  ri.locked)
+                  ri.locked, ride_ok)
 
 
 _EMPTY = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0))
@@ -185,10 +229,13 @@ _EMPTY = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0))
 
 def _pairs(ok_o: np.ndarray, ok_d: np.ndarray, ok_both: np.ndarray, cap: np.ndarray,
            add_o: np.ndarray, add_d: np.ndarray, add_both: np.ndarray,
-           offset: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+           offset: int, extra: np.ndarray | None = None,
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Allowed (pickup leg, drop-off leg) pairs of one route and their added cost."""
     n = len(ok_o)
     allowed = ok_o[:, None] & ok_d[None, :]
+    if extra is not None:
+        allowed &= extra
     allowed &= _UPPER[:n, :n] if n <= _UPPER.shape[0] else np.triu(np.ones((n, n), bool), 1)
     allowed[np.diag_indices(n)] = ok_both
     blocked = np.cumsum(~cap)
@@ -214,8 +261,14 @@ def insertions_into(
     limit: int = 1,
     max_checks: int | None = None,
     candidates: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    lazy: bool = False,
 ) -> list[Insertion]:
-    """Cheapest feasible insertions of ``new`` into an indexed route (``bookings`` holds it)."""
+    """Cheapest feasible insertions of ``new`` into an indexed route (``bookings`` holds it).
+
+    With ``lazy`` and when the objective is driving cost only (no excess-ride weight) and the
+    vehicle has no breaks, the full :func:`check_route` of the result is skipped (``check`` is
+    ``None``; the added cost is exact).
+    """
     req = new.request
     if candidates is None:
         candidates = _pair_candidates(ri, new, params.dwell_s(req.passengers), time_s, cmat)
@@ -228,12 +281,21 @@ def insertions_into(
         order = order[:max_checks]
     stops = ri.stops
     o, d = req.origin, req.destination
+    fast = not ri.vehicle.breaks
+    dwell = params.dwell_s(req.passengers)
     for t in order.tolist():
         p, q = int(ci[t]), int(cj[t])
+        if fast and not _times_feasible(ri, new, dwell, p, q, time_s):
+            continue
         new_stops = (
             *stops[:p], PlannedStop(req.id, StopKind.PICKUP, o), *stops[p:q],
             PlannedStop(req.id, StopKind.DROPOFF, d), *stops[q:],
         )
+        if lazy and fast and not params.weight_excess_ride:
+            out.append(Insertion(float(delta[t]), new_stops, None, p, q + 1))
+            if len(out) >= limit:
+                break
+            continue
         res = check_route(ri.vehicle, ri.state, new_stops, bookings, time_s, params, dist_m)
         if res.feasible:
             out.append(Insertion(res.cost - ri.check.cost, new_stops, res, p, q + 1))

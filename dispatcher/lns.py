@@ -11,6 +11,7 @@ never removed, so they stay on their vehicle, and locked prefixes never change.
 from __future__ import annotations
 
 import math
+import os
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -22,6 +23,10 @@ from dispatcher.feasibility import RouteCheck, check_route
 from dispatcher.insertion import Insertion, RouteIndex, _cost_matrix, index_route, insertions_into
 from dispatcher.model import Booking, PlannedStop, Vehicle, VehicleState
 from dispatcher.params import DispatchParams
+
+_T0 = float(os.environ.get("NORIAI_T0", "0.005"))
+_RMAX = float(os.environ.get("NORIAI_RMAX", "0.4"))
+_REGRET = float(os.environ.get("NORIAI_REGRET", "0.5"))
 
 
 @dataclass(slots=True)
@@ -65,7 +70,7 @@ class Search:
         self.rng = random.Random(seed)
         self.cmat = _cost_matrix(problem.time_s, problem.dist_m, problem.params)
         self.by_id = {v.id: v for v in problem.vehicles}
-        self._index: dict[tuple[str, tuple[PlannedStop, ...]], RouteIndex | None] = {}
+        self._index: dict[tuple[str, int], tuple[tuple[PlannedStop, ...], RouteIndex | None]] = {}
 
     def check(self, vid: str, stops: tuple[PlannedStop, ...]) -> RouteCheck:
         """Check one route of the problem."""
@@ -80,15 +85,16 @@ class Search:
         return Solution(dict(routes), checks, set(unserved), cost)
 
     def _route_index(self, vid: str, stops: tuple[PlannedStop, ...]) -> RouteIndex | None:
-        key = (vid, stops)
-        if key not in self._index:
-            if len(self._index) > 4096:
-                self._index.clear()
-            pb = self.pb
-            self._index[key] = index_route(self.by_id[vid], pb.states[vid], stops,
-                                           pb.locked.get(vid, 0), pb.bookings, pb.time_s,
-                                           pb.params, pb.dist_m)
-        return self._index[key]
+        hit = self._index.get((vid, id(stops)))
+        if hit is not None and hit[0] is stops:
+            return hit[1]
+        if len(self._index) > 4096:
+            self._index.clear()
+        pb = self.pb
+        ri = index_route(self.by_id[vid], pb.states[vid], stops, pb.locked.get(vid, 0),
+                         pb.bookings, pb.time_s, pb.params, pb.dist_m)
+        self._index[(vid, id(stops))] = (stops, ri)
+        return ri
 
     def best_into(self, sol: Solution, vid: str, bid: str) -> Insertion | None:
         """Cheapest feasible insertion of booking ``bid`` into vehicle ``vid``'s route."""
@@ -97,8 +103,33 @@ class Search:
             return None
         pb = self.pb
         got = insertions_into(ri, pb.bookings, pb.bookings[bid], pb.time_s, pb.params, pb.dist_m,
-                              self.cmat, limit=1, max_checks=12)
+                              self.cmat, limit=1, max_checks=40, lazy=True)
         return got[0] if got else None
+
+    def greedy(self, sol: Solution, pending: list[str]) -> bool:
+        """Insert ``pending`` one by one in random order, each at its cheapest place."""
+        pb = self.pb
+        order = list(pending)
+        self.rng.shuffle(order)
+        for b in order:
+            best: tuple[float, str, Insertion] | None = None
+            for vid in sorted(sol.routes):
+                ins = self.best_into(sol, vid, b)
+                if ins is not None and (best is None or ins.added_cost < best[0]):
+                    best = (ins.added_cost, vid, ins)
+            if best is not None:
+                _, vid, ins = best
+                check = ins.check if ins.check is not None else self.check(vid, ins.stops)
+                if check.feasible:
+                    sol.routes[vid] = ins.stops
+                    sol.checks[vid] = check
+                    sol.unserved.discard(b)
+                    continue
+            if b not in pb.optional:
+                return False
+            sol.unserved.add(b)
+        sol.cost = sum(c.cost for c in sol.checks.values()) + pb.penalty(sol.unserved)
+        return True
 
     def recreate(self, sol: Solution, pending: list[str]) -> bool:
         """Insert ``pending`` bookings by regret-2; False if a mandatory one cannot be placed."""
@@ -130,8 +161,12 @@ class Search:
                 sol.cost = sum(c.cost for c in sol.checks.values()) + pb.penalty(sol.unserved)
                 return True
             b, vid, ins = chosen
+            check = ins.check if ins.check is not None else self.check(vid, ins.stops)
+            if not check.feasible:  # the incremental test and the full check disagree
+                table[b][vid] = None
+                continue
             sol.routes[vid] = ins.stops
-            sol.checks[vid] = ins.check
+            sol.checks[vid] = check
             sol.unserved.discard(b)
             left.remove(b)
             for other in left:
@@ -211,19 +246,21 @@ def improve(
         if now >= deadline:
             break
         frac = it / iteration_limit if iteration_limit else (now - t0) / span
-        threshold = 0.02 * base_cost * (1.0 - frac) ** 2 / max(1, len(pb.vehicles))
+        temp = _T0 * base_cost * (0.01 ** frac)
         it += 1
         cand = cur.copy()
-        hi = max(2, min(40, int(0.3 * n_mov)))
+        hi = max(2, min(40, int(_RMAX * n_mov)))
         count = search.rng.randint(min(2, hi), hi)
         removed = search.ruin(cand, count)
         if any(not cand.checks[v].feasible for v in cand.routes):
             continue
         pending = removed + sorted(cand.unserved)
         cand.unserved -= set(pending)
-        if not search.recreate(cand, pending):
+        rebuild = search.recreate if search.rng.random() < _REGRET else search.greedy
+        if not rebuild(cand, pending):
             continue
-        if cand.cost < cur.cost + threshold:
+        worse = cand.cost - cur.cost
+        if worse < 0 or search.rng.random() < math.exp(-worse / temp):
             cur = cand
             if cand.cost < best.cost - 1e-9:
                 best = cand.copy()

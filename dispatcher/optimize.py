@@ -91,7 +91,7 @@ def reoptimize(
     seed: int = 0,
     iteration_limit: int | None = None,
     use_ortools: bool = True,
-    ortools_share: float = 0.3,
+    ortools_share: float = 0.1,
 ) -> ReoptResult:
     """Re-optimise every open plan (times epoch s; matrices s and m).
 
