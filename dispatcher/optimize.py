@@ -137,14 +137,17 @@ def reoptimize(
     cur = before
     detail = ""
     if any(not c.feasible for c in before.checks.values()):
-        cur = search.evaluate({v: tuple(fleet.plan_of(v).stops[: pb.locked[v]])
-                               + tuple(s for s in in_plans[v][pb.locked[v]:]
-                                       if s.booking_id not in pb.movable)
-                               for v in in_plans}, set())
+        routes = dict(in_plans)
+        for vid, chk in before.checks.items():
+            if not chk.feasible:
+                stops = in_plans[vid]
+                routes[vid] = stops[: pb.locked[vid]] + tuple(
+                    s for s in stops[pb.locked[vid]:] if s.booking_id not in pb.movable)
+        cur = search.evaluate(routes, set())
         unserved_in = (mandatory | pb.optional) - {
             s.booking_id for st in cur.routes.values() for s in st} - {
             b for v in fleet.vehicles for b in fleet.state_of(v).onboard}
-        detail = "input plans infeasible; rebuilt from fixed parts. "
+        detail = "input plans infeasible; infeasible routes rebuilt from their fixed parts. "
     pending = sorted(unserved_in, key=lambda b: (b in pb.optional, b))
     if pending:
         trial = cur.copy()
