@@ -292,7 +292,8 @@ def insertions_into(
             PlannedStop(req.id, StopKind.DROPOFF, d), *stops[q:],
         )
         if lazy and fast and not params.weight_excess_ride:
-            out.append(Insertion(float(delta[t]), new_stops, None, p, q + 1))
+            opening = params.weight_vehicle if not stops else 0.0
+            out.append(Insertion(float(delta[t]) + opening, new_stops, None, p, q + 1))
             if len(out) >= limit:
                 break
             continue

@@ -189,7 +189,10 @@ class Search:
         if not served:
             return []
         count = min(count, len(served))
-        if self.rng.random() < 0.5:
+        draw = self.rng.random()
+        if self.pb.params.weight_vehicle and draw < 0.15:
+            removed = self._route_of_few(sol, served)
+        elif draw < 0.55:
             removed = self.rng.sample(served, count)
         else:
             removed = self._related(served, count)
@@ -199,6 +202,17 @@ class Search:
                 sol.routes[vid] = tuple(s for s in stops if s.booking_id not in gone)
                 sol.checks[vid] = self.check(vid, sol.routes[vid])
         return removed
+
+    def _route_of_few(self, sol: Solution, served: list[str]) -> list[str]:
+        """All movable bookings of a used route, preferring short routes (to empty a vehicle)."""
+        movable = set(served)
+        used = sorted((len(st), vid) for vid, st in sol.routes.items()
+                      if any(s.booking_id in movable for s in st))
+        if not used:
+            return []
+        k = int(len(used) * self.rng.random() ** 3)
+        stops = sol.routes[used[k][1]]
+        return sorted({s.booking_id for s in stops if s.booking_id in movable})
 
     def _related(self, served: list[str], count: int) -> list[str]:
         pb = self.pb

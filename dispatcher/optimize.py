@@ -265,6 +265,8 @@ def solve_routing(
     # matrices are indexed by node; RegisterTransitMatrix takes node-indexed values
     cost_cb = routing.RegisterTransitMatrix(cmat.tolist())
     routing.SetArcCostEvaluatorOfAllVehicles(cost_cb)
+    if params.weight_vehicle:
+        routing.SetFixedCostOfAllVehicles(round(params.weight_vehicle))
     time_cb = routing.RegisterTransitMatrix(tmat.tolist())
     routing.AddDimension(time_cb, horizon, horizon, False, "time")
     tdim = routing.GetDimensionOrDie("time")

@@ -37,6 +37,9 @@ class DispatchParams:
         Objective weight per second of riders' ride time above their direct time.
     rejection_penalty
         Objective cost of not serving an optional (not yet confirmed) request.
+    weight_vehicle
+        Objective cost of using a vehicle at all (a route with pending stops); 0 by default.
+        Large values make the optimiser minimise the fleet first (as the PDPTW benchmark does).
     """
 
     pickup_window_s: int = 600
@@ -52,6 +55,7 @@ class DispatchParams:
     weight_distance: float = 0.0
     weight_excess_ride: float = 0.2
     rejection_penalty: float = 1_000_000.0
+    weight_vehicle: float = 0.0
 
     def __post_init__(self) -> None:
         ints = (
@@ -64,7 +68,7 @@ class DispatchParams:
                 "dispatch parameters out of range (negative durations, ride factor < 1 or step <= 0)",
             )
         if self.max_offers < 1 or min(self.weight_travel_time, self.weight_distance,
-                                      self.weight_excess_ride) < 0:
+                                      self.weight_excess_ride, self.weight_vehicle) < 0:
             raise InvalidInput("配車パラメータが不正です", "max_offers < 1 or negative weight")
 
     def dwell_s(self, passengers: Passengers) -> int:
