@@ -528,3 +528,80 @@ def offers(
                 out.extend(got)
                 break
     return out
+
+
+def candidates_many(
+    ri: RouteIndex, news: Sequence[Booking], params: DispatchParams, time_s: np.ndarray,
+    cmat: np.ndarray,
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """:func:`_pair_candidates` for many bookings into one route at once (one numpy pass).
+
+    Returns, per booking, the allowed (pickup, drop-off) positions and their added driving cost.
+    """
+    q = len(news)
+    if q == 0:
+        return []
+    veh = ri.vehicle
+    m = len(ri.stops)
+    idx = np.arange(ri.locked, m + 1)
+    n = len(idx)
+    a, b = ri.nodes[idx], ri.nodes[idx + 1]
+    dep = ri.dep[idx][None, :]
+    late_next = ri.late[idx + 1][None, :]
+    reqs = [bk.request for bk in news]
+    prs = [bk.promise for bk in news]
+    o = np.fromiter((r.origin for r in reqs), np.intp, q)
+    d = np.fromiter((r.destination for r in reqs), np.intp, q)
+
+    def col(values: object) -> np.ndarray:
+        return np.fromiter(values, np.int64, q)[:, None]  # type: ignore[call-overload]
+
+    pe = col(p.pickup_earliest_s for p in prs)
+    pl = col(p.pickup_latest_s for p in prs)
+    de = col(p.dropoff_earliest_s for p in prs)
+    dl = col(p.dropoff_latest_s for p in prs)
+    ride = col(p.max_ride_s for p in prs)
+    dw = col(params.dwell_s(r.passengers) for r in reqs)
+    ps = col(r.passengers.seats for r in reqs)
+    pw = col(r.passengers.wheelchairs for r in reqs)
+    t_ao = time_s[np.ix_(a, o)].T
+    t_ob = time_s[np.ix_(o, b)]
+    t_ad = time_s[np.ix_(a, d)].T
+    t_db = time_s[np.ix_(d, b)]
+    t_od = time_s[o, d][:, None]
+    b_o = np.maximum(dep + t_ao, pe)
+    ok_o = b_o <= pl
+    ok_oa = ok_o & (b_o + dw + t_ob <= late_next)
+    b_d = np.maximum(dep + t_ad, de)
+    ok_d = (b_d <= dl) & (b_d + dw + t_db <= late_next)
+    b_d2 = np.maximum(b_o + dw + t_od, de)
+    ok_both = ok_o & (b_d2 <= dl) & (b_d2 + dw + t_db <= late_next)
+    cap = (ri.seats[idx][None, :] + ps <= veh.seats) & (
+        ri.chairs[idx][None, :] + pw <= veh.wheelchair_spaces)
+    pick_late = np.minimum(pl, late_next - dw - t_ob)
+    upper = _UPPER[:n, :n] if n <= _UPPER.shape[0] else np.triu(np.ones((n, n), bool), 1)
+    allowed = ok_oa[:, :, None] & ok_d[:, None, :] & upper[None, :, :]
+    allowed &= (b_d[:, None, :] - (pick_late + dw)[:, :, None]) <= ride[:, :, None]
+    diag = np.arange(n)
+    allowed[:, diag, diag] = ok_both
+    blocked = np.cumsum(~cap, axis=1)
+    allowed &= (blocked[:, None, :] - blocked[:, :, None] + (~cap)[:, :, None]) == 0
+    kk, ci, cj = np.nonzero(allowed)
+    out: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = [_EMPTY] * q
+    if kk.size == 0:
+        return out
+    base = cmat[a, b][None, :]
+    c_ao = cmat[np.ix_(a, o)].T
+    c_ob = cmat[np.ix_(o, b)]
+    c_ad = cmat[np.ix_(a, d)].T
+    c_db = cmat[np.ix_(d, b)]
+    add_o = c_ao + c_ob - base
+    add_d = c_ad + c_db - base
+    add_both = c_ao + cmat[o, d][:, None] + c_db - base
+    delta = np.where(ci == cj, add_both[kk, ci], add_o[kk, ci] + add_d[kk, cj])
+    cut = np.searchsorted(kk, np.arange(q + 1))
+    for k in range(q):
+        lo, hi = cut[k], cut[k + 1]
+        if hi > lo:
+            out[k] = (ci[lo:hi] + ri.locked, cj[lo:hi] + ri.locked, delta[lo:hi])
+    return out

@@ -20,7 +20,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from dispatcher.feasibility import RouteCheck, check_route
-from dispatcher.insertion import Insertion, RouteIndex, _cost_matrix, index_route, insertions_into
+from dispatcher.insertion import (
+    Insertion,
+    RouteIndex,
+    _cost_matrix,
+    candidates_many,
+    index_route,
+    insertions_into,
+)
 from dispatcher.model import Booking, PlannedStop, Vehicle, VehicleState
 from dispatcher.params import DispatchParams
 
@@ -106,6 +113,30 @@ class Search:
                               self.cmat, limit=1, max_checks=40, lazy=True)
         return got[0] if got else None
 
+    def best_many(self, sol: Solution, vid: str, bids: list[str]) -> dict[str, Insertion | None]:
+        """Cheapest feasible insertion of each of ``bids`` into vehicle ``vid``'s route."""
+        out: dict[str, Insertion | None] = dict.fromkeys(bids)
+        ri = self._route_index(vid, sol.routes[vid])
+        if ri is None or not bids:
+            return out
+        pb = self.pb
+        news = [pb.bookings[b] for b in bids]
+        cands = candidates_many(ri, news, pb.params, pb.time_s, self.cmat)
+        for b, new, cand in zip(bids, news, cands, strict=True):
+            if cand[0].size:
+                got = insertions_into(ri, pb.bookings, new, pb.time_s, pb.params, pb.dist_m,
+                                      self.cmat, limit=1, max_checks=40, candidates=cand,
+                                      lazy=True)
+                out[b] = got[0] if got else None
+        return out
+
+    def _table(self, sol: Solution, pending: list[str]) -> dict[str, dict[str, Insertion | None]]:
+        table: dict[str, dict[str, Insertion | None]] = {b: {} for b in pending}
+        for vid in sol.routes:
+            for b, ins in self.best_many(sol, vid, pending).items():
+                table[b][vid] = ins
+        return table
+
     def greedy(self, sol: Solution, pending: list[str]) -> bool:
         """Insert ``pending`` one by one in random order, each at its cheapest place."""
         pb = self.pb
@@ -134,9 +165,7 @@ class Search:
     def recreate(self, sol: Solution, pending: list[str]) -> bool:
         """Insert ``pending`` bookings by regret-2; False if a mandatory one cannot be placed."""
         pb = self.pb
-        table: dict[str, dict[str, Insertion | None]] = {
-            b: {vid: self.best_into(sol, vid, b) for vid in sol.routes} for b in pending
-        }
+        table = self._table(sol, pending)
         left = list(pending)
         while left:
             best_key: tuple[float, float] | None = None
@@ -169,8 +198,8 @@ class Search:
             sol.checks[vid] = check
             sol.unserved.discard(b)
             left.remove(b)
-            for other in left:
-                table[other][vid] = self.best_into(sol, vid, other)
+            for other, again in self.best_many(sol, vid, left).items():
+                table[other][vid] = again
         sol.cost = sum(c.cost for c in sol.checks.values()) + pb.penalty(sol.unserved)
         return True
 
