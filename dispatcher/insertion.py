@@ -422,9 +422,9 @@ def offers(
     -------
     list[Offer]
         Up to ``params.max_offers`` offers (one per vehicle) for the asked time. When none is
-        feasible: the nearest feasible window before and the nearest after the asked time (at
-        most one each, ``params.alternative_step_s`` apart, within ``params.max_shift_s``).
-        Empty when nothing is feasible.
+        feasible: the nearest feasible windows before and after the asked time
+        (``params.alternatives_per_side`` each, on a grid ``params.alternative_step_s`` apart,
+        within ``params.max_shift_s``), nearest first. Empty when nothing is feasible.
 
     Examples
     --------
@@ -515,8 +515,8 @@ def offers(
     out: list[Offer] = []
     step, reach = params.alternative_step_s, params.max_shift_s
     for sign in (-1, 1):
-        k = 1
-        while k * step <= reach:
+        k, found_here = 1, 0
+        while k * step <= reach and found_here < params.alternatives_per_side:
             start = asked + sign * k * step
             k += 1
             if start < now_s:
@@ -524,9 +524,9 @@ def offers(
                     break
                 continue
             got = try_window(start, start - asked, 1)
-            if got:
-                out.extend(got)
-                break
+            out.extend(got)
+            found_here += len(got)
+    out.sort(key=lambda f: (abs(f.shift_s), f.shift_s))
     return out
 
 
