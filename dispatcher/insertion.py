@@ -127,10 +127,16 @@ def index_route(
     time_s: np.ndarray,
     params: DispatchParams,
     dist_m: np.ndarray | None = None,
+    checked: tuple[RouteCheck, _Seq | None, list[int], list[int]] | None = None,
 ) -> RouteIndex | None:
-    """Precompute a route for insertions; ``None`` when the route itself is infeasible."""
+    """Precompute a route for insertions; ``None`` when the route itself is infeasible.
+
+    ``checked`` is the route's ``feasibility._check`` result when the caller already has it.
+    """
     stops = tuple(stops)
-    check, seq, legs, early = _check(vehicle, state, stops, bookings, time_s, params, dist_m)
+    if checked is None:
+        checked = _check(vehicle, state, stops, bookings, time_s, params, dist_m)
+    check, seq, legs, early = checked
     if not check.feasible or seq is None:
         return None
     m = len(stops)

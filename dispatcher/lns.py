@@ -16,10 +16,11 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from dispatcher.feasibility import RouteCheck, check_route
+from dispatcher.feasibility import RouteCheck, _check
 from dispatcher.insertion import (
     Insertion,
     RouteIndex,
@@ -77,13 +78,18 @@ class Search:
         self.rng = random.Random(seed)
         self.cmat = _cost_matrix(problem.time_s, problem.dist_m, problem.params)
         self.by_id = {v.id: v for v in problem.vehicles}
+        self._checked: dict[tuple[str, int], tuple[tuple[PlannedStop, ...], Any]] = {}
         self._index: dict[tuple[str, int], tuple[tuple[PlannedStop, ...], RouteIndex | None]] = {}
 
     def check(self, vid: str, stops: tuple[PlannedStop, ...]) -> RouteCheck:
-        """Check one route of the problem."""
+        """Check one route of the problem (the full result is kept for indexing it later)."""
         pb = self.pb
-        return check_route(self.by_id[vid], pb.states[vid], stops, pb.bookings, pb.time_s,
-                           pb.params, pb.dist_m)
+        full = _check(self.by_id[vid], pb.states[vid], stops, pb.bookings, pb.time_s,
+                      pb.params, pb.dist_m)
+        if len(self._checked) > 256:
+            self._checked.clear()
+        self._checked[(vid, id(stops))] = (stops, full)
+        return full[0]
 
     def evaluate(self, routes: dict[str, tuple[PlannedStop, ...]], unserved: set[str]) -> Solution:
         """A solution from routes (checks every route)."""
@@ -98,8 +104,10 @@ class Search:
         if len(self._index) > 4096:
             self._index.clear()
         pb = self.pb
+        known = self._checked.get((vid, id(stops)))
         ri = index_route(self.by_id[vid], pb.states[vid], stops, pb.locked.get(vid, 0),
-                         pb.bookings, pb.time_s, pb.params, pb.dist_m)
+                         pb.bookings, pb.time_s, pb.params, pb.dist_m,
+                         checked=known[1] if known is not None and known[0] is stops else None)
         self._index[(vid, id(stops))] = (stops, ri)
         return ri
 
