@@ -11,7 +11,6 @@ never removed, so they stay on their vehicle, and locked prefixes never change.
 from __future__ import annotations
 
 import math
-import os
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -32,9 +31,15 @@ from dispatcher.insertion import (
 from dispatcher.model import Booking, PlannedStop, Vehicle, VehicleState
 from dispatcher.params import DispatchParams
 
-_T0 = float(os.environ.get("NORIAI_T0", "0.005"))
-_RMAX = float(os.environ.get("NORIAI_RMAX", "0.4"))
-_REGRET = float(os.environ.get("NORIAI_REGRET", "0.5"))
+MISSING_COST = 1e15
+"""Search penalty of a confirmed booking left out (only while searching: a plan set missing one
+is never returned)."""
+_T0 = 0.005
+"""Start temperature of the annealing, as a share of the start objective."""
+_RMAX = 0.4
+"""Largest share of the movable bookings removed in one ruin (at most 40 bookings)."""
+_REGRET = 0.5
+"""Probability of rebuilding by regret-2 rather than by greedy insertion in random order."""
 
 
 @dataclass(slots=True)
@@ -66,8 +71,9 @@ class Problem:
     params: DispatchParams
 
     def penalty(self, unserved: set[str]) -> float:
-        """Objective cost of the optional bookings not served."""
-        return self.params.rejection_penalty * len(unserved & self.optional)
+        """Objective cost of the bookings not served (confirmed ones cost ``MISSING_COST``)."""
+        optional = len(unserved & self.optional)
+        return self.params.rejection_penalty * optional + MISSING_COST * (len(unserved) - optional)
 
 
 class Search:
@@ -164,14 +170,12 @@ class Search:
                     sol.checks[vid] = check
                     sol.unserved.discard(b)
                     continue
-            if b not in pb.optional:
-                return False
             sol.unserved.add(b)
         sol.cost = sum(c.cost for c in sol.checks.values()) + pb.penalty(sol.unserved)
         return True
 
     def recreate(self, sol: Solution, pending: list[str]) -> bool:
-        """Insert ``pending`` bookings by regret-2; False if a mandatory one cannot be placed."""
+        """Insert ``pending`` bookings by regret-2; those that fit nowhere stay unserved."""
         pb = self.pb
         table = self._table(sol, pending)
         left = list(pending)
@@ -184,9 +188,7 @@ class Search:
                     key=lambda x: (x[0], x[1]),
                 )
                 if not opts:
-                    if b in pb.optional:
-                        continue
-                    return False
+                    continue
                 regret = (opts[1][0] - opts[0][0]) if len(opts) > 1 else math.inf
                 noise = 1.0 + 0.1 * self.rng.random()
                 key = (regret * noise, -opts[0][0])
