@@ -209,6 +209,17 @@ def run(limit: float, seed: int, only: list[str] | None, solvers: list[str]) -> 
     return rows
 
 
+def _compare(a: dict[str, Any], b: dict[str, Any]) -> str:
+    """Lexicographic (feasible, vehicles, distance) comparison, distances equal within 1e-6."""
+    if a["feasible"] != b["feasible"]:
+        return "better" if a["feasible"] else "worse"
+    if a["vehicles"] != b["vehicles"]:
+        return "better" if a["vehicles"] < b["vehicles"] else "worse"
+    if abs(a["distance"] - b["distance"]) <= 1e-6 * max(1.0, b["distance"]):
+        return "equal"
+    return "better" if a["distance"] < b["distance"] else "worse"
+
+
 def table(rows: list[dict[str, Any]], title: str) -> str:
     """Markdown table: instance, BKS, then (vehicles, distance, gap, feasible) per solver."""
     solvers = list(dict.fromkeys(r["solver"] for r in rows))
@@ -235,12 +246,13 @@ def table(rows: list[dict[str, Any]], title: str) -> str:
             f"BKS vehicle count matched {len(same_v)}/{len(mine)}, extra vehicles "
             f"{sum(r['vehicles'] - r['bks_vehicles'] for r in mine)}, mean distance gap where "
             f"vehicles match {np.mean([r['gap'] for r in same_v]) if same_v else float('nan'):.2f}%")
-    wins = sum(
-        (by["ours"]["vehicles"], by["ours"]["distance"])
-        < (by["pyvrp"]["vehicles"], by["pyvrp"]["distance"])
-        for by in per.values() if "ours" in by and "pyvrp" in by)
     if "ours" in solvers and "pyvrp" in solvers:
-        lines.append(f"- ours lexicographically better than PyVRP on {wins}/{len(per)} instances")
+        tally = {"better": 0, "equal": 0, "worse": 0}
+        for by in per.values():
+            if "ours" in by and "pyvrp" in by:
+                tally[_compare(by["ours"], by["pyvrp"])] += 1
+        lines.append(f"- ours vs PyVRP, (vehicles, distance) lexicographically: better on "
+                     f"{tally['better']}, equal on {tally['equal']}, worse on {tally['worse']}")
     return "\n".join(lines)
 
 
@@ -253,9 +265,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--solvers", default="ours,pyvrp")
     ap.add_argument("--table", action="store_true")
     ap.add_argument("--out", help="write the markdown table here (and rows as .json)")
+    ap.add_argument("--from-json", help="only re-print the table of an earlier run's rows")
     args = ap.parse_args(argv)
-    rows = run(args.time_limit, args.seed, args.only.split(",") if args.only else None,
-               args.solvers.split(","))
+    if args.from_json:
+        rows = json.loads(Path(args.from_json).read_text())
+    else:
+        rows = run(args.time_limit, args.seed, args.only.split(",") if args.only else None,
+                   args.solvers.split(","))
     text = table(rows, f"Li & Lim 100-task PDPTW, {args.time_limit:g} s per instance and "
                        f"solver, seed {args.seed}")
     if args.table:
