@@ -483,7 +483,7 @@ def _result(vehicle: Vehicle, state: VehicleState, stops: Sequence[PlannedStop],
         idx = np.asarray(seq.nodes, dtype=np.intp)
         distance = int(dist_m[idx[:-1], idx[1:]].sum())
     cost = (params.weight_travel_time * travel + params.weight_distance * distance
-            + params.weight_excess_ride * excess)
+            + params.weight_excess_ride * excess + (params.weight_vehicle if stops else 0.0))
     return RouteCheck(
         vehicle.id, tuple(violations), times[0], tuple(schedule),
         times[-1], tuple(breaks), travel, distance, ride, excess, cost,

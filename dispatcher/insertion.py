@@ -17,6 +17,8 @@ import numpy as np
 from dispatcher.feasibility import (
     RouteCheck,
     _check,
+    _least_times,
+    _Seq,
     check_route,
 )
 from dispatcher.model import (
@@ -36,11 +38,15 @@ from dispatcher.params import DispatchParams
 
 @dataclass(frozen=True, slots=True)
 class Insertion:
-    """A feasible insertion into one route: added cost, the new stops and their check."""
+    """A feasible insertion into one route: added cost, the new stops and their check.
+
+    ``check`` is ``None`` only from ``insertions_into(..., lazy=True)``: then the route passed the
+    exact timing and capacity tests but its full check is left to the caller.
+    """
 
     added_cost: float
     stops: tuple[PlannedStop, ...]
-    check: RouteCheck
+    check: RouteCheck | None
     pickup_index: int
     dropoff_index: int
 
@@ -108,6 +114,8 @@ class RouteIndex:
     late: np.ndarray
     seats: np.ndarray
     chairs: np.ndarray
+    seq: _Seq
+    legs: list[int]
 
 
 def index_route(
@@ -119,10 +127,16 @@ def index_route(
     time_s: np.ndarray,
     params: DispatchParams,
     dist_m: np.ndarray | None = None,
+    checked: tuple[RouteCheck, _Seq | None, list[int], list[int]] | None = None,
 ) -> RouteIndex | None:
-    """Precompute a route for insertions; ``None`` when the route itself is infeasible."""
+    """Precompute a route for insertions; ``None`` when the route itself is infeasible.
+
+    ``checked`` is the route's ``feasibility._check`` result when the caller already has it.
+    """
     stops = tuple(stops)
-    check, seq, legs, early = _check(vehicle, state, stops, bookings, time_s, params, dist_m)
+    if checked is None:
+        checked = _check(vehicle, state, stops, bookings, time_s, params, dist_m)
+    check, seq, legs, early = checked
     if not check.feasible or seq is None:
         return None
     m = len(stops)
@@ -144,7 +158,40 @@ def index_route(
         seats[k + 1], chairs[k + 1] = s0, c0
     dep = np.asarray(early, dtype=np.int64) + service
     return RouteIndex(vehicle, state, stops, locked, check, np.asarray(seq.nodes, dtype=np.intp),
-                      dep, late, seats, chairs)
+                      dep, late, seats, chairs, seq, list(legs))
+
+
+def _times_feasible(ri: RouteIndex, new: Booking, dwell: int, i: int, j: int,
+                    time_s: np.ndarray) -> bool:
+    """Exact timing test of inserting ``new`` after route elements ``i`` (pickup) and ``j``
+    (drop-off, ``j >= i``), built incrementally from the route's sequence (no breaks).
+
+    Uses the same least-solution propagation as :func:`check_route`; capacity is already exact
+    in the candidate filter.
+    """
+    seq, legs = ri.seq, ri.legs
+    req, pr = new.request, new.promise
+    o, d = req.origin, req.destination
+    end = ri.vehicle.shift_end_s
+    n_, sv, lo, hi = seq.nodes, seq.service, seq.lo, seq.hi
+    a1, b1 = i + 1, j + 1
+    nodes = [*n_[:a1], o, *n_[a1:b1], d, *n_[b1:]]
+    service = [*sv[:a1], dwell, *sv[a1:b1], dwell, *sv[b1:]]
+    lows = [*lo[:a1], pr.pickup_earliest_s, *lo[a1:b1], pr.dropoff_earliest_s, *lo[b1:]]
+    highs = [*hi[:a1], min(pr.pickup_latest_s, end), *hi[a1:b1], min(pr.dropoff_latest_s, end),
+             *hi[b1:]]
+    t = time_s
+    if j == i:
+        new_legs = [*legs[:i], int(t[n_[i], o]), int(t[o, d]), int(t[d, n_[i + 1]]),
+                    *legs[i + 1:]]
+    else:
+        new_legs = [*legs[:i], int(t[n_[i], o]), int(t[o, n_[i + 1]]), *legs[i + 1:j],
+                    int(t[n_[j], d]), int(t[d, n_[j + 1]]), *legs[j + 1:]]
+    pairs = [(p + (p >= a1) + (p >= b1), q + (q >= a1) + (q >= b1), lim)
+             for p, q, lim in seq.pairs]
+    pairs.append((a1, j + 2, pr.max_ride_s))
+    _, fail = _least_times(_Seq(nodes, service, lows, highs, [], [], pairs), new_legs)
+    return fail is None
 
 
 def _pair_candidates(
@@ -175,9 +222,12 @@ def _pair_candidates(
     cap = ((ri.seats[idx] + pax.seats <= veh.seats)
            & (ri.chairs[idx] + pax.wheelchairs <= veh.wheelchair_spaces))
     base = cmat[a, b]
+    # ride limit: earliest drop-off after leg j minus latest pickup departure on leg i
+    pick_late = np.minimum(pr.pickup_latest_s, late_next - dwell - time_s[o, b])
+    ride_ok = (b_d[None, :] - (pick_late[:, None] + dwell)) <= pr.max_ride_s
     return _pairs(ok_o & ok_after_o, ok_d, ok_both, cap, cmat[a, o] + cmat[o, b] - base,
                   cmat[a, d] + cmat[d, b] - base, cmat[a, o] + cmat[o, d] + cmat[d, b] - base,
-                  ri.locked)
+                  ri.locked, ride_ok)
 
 
 _EMPTY = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0))
@@ -185,10 +235,13 @@ _EMPTY = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0))
 
 def _pairs(ok_o: np.ndarray, ok_d: np.ndarray, ok_both: np.ndarray, cap: np.ndarray,
            add_o: np.ndarray, add_d: np.ndarray, add_both: np.ndarray,
-           offset: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+           offset: int, extra: np.ndarray | None = None,
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Allowed (pickup leg, drop-off leg) pairs of one route and their added cost."""
     n = len(ok_o)
     allowed = ok_o[:, None] & ok_d[None, :]
+    if extra is not None:
+        allowed &= extra
     allowed &= _UPPER[:n, :n] if n <= _UPPER.shape[0] else np.triu(np.ones((n, n), bool), 1)
     allowed[np.diag_indices(n)] = ok_both
     blocked = np.cumsum(~cap)
@@ -214,8 +267,14 @@ def insertions_into(
     limit: int = 1,
     max_checks: int | None = None,
     candidates: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    lazy: bool = False,
 ) -> list[Insertion]:
-    """Cheapest feasible insertions of ``new`` into an indexed route (``bookings`` holds it)."""
+    """Cheapest feasible insertions of ``new`` into an indexed route (``bookings`` holds it).
+
+    With ``lazy`` and when the objective is driving cost only (no excess-ride weight) and the
+    vehicle has no breaks, the full :func:`check_route` of the result is skipped (``check`` is
+    ``None``; the added cost is exact).
+    """
     req = new.request
     if candidates is None:
         candidates = _pair_candidates(ri, new, params.dwell_s(req.passengers), time_s, cmat)
@@ -228,12 +287,22 @@ def insertions_into(
         order = order[:max_checks]
     stops = ri.stops
     o, d = req.origin, req.destination
+    fast = not ri.vehicle.breaks
+    dwell = params.dwell_s(req.passengers)
     for t in order.tolist():
         p, q = int(ci[t]), int(cj[t])
+        if fast and not _times_feasible(ri, new, dwell, p, q, time_s):
+            continue
         new_stops = (
             *stops[:p], PlannedStop(req.id, StopKind.PICKUP, o), *stops[p:q],
             PlannedStop(req.id, StopKind.DROPOFF, d), *stops[q:],
         )
+        if lazy and fast and not params.weight_excess_ride:
+            opening = params.weight_vehicle if not stops else 0.0
+            out.append(Insertion(float(delta[t]) + opening, new_stops, None, p, q + 1))
+            if len(out) >= limit:
+                break
+            continue
         res = check_route(ri.vehicle, ri.state, new_stops, bookings, time_s, params, dist_m)
         if res.feasible:
             out.append(Insertion(res.cost - ri.check.cost, new_stops, res, p, q + 1))
@@ -359,9 +428,9 @@ def offers(
     -------
     list[Offer]
         Up to ``params.max_offers`` offers (one per vehicle) for the asked time. When none is
-        feasible: the nearest feasible window before and the nearest after the asked time (at
-        most one each, ``params.alternative_step_s`` apart, within ``params.max_shift_s``).
-        Empty when nothing is feasible.
+        feasible: the nearest feasible windows before and after the asked time
+        (``params.alternatives_per_side`` each, on a grid ``params.alternative_step_s`` apart,
+        within ``params.max_shift_s``), nearest first. Empty when nothing is feasible.
 
     Examples
     --------
@@ -452,8 +521,8 @@ def offers(
     out: list[Offer] = []
     step, reach = params.alternative_step_s, params.max_shift_s
     for sign in (-1, 1):
-        k = 1
-        while k * step <= reach:
+        k, found_here = 1, 0
+        while k * step <= reach and found_here < params.alternatives_per_side:
             start = asked + sign * k * step
             k += 1
             if start < now_s:
@@ -461,7 +530,84 @@ def offers(
                     break
                 continue
             got = try_window(start, start - asked, 1)
-            if got:
-                out.extend(got)
-                break
+            out.extend(got)
+            found_here += len(got)
+    out.sort(key=lambda f: (abs(f.shift_s), f.shift_s))
+    return out
+
+
+def candidates_many(
+    ri: RouteIndex, news: Sequence[Booking], params: DispatchParams, time_s: np.ndarray,
+    cmat: np.ndarray,
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """:func:`_pair_candidates` for many bookings into one route at once (one numpy pass).
+
+    Returns, per booking, the allowed (pickup, drop-off) positions and their added driving cost.
+    """
+    q = len(news)
+    if q == 0:
+        return []
+    veh = ri.vehicle
+    m = len(ri.stops)
+    idx = np.arange(ri.locked, m + 1)
+    n = len(idx)
+    a, b = ri.nodes[idx], ri.nodes[idx + 1]
+    dep = ri.dep[idx][None, :]
+    late_next = ri.late[idx + 1][None, :]
+    reqs = [bk.request for bk in news]
+    prs = [bk.promise for bk in news]
+    o = np.fromiter((r.origin for r in reqs), np.intp, q)
+    d = np.fromiter((r.destination for r in reqs), np.intp, q)
+
+    def col(values: object) -> np.ndarray:
+        return np.fromiter(values, np.int64, q)[:, None]  # type: ignore[call-overload]
+
+    pe = col(p.pickup_earliest_s for p in prs)
+    pl = col(p.pickup_latest_s for p in prs)
+    de = col(p.dropoff_earliest_s for p in prs)
+    dl = col(p.dropoff_latest_s for p in prs)
+    ride = col(p.max_ride_s for p in prs)
+    dw = col(params.dwell_s(r.passengers) for r in reqs)
+    ps = col(r.passengers.seats for r in reqs)
+    pw = col(r.passengers.wheelchairs for r in reqs)
+    t_ao = time_s[np.ix_(a, o)].T
+    t_ob = time_s[np.ix_(o, b)]
+    t_ad = time_s[np.ix_(a, d)].T
+    t_db = time_s[np.ix_(d, b)]
+    t_od = time_s[o, d][:, None]
+    b_o = np.maximum(dep + t_ao, pe)
+    ok_o = b_o <= pl
+    ok_oa = ok_o & (b_o + dw + t_ob <= late_next)
+    b_d = np.maximum(dep + t_ad, de)
+    ok_d = (b_d <= dl) & (b_d + dw + t_db <= late_next)
+    b_d2 = np.maximum(b_o + dw + t_od, de)
+    ok_both = ok_o & (b_d2 <= dl) & (b_d2 + dw + t_db <= late_next)
+    cap = (ri.seats[idx][None, :] + ps <= veh.seats) & (
+        ri.chairs[idx][None, :] + pw <= veh.wheelchair_spaces)
+    pick_late = np.minimum(pl, late_next - dw - t_ob)
+    upper = _UPPER[:n, :n] if n <= _UPPER.shape[0] else np.triu(np.ones((n, n), bool), 1)
+    allowed = ok_oa[:, :, None] & ok_d[:, None, :] & upper[None, :, :]
+    allowed &= (b_d[:, None, :] - (pick_late + dw)[:, :, None]) <= ride[:, :, None]
+    diag = np.arange(n)
+    allowed[:, diag, diag] = ok_both
+    blocked = np.cumsum(~cap, axis=1)
+    allowed &= (blocked[:, None, :] - blocked[:, :, None] + (~cap)[:, :, None]) == 0
+    kk, ci, cj = np.nonzero(allowed)
+    out: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = [_EMPTY] * q
+    if kk.size == 0:
+        return out
+    base = cmat[a, b][None, :]
+    c_ao = cmat[np.ix_(a, o)].T
+    c_ob = cmat[np.ix_(o, b)]
+    c_ad = cmat[np.ix_(a, d)].T
+    c_db = cmat[np.ix_(d, b)]
+    add_o = c_ao + c_ob - base
+    add_d = c_ad + c_db - base
+    add_both = c_ao + cmat[o, d][:, None] + c_db - base
+    delta = np.where(ci == cj, add_both[kk, ci], add_o[kk, ci] + add_d[kk, cj])
+    cut = np.searchsorted(kk, np.arange(q + 1))
+    for k in range(q):
+        lo, hi = cut[k], cut[k + 1]
+        if hi > lo:
+            out[k] = (ci[lo:hi] + ri.locked, cj[lo:hi] + ri.locked, delta[lo:hi])
     return out

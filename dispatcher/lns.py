@@ -15,13 +15,31 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from dispatcher.feasibility import RouteCheck, check_route
-from dispatcher.insertion import Insertion, RouteIndex, _cost_matrix, index_route, insertions_into
+from dispatcher.feasibility import RouteCheck, _check
+from dispatcher.insertion import (
+    Insertion,
+    RouteIndex,
+    _cost_matrix,
+    candidates_many,
+    index_route,
+    insertions_into,
+)
 from dispatcher.model import Booking, PlannedStop, Vehicle, VehicleState
 from dispatcher.params import DispatchParams
+
+MISSING_COST = 1e15
+"""Search penalty of a confirmed booking left out (only while searching: a plan set missing one
+is never returned)."""
+_T0 = 0.005
+"""Start temperature of the annealing, as a share of the start objective."""
+_RMAX = 0.4
+"""Largest share of the movable bookings removed in one ruin (at most 40 bookings)."""
+_REGRET = 0.5
+"""Probability of rebuilding by regret-2 rather than by greedy insertion in random order."""
 
 
 @dataclass(slots=True)
@@ -53,8 +71,9 @@ class Problem:
     params: DispatchParams
 
     def penalty(self, unserved: set[str]) -> float:
-        """Objective cost of the optional bookings not served."""
-        return self.params.rejection_penalty * len(unserved & self.optional)
+        """Objective cost of the bookings not served (confirmed ones cost ``MISSING_COST``)."""
+        optional = len(unserved & self.optional)
+        return self.params.rejection_penalty * optional + MISSING_COST * (len(unserved) - optional)
 
 
 class Search:
@@ -65,13 +84,18 @@ class Search:
         self.rng = random.Random(seed)
         self.cmat = _cost_matrix(problem.time_s, problem.dist_m, problem.params)
         self.by_id = {v.id: v for v in problem.vehicles}
-        self._index: dict[tuple[str, tuple[PlannedStop, ...]], RouteIndex | None] = {}
+        self._checked: dict[tuple[str, int], tuple[tuple[PlannedStop, ...], Any]] = {}
+        self._index: dict[tuple[str, int], tuple[tuple[PlannedStop, ...], RouteIndex | None]] = {}
 
     def check(self, vid: str, stops: tuple[PlannedStop, ...]) -> RouteCheck:
-        """Check one route of the problem."""
+        """Check one route of the problem (the full result is kept for indexing it later)."""
         pb = self.pb
-        return check_route(self.by_id[vid], pb.states[vid], stops, pb.bookings, pb.time_s,
-                           pb.params, pb.dist_m)
+        full = _check(self.by_id[vid], pb.states[vid], stops, pb.bookings, pb.time_s,
+                      pb.params, pb.dist_m)
+        if len(self._checked) > 256:
+            self._checked.clear()
+        self._checked[(vid, id(stops))] = (stops, full)
+        return full[0]
 
     def evaluate(self, routes: dict[str, tuple[PlannedStop, ...]], unserved: set[str]) -> Solution:
         """A solution from routes (checks every route)."""
@@ -80,15 +104,18 @@ class Search:
         return Solution(dict(routes), checks, set(unserved), cost)
 
     def _route_index(self, vid: str, stops: tuple[PlannedStop, ...]) -> RouteIndex | None:
-        key = (vid, stops)
-        if key not in self._index:
-            if len(self._index) > 4096:
-                self._index.clear()
-            pb = self.pb
-            self._index[key] = index_route(self.by_id[vid], pb.states[vid], stops,
-                                           pb.locked.get(vid, 0), pb.bookings, pb.time_s,
-                                           pb.params, pb.dist_m)
-        return self._index[key]
+        hit = self._index.get((vid, id(stops)))
+        if hit is not None and hit[0] is stops:
+            return hit[1]
+        if len(self._index) > 4096:
+            self._index.clear()
+        pb = self.pb
+        known = self._checked.get((vid, id(stops)))
+        ri = index_route(self.by_id[vid], pb.states[vid], stops, pb.locked.get(vid, 0),
+                         pb.bookings, pb.time_s, pb.params, pb.dist_m,
+                         checked=known[1] if known is not None and known[0] is stops else None)
+        self._index[(vid, id(stops))] = (stops, ri)
+        return ri
 
     def best_into(self, sol: Solution, vid: str, bid: str) -> Insertion | None:
         """Cheapest feasible insertion of booking ``bid`` into vehicle ``vid``'s route."""
@@ -97,15 +124,60 @@ class Search:
             return None
         pb = self.pb
         got = insertions_into(ri, pb.bookings, pb.bookings[bid], pb.time_s, pb.params, pb.dist_m,
-                              self.cmat, limit=1, max_checks=12)
+                              self.cmat, limit=1, max_checks=40, lazy=True)
         return got[0] if got else None
 
-    def recreate(self, sol: Solution, pending: list[str]) -> bool:
-        """Insert ``pending`` bookings by regret-2; False if a mandatory one cannot be placed."""
+    def best_many(self, sol: Solution, vid: str, bids: list[str]) -> dict[str, Insertion | None]:
+        """Cheapest feasible insertion of each of ``bids`` into vehicle ``vid``'s route."""
+        out: dict[str, Insertion | None] = dict.fromkeys(bids)
+        ri = self._route_index(vid, sol.routes[vid])
+        if ri is None or not bids:
+            return out
         pb = self.pb
-        table: dict[str, dict[str, Insertion | None]] = {
-            b: {vid: self.best_into(sol, vid, b) for vid in sol.routes} for b in pending
-        }
+        news = [pb.bookings[b] for b in bids]
+        cands = candidates_many(ri, news, pb.params, pb.time_s, self.cmat)
+        for b, new, cand in zip(bids, news, cands, strict=True):
+            if cand[0].size:
+                got = insertions_into(ri, pb.bookings, new, pb.time_s, pb.params, pb.dist_m,
+                                      self.cmat, limit=1, max_checks=40, candidates=cand,
+                                      lazy=True)
+                out[b] = got[0] if got else None
+        return out
+
+    def _table(self, sol: Solution, pending: list[str]) -> dict[str, dict[str, Insertion | None]]:
+        table: dict[str, dict[str, Insertion | None]] = {b: {} for b in pending}
+        for vid in sol.routes:
+            for b, ins in self.best_many(sol, vid, pending).items():
+                table[b][vid] = ins
+        return table
+
+    def greedy(self, sol: Solution, pending: list[str]) -> bool:
+        """Insert ``pending`` one by one in random order, each at its cheapest place."""
+        pb = self.pb
+        order = list(pending)
+        self.rng.shuffle(order)
+        for b in order:
+            best: tuple[float, str, Insertion] | None = None
+            for vid in sorted(sol.routes):
+                ins = self.best_into(sol, vid, b)
+                if ins is not None and (best is None or ins.added_cost < best[0]):
+                    best = (ins.added_cost, vid, ins)
+            if best is not None:
+                _, vid, ins = best
+                check = ins.check if ins.check is not None else self.check(vid, ins.stops)
+                if check.feasible:
+                    sol.routes[vid] = ins.stops
+                    sol.checks[vid] = check
+                    sol.unserved.discard(b)
+                    continue
+            sol.unserved.add(b)
+        sol.cost = sum(c.cost for c in sol.checks.values()) + pb.penalty(sol.unserved)
+        return True
+
+    def recreate(self, sol: Solution, pending: list[str]) -> bool:
+        """Insert ``pending`` bookings by regret-2; those that fit nowhere stay unserved."""
+        pb = self.pb
+        table = self._table(sol, pending)
         left = list(pending)
         while left:
             best_key: tuple[float, float] | None = None
@@ -116,9 +188,7 @@ class Search:
                     key=lambda x: (x[0], x[1]),
                 )
                 if not opts:
-                    if b in pb.optional:
-                        continue
-                    return False
+                    continue
                 regret = (opts[1][0] - opts[0][0]) if len(opts) > 1 else math.inf
                 noise = 1.0 + 0.1 * self.rng.random()
                 key = (regret * noise, -opts[0][0])
@@ -130,12 +200,16 @@ class Search:
                 sol.cost = sum(c.cost for c in sol.checks.values()) + pb.penalty(sol.unserved)
                 return True
             b, vid, ins = chosen
+            check = ins.check if ins.check is not None else self.check(vid, ins.stops)
+            if not check.feasible:  # the incremental test and the full check disagree
+                table[b][vid] = None
+                continue
             sol.routes[vid] = ins.stops
-            sol.checks[vid] = ins.check
+            sol.checks[vid] = check
             sol.unserved.discard(b)
             left.remove(b)
-            for other in left:
-                table[other][vid] = self.best_into(sol, vid, other)
+            for other, again in self.best_many(sol, vid, left).items():
+                table[other][vid] = again
         sol.cost = sum(c.cost for c in sol.checks.values()) + pb.penalty(sol.unserved)
         return True
 
@@ -154,7 +228,10 @@ class Search:
         if not served:
             return []
         count = min(count, len(served))
-        if self.rng.random() < 0.5:
+        draw = self.rng.random()
+        if self.pb.params.weight_vehicle and draw < 0.15:
+            removed = self._route_of_few(sol, served)
+        elif draw < 0.55:
             removed = self.rng.sample(served, count)
         else:
             removed = self._related(served, count)
@@ -164,6 +241,17 @@ class Search:
                 sol.routes[vid] = tuple(s for s in stops if s.booking_id not in gone)
                 sol.checks[vid] = self.check(vid, sol.routes[vid])
         return removed
+
+    def _route_of_few(self, sol: Solution, served: list[str]) -> list[str]:
+        """All movable bookings of a used route, preferring short routes (to empty a vehicle)."""
+        movable = set(served)
+        used = sorted((len(st), vid) for vid, st in sol.routes.items()
+                      if any(s.booking_id in movable for s in st))
+        if not used:
+            return []
+        k = int(len(used) * self.rng.random() ** 3)
+        stops = sol.routes[used[k][1]]
+        return sorted({s.booking_id for s in stops if s.booking_id in movable})
 
     def _related(self, served: list[str], count: int) -> list[str]:
         pb = self.pb
@@ -211,19 +299,21 @@ def improve(
         if now >= deadline:
             break
         frac = it / iteration_limit if iteration_limit else (now - t0) / span
-        threshold = 0.02 * base_cost * (1.0 - frac) ** 2 / max(1, len(pb.vehicles))
+        temp = _T0 * base_cost * (0.01 ** frac)
         it += 1
         cand = cur.copy()
-        hi = max(2, min(40, int(0.3 * n_mov)))
+        hi = max(2, min(40, int(_RMAX * n_mov)))
         count = search.rng.randint(min(2, hi), hi)
         removed = search.ruin(cand, count)
         if any(not cand.checks[v].feasible for v in cand.routes):
             continue
         pending = removed + sorted(cand.unserved)
         cand.unserved -= set(pending)
-        if not search.recreate(cand, pending):
+        rebuild = search.recreate if search.rng.random() < _REGRET else search.greedy
+        if not rebuild(cand, pending):
             continue
-        if cand.cost < cur.cost + threshold:
+        worse = cand.cost - cur.cost
+        if worse < 0 or search.rng.random() < math.exp(-worse / temp):
             cur = cand
             if cand.cost < best.cost - 1e-9:
                 best = cand.copy()

@@ -91,7 +91,7 @@ def reoptimize(
     seed: int = 0,
     iteration_limit: int | None = None,
     use_ortools: bool = True,
-    ortools_share: float = 0.3,
+    ortools_share: float = 0.1,
 ) -> ReoptResult:
     """Re-optimise every open plan (times epoch s; matrices s and m).
 
@@ -137,14 +137,17 @@ def reoptimize(
     cur = before
     detail = ""
     if any(not c.feasible for c in before.checks.values()):
-        cur = search.evaluate({v: tuple(in_plans[v][: pb.locked[v]])
-                               + tuple(s for s in in_plans[v][pb.locked[v]:]
-                                       if s.booking_id not in pb.movable)
-                               for v in in_plans}, set())
+        routes = dict(in_plans)
+        for vid, chk in before.checks.items():
+            if not chk.feasible:
+                stops = in_plans[vid]
+                routes[vid] = stops[: pb.locked[vid]] + tuple(
+                    s for s in stops[pb.locked[vid]:] if s.booking_id not in pb.movable)
+        cur = search.evaluate(routes, set())
         unserved_in = (mandatory | pb.optional) - {
             s.booking_id for st in cur.routes.values() for s in st} - {
             b for v in fleet.vehicles for b in fleet.state_of(v).onboard}
-        detail = "input plans infeasible; rebuilt from fixed parts. "
+        detail = "input plans infeasible; infeasible routes rebuilt from their fixed parts. "
     pending = sorted(unserved_in, key=lambda b: (b in pb.optional, b))
     if pending:
         trial = cur.copy()
@@ -262,6 +265,8 @@ def solve_routing(
     # matrices are indexed by node; RegisterTransitMatrix takes node-indexed values
     cost_cb = routing.RegisterTransitMatrix(cmat.tolist())
     routing.SetArcCostEvaluatorOfAllVehicles(cost_cb)
+    if params.weight_vehicle:
+        routing.SetFixedCostOfAllVehicles(round(params.weight_vehicle))
     time_cb = routing.RegisterTransitMatrix(tmat.tolist())
     routing.AddDimension(time_cb, horizon, horizon, False, "time")
     tdim = routing.GetDimensionOrDie("time")

@@ -29,6 +29,8 @@ class DispatchParams:
         How far an offered pickup may drift from the asked time (either side).
     alternative_step_s
         Spacing of alternative pickup times proposed when the asked one cannot be served.
+    alternatives_per_side
+        Alternatives proposed before and after the asked time when it cannot be served.
     max_offers
         Offers returned for the asked time (best vehicle first, one per vehicle).
     weight_travel_time, weight_distance
@@ -37,6 +39,9 @@ class DispatchParams:
         Objective weight per second of riders' ride time above their direct time.
     rejection_penalty
         Objective cost of not serving an optional (not yet confirmed) request.
+    weight_vehicle
+        Objective cost of using a vehicle at all (a route with pending stops); 0 by default.
+        Large values make the optimiser minimise the fleet first (as the PDPTW benchmark does).
     """
 
     pickup_window_s: int = 600
@@ -47,11 +52,13 @@ class DispatchParams:
     ride_offset_s: int = 600
     max_shift_s: int = 3600
     alternative_step_s: int = 600
+    alternatives_per_side: int = 1
     max_offers: int = 3
     weight_travel_time: float = 1.0
     weight_distance: float = 0.0
     weight_excess_ride: float = 0.2
     rejection_penalty: float = 1_000_000.0
+    weight_vehicle: float = 0.0
 
     def __post_init__(self) -> None:
         ints = (
@@ -63,8 +70,8 @@ class DispatchParams:
                 "配車パラメータが不正です",
                 "dispatch parameters out of range (negative durations, ride factor < 1 or step <= 0)",
             )
-        if self.max_offers < 1 or min(self.weight_travel_time, self.weight_distance,
-                                      self.weight_excess_ride) < 0:
+        if self.max_offers < 1 or self.alternatives_per_side < 0 or min(self.weight_travel_time, self.weight_distance,
+                                      self.weight_excess_ride, self.weight_vehicle) < 0:
             raise InvalidInput("配車パラメータが不正です", "max_offers < 1 or negative weight")
 
     def dwell_s(self, passengers: Passengers) -> int:

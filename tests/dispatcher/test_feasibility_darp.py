@@ -15,6 +15,7 @@ from dispatcher.model import PlannedStop, StopKind, VehicleState
 NAMES = ["a2-16", "a3-30", "a5-50", "a8-96", "b2-24", "b6-60"]
 
 
+
 def _load(shared, name):
     folder = "a" if name.startswith("a") else "b"
     inst = read_instance(shared / "bench/darp/instances" / folder / f"{name}.txt")
@@ -68,3 +69,23 @@ def test_agrees_with_float_checker_on_mutations(shared_data, name):
         disagreements += ours != theirs
     assert disagreements == 0
     assert outcomes == {True, False}
+
+
+def test_search_recovers_when_construction_leaves_bookings_out(shared_data):
+    """On a4-48 the first insertion pass cannot place every request; the search still serves
+    all of them (left-out confirmed bookings are penalised, not fatal), feasibly."""
+    from dispatcher.model import Fleet
+    from dispatcher.optimize import ReoptStatus, reoptimize
+
+    inst, _, model = _load(shared_data, "a4-48")
+    states = {v.id: VehicleState(v.id, v.depot, v.shift_start_s) for v in model.vehicles}
+    fleet = Fleet(model.vehicles, states, {}, model.bookings)
+    kw = {"dist_m": model.dist_m, "time_limit_s": 60, "use_ortools": False}
+    first = reoptimize(fleet, model.time_s, model.params, iteration_limit=0, **kw)
+    assert first.status is ReoptStatus.NO_FEASIBLE_SOLUTION
+    res = reoptimize(fleet, model.time_s, model.params, iteration_limit=60, **kw)
+    assert res.status is ReoptStatus.IMPROVED
+    for k, v in enumerate(model.vehicles):
+        nodes = [s.node for s in res.plans[v.id].stops]
+        assert _check(inst, model, k, nodes).feasible
+    assert sum(len(p.stops) for p in res.plans.values()) == 2 * inst.requests

@@ -56,6 +56,24 @@ def test_alternatives_when_asked_time_impossible(line_matrix):
     assert found[0].expected_pickup_s == 2000 + 120
 
 
+def test_alternatives_on_both_sides_nearest_first(line_matrix):
+    """A busy slot yields the nearest feasible windows before and after it, nearest first."""
+    veh = Vehicle("v", 1, 0, 0, 0, 100_000)
+    req_a = Request("a", 1, 9, Passengers(1), TimeRule.PICKUP_AFTER, 3000)
+    book_a = Booking(req_a, promise_for(req_a, 3000, line_matrix, P))
+    stops = (PlannedStop("a", StopKind.PICKUP, 1), PlannedStop("a", StopKind.DROPOFF, 9))
+    fleet = Fleet((veh,), {}, {"v": Plan("v", stops)}, {"a": book_a})
+    params = DispatchParams(dwell_base_s=0, dwell_per_passenger_s=10, dwell_per_wheelchair_s=0,
+                            ride_offset_s=0, ride_factor=1.0, alternatives_per_side=2)
+    req = Request("r", 1, 9, Passengers(1), TimeRule.PICKUP_AFTER, 3000)
+    found = offers(fleet, req, line_matrix, params, now_s=0)
+    shifts = [f.shift_s for f in found]
+    assert 0 not in shifts
+    assert any(s < 0 for s in shifts) and any(s > 0 for s in shifts)
+    assert shifts == sorted(shifts, key=lambda s: (abs(s), s))
+    assert sum(s < 0 for s in shifts) == 2 and sum(s > 0 for s in shifts) == 2
+
+
 def test_no_offer_when_party_too_large(line_matrix):
     """A party needing more wheelchair spaces than any vehicle has gets nothing."""
     req = Request("r", 2, 5, Passengers(0, 0, 2), TimeRule.PICKUP_AFTER, 1000)
