@@ -406,6 +406,11 @@ class Engine:
                                reason=reason, message=exc.message_en)
             raise
 
+    def _within_hours(self, epoch_s: int) -> bool:
+        """True if a moment falls inside the service's operating periods (local time of day)."""
+        local = datetime.fromtimestamp(epoch_s, tz=self.tz)
+        return self.service.in_service_hours(local.hour * 3600 + local.minute * 60 + local.second)
+
     def _make_offers(self, rider_id: str, trip: TripInput) -> dict[str, Any]:
         now = self.clock()
         if trip.rule not in ("pickup_after", "dropoff_before"):
@@ -431,6 +436,10 @@ class Engine:
             # Only offers that arrive in time for the bus: no later alternatives.
             limit = int(trip.connection.get("latest_dropoff_s", trip.time_s))
             found = [o for o in found if o.promise.dropoff_latest_s <= limit]
+        # Promise only what happens inside the service hours: the whole pickup window and the
+        # latest drop-off (an arrive-by trip at opening time cannot be picked up before it).
+        found = [o for o in found if self._within_hours(o.promise.pickup_earliest_s)
+                 and self._within_hours(o.promise.dropoff_latest_s)]
         asked = [o for o in found if o.shift_s == 0]
         alternatives = [o for o in found if o.shift_s != 0]
         if not found:
