@@ -6,11 +6,9 @@ into failures, so a missing service can never make a green run.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import socket
-import threading
 from pathlib import Path
 
 import pytest
@@ -70,15 +68,3 @@ def shared_dir() -> Path:
         pytest.skip("../shared is not present beside the repository")
     return SHARED
 
-
-@pytest.fixture(autouse=True)
-def _no_leaked_running_loop():
-    """Clear an asyncio loop left marked as running in the main thread by an earlier test.
-
-    Streamlit's AppTest can leave one behind; Playwright's sync API (browser tests) refuses to
-    start while the main thread appears to be inside a running loop. No test here runs inside a
-    loop of its own, so clearing the stale marker is safe.
-    """
-    if threading.current_thread() is threading.main_thread() and asyncio._get_running_loop():
-        asyncio._set_running_loop(None)
-    yield

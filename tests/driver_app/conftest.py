@@ -155,9 +155,10 @@ def epoch(iso: str) -> int:
     return int(datetime.fromisoformat(iso).timestamp())
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(chromium_path: str) -> Iterator[Any]:
-    """Headless Debian Chromium driven by Playwright (one for the session)."""
+    """Headless Debian Chromium driven by Playwright (one per module: Playwright's sync API
+    keeps an event loop running while it is open, which would stop other modules' browsers)."""
     sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=chromium_path, args=LAUNCH_ARGS)

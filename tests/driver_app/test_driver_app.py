@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import time
 
 import pytest
-from conftest import DRIVER_PASSWORD, epoch
+
+from tests.driver_app.conftest import DRIVER_PASSWORD, epoch
 
 pytestmark = pytest.mark.browser
 

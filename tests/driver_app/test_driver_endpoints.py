@@ -7,7 +7,6 @@ import json
 from datetime import time
 
 import pytest
-from conftest import cheap_hashing
 from fastapi.testclient import TestClient
 
 from dispatcher.api.app import create_app
@@ -15,6 +14,7 @@ from dispatcher.settings import Settings
 from dispatcher.units import at_local
 from driver_app.geometry import route_legs
 from tests.api.conftest import DAY, trip
+from tests.driver_app.conftest import cheap_hashing
 
 
 def test_route_legs_follow_the_stops():
