@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -31,7 +32,7 @@ from dispatcher.settings import Settings
 from dispatcher.units import TOKYO, at_local
 from tests.api.live import serve
 
-POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+POSTGRES = os.environ.get("NORIAI_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 def big_service(vehicles: int) -> ServiceArea:

@@ -436,9 +436,10 @@ class Engine:
             # Only offers that arrive in time for the bus: no later alternatives.
             limit = int(trip.connection.get("latest_dropoff_s", trip.time_s))
             found = [o for o in found if o.promise.dropoff_latest_s <= limit]
-        # Promise only what happens inside the service hours: the whole pickup window and the
-        # latest drop-off (an arrive-by trip at opening time cannot be picked up before it).
-        found = [o for o in found if self._within_hours(o.promise.pickup_earliest_s)
+        # Promise only trips inside the service hours: the pickup window must close, and the
+        # latest drop-off fall, within the operating periods (a window may open up to its width
+        # before the opening, while the vehicles' shifts have begun).
+        found = [o for o in found if self._within_hours(o.promise.pickup_latest_s)
                  and self._within_hours(o.promise.dropoff_latest_s)]
         asked = [o for o in found if o.shift_s == 0]
         alternatives = [o for o in found if o.shift_s != 0]

