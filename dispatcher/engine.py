@@ -745,10 +745,12 @@ class Engine:
                 stops = plan.stops[:idx] + plan.stops[idx + 1:]
                 self.live.plans[key] = Plan(key, stops, max(0, min(plan.locked - 1, len(stops))))
                 # The vehicle is busy boarding for the dwell the plan allowed for this party.
+                # The ride limit counts from the end of that boarding (Promise.max_ride_s, as
+                # the planner's schedule does): the party "leaves its pickup" at now + dwell.
                 dwell = self.params.dwell_s(self.live.bookings[booking_id].request.passengers)
                 self.live.states[key] = VehicleState(
                     key, stop.node, now + dwell, (*state.onboard, booking_id),
-                    (*tuple(state.departed().get(b, now) for b in state.onboard), now))
+                    (*tuple(state.departed().get(b, now) for b in state.onboard), now + dwell))
                 row.status = "onboard"
                 row.picked_up_at = _dt(now)
             elif kind == "alighted":
@@ -787,9 +789,13 @@ class Engine:
                 self._log_leg(s, vehicle_id, state, moved_to.node, now, load_before)
             self.live.revisions[key] = self.live.revisions.get(key, 0) + 1
             self._save_plan(s, key)
+            extra: dict[str, Any] = {}
+            if kind == "boarded":
+                # When the party's planned boarding ends: its ride limit counts from there.
+                extra["ride_from_s"] = self.live.states[key].onboard_departed_s[-1]
             repo.add_event(s, kind, booking_id=booking_id, vehicle_id=vehicle_id, actor_id=actor_id,
                            at=_dt(now), lat=lat, lon=lon,
-                           seats=row.adults + row.children, wheelchairs=row.wheelchairs)
+                           seats=row.adults + row.children, wheelchairs=row.wheelchairs, **extra)
             self._bump([])
             return {"ok": True, "status": row.status}
 

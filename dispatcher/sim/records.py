@@ -116,7 +116,9 @@ def check_log(rec: DayRecords) -> LogCheck:
                 continue
             if kind == "boarded":
                 out.boarded += 1
-                boarded_at[bid] = e["at_s"]
+                # The ride limit counts from the end of the party's planned boarding
+                # (Promise.max_ride_s); older logs without it count from the boarding itself.
+                boarded_at[bid] = int(data.get("ride_from_s", e["at_s"]))
                 lo, hi = promise["pickup_window"]
                 if not lo <= e["at_s"] <= hi:
                     out.broken_promises.append(f"{bid}: boarded at {e['at_s']} outside [{lo}, {hi}]")
