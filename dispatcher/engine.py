@@ -128,6 +128,8 @@ class Engine:
                                                                           strict=True)}
         self.live = Live({}, {}, {}, {}, {}, {})
         self._schedules: dict[str, tuple[int, RouteCheck]] = {}
+        #: Vehicle-days driving to their first (locked) stop: reported departed, not yet there.
+        self._en_route: set[str] = set()
 
     # ------------------------------------------------------------------ start-up and state
 
@@ -268,8 +270,13 @@ class Engine:
         states = {}
         for k in keys:
             st = self.live.states[k]
-            if st.time_s < now_s:
-                st = replace(st, time_s=now_s)
+            plan = self.live.plans[k]
+            free = now_s
+            if k in self._en_route and plan.locked and plan.stops:
+                # Driving to its first stop since st.time_s: it is there no earlier than now.
+                free = now_s - int(self.places.time_s[st.node, plan.stops[0].node])
+            if st.time_s < free:
+                st = replace(st, time_s=free)
             states[k] = st
         used = {st.booking_id for k in keys for st in self.live.plans[k].stops}
         used |= {b for k in keys for b in states[k].onboard}
@@ -649,6 +656,7 @@ class Engine:
                 st = self.live.states[key]
                 self.live.states[key] = VehicleState(key, pick, max(st.time_s, now), st.onboard,
                                                      st.onboard_departed_s)
+                self._en_route.discard(key)
             row.status = "no_show"
             row.updated_at = _dt(now)
             repo.add_event(s, "no_show", booking_id=booking_id, vehicle_id=row.vehicle_id,
@@ -768,19 +776,27 @@ class Engine:
                 self.live.assigned.pop(booking_id, None)
                 row.status = "completed"
                 row.dropped_off_at = _dt(now)
-            elif kind in ("arrived", "departed") and idx is not None:
+            if kind != "departed":
+                self._en_route.discard(key)
+            if kind in ("arrived", "departed") and idx is not None:
                 # Heading for (departed) or at (arrived) the stop: lock it first so that no
                 # insertion or re-optimisation moves it; on arrival the vehicle is at its node.
                 stops = plan.stops
                 order = stops[idx:idx + 1] + stops[:idx] + stops[idx + 1:]
                 cand = Plan(key, order, max(plan.locked, 1))
                 here = state
+                if kind == "departed":
+                    # It leaves its node now (not earlier): the re-planning start while en route.
+                    here = VehicleState(key, state.node, max(state.time_s, now), state.onboard,
+                                        state.onboard_departed_s)
                 if kind == "arrived":
                     here = VehicleState(key, stops[idx].node, max(state.time_s, now), state.onboard,
                                         state.onboard_departed_s)
                 if self._check(key, cand, here).feasible:
                     self.live.plans[key] = cand
                     self.live.states[key] = here
+                    if kind == "departed":
+                        self._en_route.add(key)
                     if here.node != state.node:
                         self._log_leg(s, vehicle_id, state, here.node, now, load_before)
             row.updated_at = _dt(now)

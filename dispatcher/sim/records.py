@@ -68,6 +68,8 @@ class LogCheck:
 
     over_capacity: list[str] = field(default_factory=list)
     broken_promises: list[str] = field(default_factory=list)
+    #: One record per broken promise: booking, vehicle, the interval it covers and the excess (s).
+    broken_detail: list[dict[str, Any]] = field(default_factory=list)
     not_final: list[str] = field(default_factory=list)
     kpi_mismatch: list[str] = field(default_factory=list)
     boarded: int = 0
@@ -122,15 +124,26 @@ def check_log(rec: DayRecords) -> LogCheck:
                 lo, hi = promise["pickup_window"]
                 if not lo <= e["at_s"] <= hi:
                     out.broken_promises.append(f"{bid}: boarded at {e['at_s']} outside [{lo}, {hi}]")
+                    out.broken_detail.append({"booking_id": bid, "vehicle_id": v,
+                                              "from_s": lo - 3600, "to_s": e["at_s"],
+                                              "excess_s": e["at_s"] - hi})
             else:
                 out.alighted += 1
                 if e["at_s"] > promise["dropoff_latest"]:
                     out.broken_promises.append(
                         f"{bid}: alighted at {e['at_s']} > latest {promise['dropoff_latest']}")
+                    out.broken_detail.append({"booking_id": bid, "vehicle_id": v,
+                                              "from_s": boarded_at.get(bid, e["at_s"]),
+                                              "to_s": e["at_s"],
+                                              "excess_s": e["at_s"] - promise["dropoff_latest"]})
                 row = rows.get(bid)
                 if row and bid in boarded_at and e["at_s"] - boarded_at[bid] > row["max_ride_s"]:
                     out.broken_promises.append(
                         f"{bid}: ride {e['at_s'] - boarded_at[bid]} s > {row['max_ride_s']} s")
+                    out.broken_detail.append({
+                        "booking_id": bid, "vehicle_id": v, "from_s": boarded_at[bid],
+                        "to_s": e["at_s"],
+                        "excess_s": e["at_s"] - boarded_at[bid] - row["max_ride_s"]})
     out.not_final = [f"{b['id']}: {b['status']}" for b in rec.bookings if b["status"] not in FINAL]
     k = kpis_of(rec)
     expect = {
@@ -148,3 +161,27 @@ def check_log(rec: DayRecords) -> LogCheck:
     if abs(k.vehicle_km - km) > 1e-6:
         out.kpi_mismatch.append(f"vehicle_km: kpis {k.vehicle_km} != log {km}")
     return out
+
+
+def classify_broken(check: LogCheck, delays: dict[str, list[tuple[int, int, int]]]
+                    ) -> tuple[list[str], list[str]]:
+    """Split broken promises into "planned" and "late in reality".
+
+    ``delays`` lists, per vehicle, what reality added to the plan: ``(start_s, end_s, extra_s)``
+    for each leg or dwell slower than planned and each wait for a rider who did not come (the
+    no-show grace, which planning does not allow for). A broken promise is late in reality when
+    the delays inside its interval (the ride, or the hour before the window up to the boarding)
+    add up to at least its excess; otherwise the engine's own plan broke it.
+
+    Returns
+    -------
+    tuple[list[str], list[str]]
+        Booking ids of the planned and of the late-in-reality broken promises.
+    """
+    planned: list[str] = []
+    reality: list[str] = []
+    for d in check.broken_detail:
+        extra = sum(x for a, b, x in delays.get(d["vehicle_id"], ())
+                    if b > d["from_s"] and a < d["to_s"])
+        (reality if extra >= d["excess_s"] else planned).append(d["booking_id"])
+    return planned, reality
