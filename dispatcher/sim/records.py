@@ -163,25 +163,33 @@ def check_log(rec: DayRecords) -> LogCheck:
     return out
 
 
-def classify_broken(check: LogCheck, delays: dict[str, list[tuple[int, int, int]]]
-                    ) -> tuple[list[str], list[str]]:
-    """Split broken promises into "planned" and "late in reality".
+def classify_broken(check: LogCheck, delays: dict[str, list[tuple[int, int, int, str]]]
+                    ) -> dict[str, list[str]]:
+    """Split broken promises by cause: the engine's plan, slower reality, or a no-show's grace.
 
-    ``delays`` lists, per vehicle, what reality added to the plan: ``(start_s, end_s, extra_s)``
-    for each leg or dwell slower than planned and each wait for a rider who did not come (the
-    no-show grace, which planning does not allow for). A broken promise is late in reality when
-    the delays inside its interval (the ride, or the hour before the window up to the boarding)
-    add up to at least its excess; otherwise the engine's own plan broke it.
+    ``delays`` lists, per vehicle, what reality added to the plan: ``(start_s, end_s, extra_s,
+    kind)`` with kind ``"slower"`` for a leg or dwell slower than planned and ``"grace"`` for
+    waiting out the grace of a rider who did not come (planning does not allow for that wait).
+    A broken promise is not the plan's when the delays inside its interval (the ride, or the hour
+    before the window up to the boarding) add up to at least its excess; it is then put under
+    the larger of the two kinds.
 
     Returns
     -------
-    tuple[list[str], list[str]]
-        Booking ids of the planned and of the late-in-reality broken promises.
+    dict[str, list[str]]
+        Booking ids under ``"planned"`` (the engine's own plan broke it: must be empty),
+        ``"late_in_reality"`` and ``"grace_wait"``.
     """
-    planned: list[str] = []
-    reality: list[str] = []
+    out: dict[str, list[str]] = {"planned": [], "late_in_reality": [], "grace_wait": []}
     for d in check.broken_detail:
-        extra = sum(x for a, b, x in delays.get(d["vehicle_id"], ())
-                    if b > d["from_s"] and a < d["to_s"])
-        (reality if extra >= d["excess_s"] else planned).append(d["booking_id"])
-    return planned, reality
+        extra = {"slower": 0, "grace": 0}
+        for a, b, x, kind in delays.get(d["vehicle_id"], ()):
+            if b > d["from_s"] and a < d["to_s"]:
+                extra[kind] += x
+        if extra["slower"] + extra["grace"] < d["excess_s"]:
+            out["planned"].append(d["booking_id"])
+        elif extra["grace"] > extra["slower"]:
+            out["grace_wait"].append(d["booking_id"])
+        else:
+            out["late_in_reality"].append(d["booking_id"])
+    return out

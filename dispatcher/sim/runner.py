@@ -286,9 +286,10 @@ class SimResult:
     infeasible_views: int
     db_path: Path
     #: Broken promises the engine's own plan caused (must be none) and those caused by reality
-    #: (slower driving or dwell than planned, waiting out a no-show's grace).
+    #: (slower driving or dwell than planned) or by waiting out a no-show's grace.
     broken_planned: list[str] = field(default_factory=list)
     broken_reality: list[str] = field(default_factory=list)
+    broken_grace: list[str] = field(default_factory=list)
 
     def row(self) -> dict[str, Any]:
         """One flat row of headline figures (for tables)."""
@@ -306,7 +307,8 @@ class SimResult:
                 "empty_km": round(k.empty_km, 1), "occupancy": round(k.occupancy_mean, 2),
                 "promises_broken": len(self.check.broken_promises),
                 "broken_planned": len(self.broken_planned),
-                "broken_reality": len(self.broken_reality)}
+                "broken_reality": len(self.broken_reality),
+                "broken_grace": len(self.broken_grace)}
 
 
 def next_operating_day(service: ServiceArea, after: date) -> date:
@@ -448,10 +450,11 @@ def run_day(base: ServiceArea, network: RoadNetwork, workdir: Path, *, scenario:
     wall_s = wall.perf_counter() - t_wall
     records = load_records(db, tz, day)
     check = check_log(records)
-    planned, reality = classify_broken(check, {v.id: v.delays for v in fleet.values()})
+    causes = classify_broken(check, {v.id: v.delays for v in fleet.values()})
     result = SimResult(sc, seed, day, kpis_of(records), check, riders.log, records,
                        wall_s, int(clock() - start_s), len(reopt_ms), reopt_ms,
                        [f"{v.id}: {e}" for v in fleet.values() for e in v.errors],
-                       gw.infeasible_views, db_path, planned, reality)
+                       gw.infeasible_views, db_path, causes["planned"],
+                       causes["late_in_reality"], causes["grace_wait"])
     db.dispose()
     return result
