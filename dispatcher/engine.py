@@ -130,6 +130,10 @@ class Engine:
         self._schedules: dict[str, tuple[int, RouteCheck]] = {}
         #: Vehicle-days driving to their first (locked) stop: reported departed, not yet there.
         self._en_route: set[str] = set()
+        #: Insertion index of each vehicle-day's route, reused between offers while the route
+        #: (vehicle, state, plan) is unchanged: (vehicle, state, plan, index or None).
+        self._route_index: dict[str, tuple[Vehicle, VehicleState, Plan,
+                                           insertion.RouteIndex | None]] = {}
 
     # ------------------------------------------------------------------ start-up and state
 
@@ -287,6 +291,26 @@ class Engine:
             bookings={b: self.live.bookings[b] for b in used if b in self.live.bookings},
         )
 
+    def _indexed(self, fleet: Fleet) -> list[insertion.RouteIndex]:
+        """The fleet's feasible routes indexed for insertions, reusing unchanged ones.
+
+        A route's index depends only on its vehicle, state, plan and the plan's bookings (which
+        change only with the plan), so it is kept while those three compare equal.
+        """
+        out = []
+        for v in fleet.vehicles:
+            st, plan = fleet.state_of(v), fleet.plan_of(v)
+            hit = self._route_index.get(v.id)
+            if hit is not None and hit[0] == v and hit[1] == st and hit[2] == plan:
+                ri = hit[3]
+            else:
+                ri = insertion.index_route(v, st, plan.stops, plan.locked, fleet.bookings,
+                                           self.places.time_s, self.params, self.places.dist_m)
+                self._route_index[v.id] = (v, st, plan, ri)
+            if ri is not None:
+                out.append(ri)
+        return out
+
     def _check(self, key: str, plan: Plan, state: VehicleState | None = None,
                extra: dict[str, Booking] | None = None) -> RouteCheck:
         bookings = dict(self.live.bookings)
@@ -433,7 +457,7 @@ class Engine:
         with self.lock:
             fleet = self._fleet(day, now)
             found = insertion.offers(fleet, request, self.places.time_s, self.params, now_s=now,
-                                     dist_m=self.places.dist_m)
+                                     dist_m=self.places.dist_m, indexed=self._indexed(fleet))
         if trip.connection is not None:
             # Only offers that arrive in time for the bus: no later alternatives.
             limit = int(trip.connection.get("latest_dropoff_s", trip.time_s))
