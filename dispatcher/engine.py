@@ -127,7 +127,7 @@ class Engine:
         self.stop_place = {s.id: self.places.index_of(n) for s, n in zip(service.stops, stop_nodes,
                                                                           strict=True)}
         self.live = Live({}, {}, {}, {}, {}, {})
-        self._schedules: dict[str, tuple[int, RouteCheck]] = {}
+        self._schedules: dict[str, tuple[tuple[int, int], RouteCheck]] = {}
         #: Vehicle-days driving to their first (locked) stop: reported departed, not yet there.
         self._en_route: set[str] = set()
         #: Insertion index of each vehicle-day's route, reused between offers while the route
@@ -317,7 +317,9 @@ class Engine:
         if extra:
             bookings.update(extra)
         state = state or self.live.states[key]
-        return check_route(self._planning_vehicle(key, state.time_s), state, plan.stops,
+        # A break whose latest start is past by now can no longer be taken (as in _fleet).
+        vehicle = self._planning_vehicle(key, max(state.time_s, self.clock()))
+        return check_route(vehicle, state, plan.stops,
                            bookings, self.places.time_s, self.params, self.places.dist_m)
 
     def _planning_vehicle(self, key: str, time_s: int) -> Vehicle:
@@ -332,7 +334,10 @@ class Engine:
 
     def schedule(self, key: str) -> RouteCheck:
         """The schedule of a vehicle-day's current plan (cached per revision)."""
-        rev = self.live.revisions.get(key, 0)
+        st = self.live.states[key]
+        # Revision, and the breaks still possible (a missed break drops out as time passes).
+        rev = (self.live.revisions.get(key, 0),
+               len(self._planning_vehicle(key, max(st.time_s, self.clock())).breaks))
         cached = self._schedules.get(key)
         if cached and cached[0] == rev:
             return cached[1]
