@@ -127,7 +127,13 @@ class Engine:
         self.stop_place = {s.id: self.places.index_of(n) for s, n in zip(service.stops, stop_nodes,
                                                                           strict=True)}
         self.live = Live({}, {}, {}, {}, {}, {})
-        self._schedules: dict[str, tuple[int, RouteCheck]] = {}
+        self._schedules: dict[str, tuple[tuple[int, int], RouteCheck]] = {}
+        #: Vehicle-days driving to their first (locked) stop: reported departed, not yet there.
+        self._en_route: set[str] = set()
+        #: Insertion index of each vehicle-day's route, reused between offers while the route
+        #: (vehicle, state, plan) is unchanged: (vehicle, state, plan, index or None).
+        self._route_index: dict[str, tuple[Vehicle, VehicleState, Plan,
+                                           insertion.RouteIndex | None]] = {}
 
     # ------------------------------------------------------------------ start-up and state
 
@@ -268,8 +274,13 @@ class Engine:
         states = {}
         for k in keys:
             st = self.live.states[k]
-            if st.time_s < now_s:
-                st = replace(st, time_s=now_s)
+            plan = self.live.plans[k]
+            free = now_s
+            if k in self._en_route and plan.locked and plan.stops:
+                # Driving to its first stop since st.time_s: it is there no earlier than now.
+                free = now_s - int(self.places.time_s[st.node, plan.stops[0].node])
+            if st.time_s < free:
+                st = replace(st, time_s=free)
             states[k] = st
         used = {st.booking_id for k in keys for st in self.live.plans[k].stops}
         used |= {b for k in keys for b in states[k].onboard}
@@ -280,13 +291,35 @@ class Engine:
             bookings={b: self.live.bookings[b] for b in used if b in self.live.bookings},
         )
 
+    def _indexed(self, fleet: Fleet) -> list[insertion.RouteIndex]:
+        """The fleet's feasible routes indexed for insertions, reusing unchanged ones.
+
+        A route's index depends only on its vehicle, state, plan and the plan's bookings (which
+        change only with the plan), so it is kept while those three compare equal.
+        """
+        out = []
+        for v in fleet.vehicles:
+            st, plan = fleet.state_of(v), fleet.plan_of(v)
+            hit = self._route_index.get(v.id)
+            if hit is not None and hit[0] == v and hit[1] == st and hit[2] == plan:
+                ri = hit[3]
+            else:
+                ri = insertion.index_route(v, st, plan.stops, plan.locked, fleet.bookings,
+                                           self.places.time_s, self.params, self.places.dist_m)
+                self._route_index[v.id] = (v, st, plan, ri)
+            if ri is not None:
+                out.append(ri)
+        return out
+
     def _check(self, key: str, plan: Plan, state: VehicleState | None = None,
                extra: dict[str, Booking] | None = None) -> RouteCheck:
         bookings = dict(self.live.bookings)
         if extra:
             bookings.update(extra)
         state = state or self.live.states[key]
-        return check_route(self._planning_vehicle(key, state.time_s), state, plan.stops,
+        # A break whose latest start is past by now can no longer be taken (as in _fleet).
+        vehicle = self._planning_vehicle(key, max(state.time_s, self.clock()))
+        return check_route(vehicle, state, plan.stops,
                            bookings, self.places.time_s, self.params, self.places.dist_m)
 
     def _planning_vehicle(self, key: str, time_s: int) -> Vehicle:
@@ -301,7 +334,10 @@ class Engine:
 
     def schedule(self, key: str) -> RouteCheck:
         """The schedule of a vehicle-day's current plan (cached per revision)."""
-        rev = self.live.revisions.get(key, 0)
+        st = self.live.states[key]
+        # Revision, and the breaks still possible (a missed break drops out as time passes).
+        rev = (self.live.revisions.get(key, 0),
+               len(self._planning_vehicle(key, max(st.time_s, self.clock())).breaks))
         cached = self._schedules.get(key)
         if cached and cached[0] == rev:
             return cached[1]
@@ -431,7 +467,7 @@ class Engine:
         with self.lock:
             fleet = self._fleet(day, now)
             found = insertion.offers(fleet, request, self.places.time_s, self.params, now_s=now,
-                                     dist_m=self.places.dist_m)
+                                     dist_m=self.places.dist_m, indexed=self._indexed(fleet))
         if trip.connection is not None:
             # Only offers that arrive in time for the bus: no later alternatives.
             limit = int(trip.connection.get("latest_dropoff_s", trip.time_s))
@@ -659,6 +695,7 @@ class Engine:
                 st = self.live.states[key]
                 self.live.states[key] = VehicleState(key, pick, max(st.time_s, now), st.onboard,
                                                      st.onboard_departed_s)
+                self._en_route.discard(key)
             row.status = "no_show"
             row.updated_at = _dt(now)
             repo.add_event(s, "no_show", booking_id=booking_id, vehicle_id=row.vehicle_id,
@@ -755,10 +792,12 @@ class Engine:
                 stops = plan.stops[:idx] + plan.stops[idx + 1:]
                 self.live.plans[key] = Plan(key, stops, max(0, min(plan.locked - 1, len(stops))))
                 # The vehicle is busy boarding for the dwell the plan allowed for this party.
+                # The ride limit counts from the end of that boarding (Promise.max_ride_s, as
+                # the planner's schedule does): the party "leaves its pickup" at now + dwell.
                 dwell = self.params.dwell_s(self.live.bookings[booking_id].request.passengers)
                 self.live.states[key] = VehicleState(
                     key, stop.node, now + dwell, (*state.onboard, booking_id),
-                    (*tuple(state.departed().get(b, now) for b in state.onboard), now))
+                    (*tuple(state.departed().get(b, now) for b in state.onboard), now + dwell))
                 row.status = "onboard"
                 row.picked_up_at = _dt(now)
             elif kind == "alighted":
@@ -776,19 +815,27 @@ class Engine:
                 self.live.assigned.pop(booking_id, None)
                 row.status = "completed"
                 row.dropped_off_at = _dt(now)
-            elif kind in ("arrived", "departed") and idx is not None:
+            if kind != "departed":
+                self._en_route.discard(key)
+            if kind in ("arrived", "departed") and idx is not None:
                 # Heading for (departed) or at (arrived) the stop: lock it first so that no
                 # insertion or re-optimisation moves it; on arrival the vehicle is at its node.
                 stops = plan.stops
                 order = stops[idx:idx + 1] + stops[:idx] + stops[idx + 1:]
                 cand = Plan(key, order, max(plan.locked, 1))
                 here = state
+                if kind == "departed":
+                    # It leaves its node now (not earlier): the re-planning start while en route.
+                    here = VehicleState(key, state.node, max(state.time_s, now), state.onboard,
+                                        state.onboard_departed_s)
                 if kind == "arrived":
                     here = VehicleState(key, stops[idx].node, max(state.time_s, now), state.onboard,
                                         state.onboard_departed_s)
                 if self._check(key, cand, here).feasible:
                     self.live.plans[key] = cand
                     self.live.states[key] = here
+                    if kind == "departed":
+                        self._en_route.add(key)
                     if here.node != state.node:
                         self._log_leg(s, vehicle_id, state, here.node, now, load_before)
             row.updated_at = _dt(now)
@@ -797,9 +844,13 @@ class Engine:
                 self._log_leg(s, vehicle_id, state, moved_to.node, now, load_before)
             self.live.revisions[key] = self.live.revisions.get(key, 0) + 1
             self._save_plan(s, key)
+            extra: dict[str, Any] = {}
+            if kind == "boarded":
+                # When the party's planned boarding ends: its ride limit counts from there.
+                extra["ride_from_s"] = self.live.states[key].onboard_departed_s[-1]
             repo.add_event(s, kind, booking_id=booking_id, vehicle_id=vehicle_id, actor_id=actor_id,
                            at=_dt(now), lat=lat, lon=lon,
-                           seats=row.adults + row.children, wheelchairs=row.wheelchairs)
+                           seats=row.adults + row.children, wheelchairs=row.wheelchairs, **extra)
             self._bump([])
             return {"ok": True, "status": row.status}
 

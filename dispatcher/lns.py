@@ -86,6 +86,13 @@ class Search:
         self.by_id = {v.id: v for v in problem.vehicles}
         self._checked: dict[tuple[str, int], tuple[tuple[PlannedStop, ...], Any]] = {}
         self._index: dict[tuple[str, int], tuple[tuple[PlannedStop, ...], RouteIndex | None]] = {}
+        #: While set (by :func:`improve` under a time limit), a rebuild still running at this
+        #: clock time gives up (returns False), so that one iteration cannot overrun the limit.
+        self.stop_at: float | None = None
+        self.clock: Callable[[], float] = time.monotonic
+
+    def _late(self) -> bool:
+        return self.stop_at is not None and self.clock() > self.stop_at
 
     def check(self, vid: str, stops: tuple[PlannedStop, ...]) -> RouteCheck:
         """Check one route of the problem (the full result is kept for indexing it later)."""
@@ -157,6 +164,8 @@ class Search:
         order = list(pending)
         self.rng.shuffle(order)
         for b in order:
+            if self._late():
+                return False
             best: tuple[float, str, Insertion] | None = None
             for vid in sorted(sol.routes):
                 ins = self.best_into(sol, vid, b)
@@ -180,6 +189,8 @@ class Search:
         table = self._table(sol, pending)
         left = list(pending)
         while left:
+            if self._late():
+                return False
             best_key: tuple[float, float] | None = None
             chosen: tuple[str, str, Insertion] | None = None
             for b in left:
@@ -291,6 +302,19 @@ def improve(
     t0 = clock()
     span = max(1e-9, deadline - t0)
     base_cost = max(1.0, start.cost - pb.penalty(start.unserved))
+    if iteration_limit is None:
+        search.stop_at, search.clock = deadline, clock
+    try:
+        return _anneal(search, best, cur, n_mov, t0, span, base_cost, deadline, iteration_limit,
+                       clock)
+    finally:
+        search.stop_at = None
+
+
+def _anneal(search: Search, best: Solution, cur: Solution, n_mov: int, t0: float, span: float,
+            base_cost: float, deadline: float, iteration_limit: int | None,
+            clock: Callable[[], float]) -> tuple[Solution, int]:
+    """The annealing loop of :func:`improve`."""
     it = 0
     while True:
         if iteration_limit is not None and it >= iteration_limit:

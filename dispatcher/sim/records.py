@@ -68,6 +68,8 @@ class LogCheck:
 
     over_capacity: list[str] = field(default_factory=list)
     broken_promises: list[str] = field(default_factory=list)
+    #: One record per broken promise: booking, vehicle, the interval it covers and the excess (s).
+    broken_detail: list[dict[str, Any]] = field(default_factory=list)
     not_final: list[str] = field(default_factory=list)
     kpi_mismatch: list[str] = field(default_factory=list)
     boarded: int = 0
@@ -116,19 +118,32 @@ def check_log(rec: DayRecords) -> LogCheck:
                 continue
             if kind == "boarded":
                 out.boarded += 1
-                boarded_at[bid] = e["at_s"]
+                # The ride limit counts from the end of the party's planned boarding
+                # (Promise.max_ride_s); older logs without it count from the boarding itself.
+                boarded_at[bid] = int(data.get("ride_from_s", e["at_s"]))
                 lo, hi = promise["pickup_window"]
                 if not lo <= e["at_s"] <= hi:
                     out.broken_promises.append(f"{bid}: boarded at {e['at_s']} outside [{lo}, {hi}]")
+                    out.broken_detail.append({"booking_id": bid, "vehicle_id": v,
+                                              "from_s": lo - 3600, "to_s": e["at_s"],
+                                              "excess_s": e["at_s"] - hi})
             else:
                 out.alighted += 1
                 if e["at_s"] > promise["dropoff_latest"]:
                     out.broken_promises.append(
                         f"{bid}: alighted at {e['at_s']} > latest {promise['dropoff_latest']}")
+                    out.broken_detail.append({"booking_id": bid, "vehicle_id": v,
+                                              "from_s": boarded_at.get(bid, e["at_s"]),
+                                              "to_s": e["at_s"],
+                                              "excess_s": e["at_s"] - promise["dropoff_latest"]})
                 row = rows.get(bid)
                 if row and bid in boarded_at and e["at_s"] - boarded_at[bid] > row["max_ride_s"]:
                     out.broken_promises.append(
                         f"{bid}: ride {e['at_s'] - boarded_at[bid]} s > {row['max_ride_s']} s")
+                    out.broken_detail.append({
+                        "booking_id": bid, "vehicle_id": v, "from_s": boarded_at[bid],
+                        "to_s": e["at_s"],
+                        "excess_s": e["at_s"] - boarded_at[bid] - row["max_ride_s"]})
     out.not_final = [f"{b['id']}: {b['status']}" for b in rec.bookings if b["status"] not in FINAL]
     k = kpis_of(rec)
     expect = {
@@ -145,4 +160,36 @@ def check_log(rec: DayRecords) -> LogCheck:
              if e["type"] == "leg") / 1000
     if abs(k.vehicle_km - km) > 1e-6:
         out.kpi_mismatch.append(f"vehicle_km: kpis {k.vehicle_km} != log {km}")
+    return out
+
+
+def classify_broken(check: LogCheck, delays: dict[str, list[tuple[int, int, int, str]]]
+                    ) -> dict[str, list[str]]:
+    """Split broken promises by cause: the engine's plan, slower reality, or a no-show's grace.
+
+    ``delays`` lists, per vehicle, what reality added to the plan: ``(start_s, end_s, extra_s,
+    kind)`` with kind ``"slower"`` for a leg or dwell slower than planned and ``"grace"`` for
+    waiting out the grace of a rider who did not come (planning does not allow for that wait).
+    A broken promise is not the plan's when the delays inside its interval (the ride, or the hour
+    before the window up to the boarding) add up to at least its excess; it is then put under
+    the larger of the two kinds.
+
+    Returns
+    -------
+    dict[str, list[str]]
+        Booking ids under ``"planned"`` (the engine's own plan broke it: must be empty),
+        ``"late_in_reality"`` and ``"grace_wait"``.
+    """
+    out: dict[str, list[str]] = {"planned": [], "late_in_reality": [], "grace_wait": []}
+    for d in check.broken_detail:
+        extra = {"slower": 0, "grace": 0}
+        for a, b, x, kind in delays.get(d["vehicle_id"], ()):
+            if b > d["from_s"] and a < d["to_s"]:
+                extra[kind] += x
+        if extra["slower"] + extra["grace"] < d["excess_s"]:
+            out["planned"].append(d["booking_id"])
+        elif extra["grace"] > extra["slower"]:
+            out["grace_wait"].append(d["booking_id"])
+        else:
+            out["late_in_reality"].append(d["booking_id"])
     return out

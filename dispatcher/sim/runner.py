@@ -33,7 +33,14 @@ from dispatcher.places import RoadNetwork
 from dispatcher.service_area import OperatingPeriod, ServiceArea, ShiftSpec, VehicleSpec, clock_s
 from dispatcher.sim.clock import SimClock
 from dispatcher.sim.demand import DemandParams, TripSpec, generate_day
-from dispatcher.sim.records import DayRecords, LogCheck, check_log, kpis_of, load_records
+from dispatcher.sim.records import (
+    DayRecords,
+    LogCheck,
+    check_log,
+    classify_broken,
+    kpis_of,
+    load_records,
+)
 from dispatcher.sim.vehicles import SimVehicle, StopView, VehicleView
 from dispatcher.store.db import make_engine, migrate
 from dispatcher.trip import Party, Place, TripInput
@@ -278,6 +285,11 @@ class SimResult:
     driver_errors: list[str]
     infeasible_views: int
     db_path: Path
+    #: Broken promises the engine's own plan caused (must be none) and those caused by reality
+    #: (slower driving or dwell than planned) or by waiting out a no-show's grace.
+    broken_planned: list[str] = field(default_factory=list)
+    broken_reality: list[str] = field(default_factory=list)
+    broken_grace: list[str] = field(default_factory=list)
 
     def row(self) -> dict[str, Any]:
         """One flat row of headline figures (for tables)."""
@@ -293,7 +305,10 @@ class SimResult:
                 "detour": round(k.detour_mean, 2), "on_time": round(k.on_time_rate, 3),
                 "vehicle_h": round(k.vehicle_hours, 1), "vehicle_km": round(k.vehicle_km, 1),
                 "empty_km": round(k.empty_km, 1), "occupancy": round(k.occupancy_mean, 2),
-                "promises_broken": len(self.check.broken_promises)}
+                "promises_broken": len(self.check.broken_promises),
+                "broken_planned": len(self.broken_planned),
+                "broken_reality": len(self.broken_reality),
+                "broken_grace": len(self.broken_grace)}
 
 
 def next_operating_day(service: ServiceArea, after: date) -> date:
@@ -434,9 +449,12 @@ def run_day(base: ServiceArea, network: RoadNetwork, workdir: Path, *, scenario:
                      f"refused {riders.log.refused}")
     wall_s = wall.perf_counter() - t_wall
     records = load_records(db, tz, day)
-    result = SimResult(sc, seed, day, kpis_of(records), check_log(records), riders.log, records,
+    check = check_log(records)
+    causes = classify_broken(check, {v.id: v.delays for v in fleet.values()})
+    result = SimResult(sc, seed, day, kpis_of(records), check, riders.log, records,
                        wall_s, int(clock() - start_s), len(reopt_ms), reopt_ms,
                        [f"{v.id}: {e}" for v in fleet.values() for e in v.errors],
-                       gw.infeasible_views, db_path)
+                       gw.infeasible_views, db_path, causes["planned"],
+                       causes["late_in_reality"], causes["grace_wait"])
     db.dispose()
     return result

@@ -153,6 +153,9 @@ class SimVehicle:
         self.drive: Drive | None = None
         self.errors: list[str] = []
         self.legs = 0
+        #: What reality added to the plan: (start_s, end_s, extra_s, kind) of each leg or dwell
+        #: slower than planned ("slower") and each wait for a rider who did not come ("grace").
+        self.delays: list[tuple[int, int, int, str]] = []
 
     @property
     def status(self) -> str:
@@ -218,6 +221,8 @@ class SimVehicle:
         lat, lon = self.gw.coords(self.node)
         self._try("departed", lambda: self.gw.report(self.id, "departed", s0.booking_id, lat, lon))
         actual = max(1, round(travel * self.rng.uniform(*self.travel_factor)))
+        if actual > travel:
+            self.delays.append((now, now + actual, actual - travel, "slower"))
         path = self.gw.polyline(self.node, s0.node) if self.position_every_s else []
         self.drive = Drive(self.node, s0.node, now, now + actual, s0.booking_id, path)
         self.legs += 1
@@ -229,6 +234,8 @@ class SimVehicle:
         """At the stop of the next planned stop: alight, board, or wait for the rider."""
         lat, lon = self.gw.coords(self.node)
         dwell = max(1, round(s0.dwell_s * self.rng.uniform(*self.dwell_factor)))
+        if dwell > s0.dwell_s:
+            self.delays.append((now, now + dwell, dwell - s0.dwell_s, "slower"))
         if s0.kind == "dropoff":
             self._try("alighted", lambda: self.gw.report(self.id, "alighted", s0.booking_id,
                                                           lat, lon))
@@ -238,6 +245,10 @@ class SimVehicle:
         if self.is_no_show(s0.booking_id):
             allowed = earliest + self.grace_s
             if now < allowed:
+                # Waiting out the grace: beyond the planned boarding's end, time the plan lacks.
+                extra = allowed - max(now, s0.start_s + s0.dwell_s)
+                if extra > 0:
+                    self.delays.append((now, allowed, extra, "grace"))
                 return allowed
             self._try("no_show", lambda: self.gw.no_show(self.id, s0.booking_id))
             return now
