@@ -36,8 +36,12 @@ MISSING_COST = 1e15
 is never returned)."""
 _T0 = 0.005
 """Start temperature of the annealing, as a share of the start objective."""
-_RMAX = 0.4
-"""Largest share of the movable bookings removed in one ruin (at most 40 bookings)."""
+_MAXC = 40
+"""Candidate positions tested exactly per booking and route before giving up on the route."""
+_RMAX = 0.15
+"""Largest share of the movable bookings removed in one ruin ..."""
+_RCAP = 15
+"""... and at most this many (small ruins: many more iterations per second, better results)."""
 _REGRET = 0.5
 """Probability of rebuilding by regret-2 rather than by greedy insertion in random order."""
 
@@ -124,7 +128,7 @@ class Search:
             return None
         pb = self.pb
         got = insertions_into(ri, pb.bookings, pb.bookings[bid], pb.time_s, pb.params, pb.dist_m,
-                              self.cmat, limit=1, max_checks=40, lazy=True)
+                              self.cmat, limit=1, max_checks=_MAXC, lazy=True)
         return got[0] if got else None
 
     def best_many(self, sol: Solution, vid: str, bids: list[str]) -> dict[str, Insertion | None]:
@@ -139,7 +143,7 @@ class Search:
         for b, new, cand in zip(bids, news, cands, strict=True):
             if cand[0].size:
                 got = insertions_into(ri, pb.bookings, new, pb.time_s, pb.params, pb.dist_m,
-                                      self.cmat, limit=1, max_checks=40, candidates=cand,
+                                      self.cmat, limit=1, max_checks=_MAXC, candidates=cand,
                                       lazy=True)
                 out[b] = got[0] if got else None
         return out
@@ -302,7 +306,7 @@ def improve(
         temp = _T0 * base_cost * (0.01 ** frac)
         it += 1
         cand = cur.copy()
-        hi = max(2, min(40, int(_RMAX * n_mov)))
+        hi = max(2, min(_RCAP, int(_RMAX * n_mov)))
         count = search.rng.randint(min(2, hi), hi)
         removed = search.ruin(cand, count)
         if any(not cand.checks[v].feasible for v in cand.routes):
