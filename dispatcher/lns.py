@@ -19,7 +19,15 @@ from typing import Any
 
 import numpy as np
 
-from dispatcher.feasibility import RouteCheck, _check
+from dispatcher.feasibility import (
+    RouteCheck,
+    _check,
+    _least_times,
+    _legs,
+    _loads,
+    _sequence,
+    _structure,
+)
 from dispatcher.insertion import (
     Insertion,
     RouteIndex,
@@ -43,6 +51,8 @@ _RMAX = 0.15
 _RCAP = 15
 """... and at most this many (small ruins: many more iterations per second, better results)."""
 _REGRET = 0.5
+_RESTART = 0
+"""Iterations without a new best after which the search goes back to the best (0: never)."""
 """Probability of rebuilding by regret-2 rather than by greedy insertion in random order."""
 
 
@@ -80,6 +90,35 @@ class Problem:
         return self.params.rejection_penalty * optional + MISSING_COST * (len(unserved) - optional)
 
 
+def _light_check(vehicle: Vehicle, state: VehicleState, stops: tuple[PlannedStop, ...],
+                 bookings: Mapping[str, Booking], time_s: np.ndarray, params: DispatchParams,
+                 dist_m: np.ndarray | None) -> tuple[RouteCheck, Any, list[int], list[int]]:
+    """Feasibility and driving cost of a break-free route without its rider-friendly schedule.
+
+    Same constraints as :func:`dispatcher.feasibility.check_route` (structure, capacity, least
+    times); an infeasible route gets the full check (for its named violations).
+    """
+    if _structure(state, stops, bookings):
+        return _check(vehicle, state, stops, bookings, time_s, params, dist_m)
+    _, capacity = _loads(vehicle, state, stops, bookings)
+    if capacity:
+        return _check(vehicle, state, stops, bookings, time_s, params, dist_m)
+    seq = _sequence(vehicle, state, stops, bookings, params)
+    legs = _legs(seq, time_s)
+    least, fail = _least_times(seq, legs)
+    if fail is not None:
+        return _check(vehicle, state, stops, bookings, time_s, params, dist_m)
+    travel = int(sum(legs))
+    distance = 0
+    if dist_m is not None:
+        idx = np.asarray(seq.nodes, dtype=np.intp)
+        distance = int(dist_m[idx[:-1], idx[1:]].sum())
+    cost = (params.weight_travel_time * travel + params.weight_distance * distance
+            + (params.weight_vehicle if stops else 0.0))
+    res = RouteCheck(vehicle.id, (), least[0], (), least[-1], (), travel, distance, {}, 0, cost)
+    return res, seq, legs, least
+
+
 class Search:
     """Insertion and ruin-and-recreate machinery over one :class:`Problem`."""
 
@@ -91,19 +130,30 @@ class Search:
         self._checked: dict[tuple[str, int], tuple[tuple[PlannedStop, ...], Any]] = {}
         self._index: dict[tuple[str, int], tuple[tuple[PlannedStop, ...], RouteIndex | None]] = {}
 
-    def check(self, vid: str, stops: tuple[PlannedStop, ...]) -> RouteCheck:
-        """Check one route of the problem (the full result is kept for indexing it later)."""
+    def check(self, vid: str, stops: tuple[PlannedStop, ...], full: bool = False) -> RouteCheck:
+        """Check one route of the problem (the full result is kept for indexing it later).
+
+        Unless ``full``, and when the route's cost is driving cost only (no excess-ride weight,
+        no breaks), the check stops at feasibility and cost: the same verdict and cost as
+        :func:`dispatcher.feasibility.check_route` without the rider-friendly schedule.
+        """
         pb = self.pb
-        full = _check(self.by_id[vid], pb.states[vid], stops, pb.bookings, pb.time_s,
-                      pb.params, pb.dist_m)
+        veh = self.by_id[vid]
+        if full or veh.breaks or pb.params.weight_excess_ride:
+            got = _check(veh, pb.states[vid], stops, pb.bookings, pb.time_s, pb.params, pb.dist_m)
+        else:
+            got = _light_check(veh, pb.states[vid], stops, pb.bookings, pb.time_s, pb.params,
+                               pb.dist_m)
+        full_res = got
         if len(self._checked) > 256:
             self._checked.clear()
-        self._checked[(vid, id(stops))] = (stops, full)
-        return full[0]
+        self._checked[(vid, id(stops))] = (stops, full_res)
+        return full_res[0]
 
-    def evaluate(self, routes: dict[str, tuple[PlannedStop, ...]], unserved: set[str]) -> Solution:
-        """A solution from routes (checks every route)."""
-        checks = {vid: self.check(vid, stops) for vid, stops in routes.items()}
+    def evaluate(self, routes: dict[str, tuple[PlannedStop, ...]], unserved: set[str],
+                 full: bool = False) -> Solution:
+        """A solution from routes (checks every route; ``full``: with schedules)."""
+        checks = {vid: self.check(vid, stops, full) for vid, stops in routes.items()}
         cost = sum(c.cost for c in checks.values()) + self.pb.penalty(unserved)
         return Solution(dict(routes), checks, set(unserved), cost)
 
@@ -296,6 +346,7 @@ def improve(
     span = max(1e-9, deadline - t0)
     base_cost = max(1.0, start.cost - pb.penalty(start.unserved))
     it = 0
+    last_best = 0
     while True:
         if iteration_limit is not None and it >= iteration_limit:
             break
@@ -305,6 +356,8 @@ def improve(
         frac = it / iteration_limit if iteration_limit else (now - t0) / span
         temp = _T0 * base_cost * (0.01 ** frac)
         it += 1
+        if _RESTART and it - last_best > _RESTART:
+            cur, last_best = best.copy(), it
         cand = cur.copy()
         hi = max(2, min(_RCAP, int(_RMAX * n_mov)))
         count = search.rng.randint(min(2, hi), hi)
@@ -321,4 +374,5 @@ def improve(
             cur = cand
             if cand.cost < best.cost - 1e-9:
                 best = cand.copy()
-    return best, it
+                last_best = it
+    return search.evaluate(best.routes, best.unserved, full=True), it
