@@ -42,7 +42,7 @@ from dispatcher.params import DispatchParams
 MISSING_COST = 1e15
 """Search penalty of a confirmed booking left out (only while searching: a plan set missing one
 is never returned)."""
-_T0 = 0.005
+_T0 = 0.05
 """Start temperature of the annealing, as a share of the start objective."""
 _MAXC = 40
 """Candidate positions tested exactly per booking and route before giving up on the route."""
@@ -51,6 +51,8 @@ _RMAX = 0.15
 _RCAP = 15
 """... and at most this many (small ruins: many more iterations per second, better results)."""
 _REGRET = 0.5
+_WORST = 0.2
+"""Probability of a worst removal (the bookings whose stops cost the most driving)."""
 _RESTART = 0
 """Iterations without a new best after which the search goes back to the best (0: never)."""
 """Probability of rebuilding by regret-2 rather than by greedy insertion in random order."""
@@ -285,10 +287,12 @@ class Search:
         draw = self.rng.random()
         if self.pb.params.weight_vehicle and draw < 0.15:
             removed = self._route_of_few(sol, served)
-        elif draw < 0.55:
+        elif draw < 0.45:
             removed = self.rng.sample(served, count)
-        else:
+        elif draw < 1.0 - _WORST:
             removed = self._related(served, count)
+        else:
+            removed = self._worst(sol, count)
         gone = set(removed)
         for vid, stops in sol.routes.items():
             if any(s.booking_id in gone for s in stops):
@@ -306,6 +310,31 @@ class Search:
         k = int(len(used) * self.rng.random() ** 3)
         stops = sol.routes[used[k][1]]
         return sorted({s.booking_id for s in stops if s.booking_id in movable})
+
+    def _worst(self, sol: Solution, count: int) -> list[str]:
+        """Bookings whose stops cost the most driving (detour saved by removing them), drawn
+        with a bias to the costliest."""
+        cm = self.cmat
+        movable = self.pb.movable
+        saving: dict[str, float] = {}
+        for vid in sorted(sol.routes):
+            stops = sol.routes[vid]
+            if not stops:
+                continue
+            st = self.pb.states[vid]
+            nodes = [st.node, *(s.node for s in stops), self.by_id[vid].depot]
+            for k, s in enumerate(stops, start=1):
+                if s.booking_id not in movable:
+                    continue
+                a, x, b = nodes[k - 1], nodes[k], nodes[k + 1]
+                gain = float(cm[a, x] + cm[x, b] - cm[a, b])
+                saving[s.booking_id] = saving.get(s.booking_id, 0.0) + gain
+        ranked = sorted(saving, key=lambda b: (-saving[b], b))
+        out: list[str] = []
+        while len(out) < count and ranked:
+            k = int(len(ranked) * self.rng.random() ** 3)
+            out.append(ranked.pop(k))
+        return out
 
     def _related(self, served: list[str], count: int) -> list[str]:
         pb = self.pb
