@@ -53,7 +53,7 @@ _RCAP = 15
 _REGRET = 0.5
 _WORST = 0.2
 """Probability of a worst removal (the bookings whose stops cost the most driving)."""
-_RESTART = 0
+_RESTART = 500
 """Iterations without a new best after which the search goes back to the best (0: never)."""
 """Probability of rebuilding by regret-2 rather than by greedy insertion in random order."""
 
