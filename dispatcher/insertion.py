@@ -10,7 +10,7 @@ vehicle is that vehicle's offer.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -116,6 +116,7 @@ class RouteIndex:
     chairs: np.ndarray
     seq: _Seq
     legs: list[int]
+    early: list[int] = field(default_factory=list)
 
 
 def index_route(
@@ -158,7 +159,7 @@ def index_route(
         seats[k + 1], chairs[k + 1] = s0, c0
     dep = np.asarray(early, dtype=np.int64) + service
     return RouteIndex(vehicle, state, stops, locked, check, np.asarray(seq.nodes, dtype=np.intp),
-                      dep, late, seats, chairs, seq, list(legs))
+                      dep, late, seats, chairs, seq, list(legs), list(early))
 
 
 def _times_feasible(ri: RouteIndex, new: Booking, dwell: int, i: int, j: int,
@@ -166,10 +167,13 @@ def _times_feasible(ri: RouteIndex, new: Booking, dwell: int, i: int, j: int,
     """Exact timing test of inserting ``new`` after route elements ``i`` (pickup) and ``j``
     (drop-off, ``j >= i``), built incrementally from the route's sequence (no breaks).
 
-    Uses the same least-solution propagation as :func:`check_route`; capacity is already exact
-    in the candidate filter.
+    Computes the same least solution of the difference constraints as :func:`check_route`, but
+    starts from the route's own least times (a lower bound of the new ones whenever the detours
+    are no shorter than the legs they replace) and stops the forward pass as soon as it meets
+    the old times again; with a shorter detour it recomputes from scratch. Capacity is already
+    exact in the candidate filter.
     """
-    seq, legs = ri.seq, ri.legs
+    seq, legs, early = ri.seq, ri.legs, ri.early
     req, pr = new.request, new.promise
     o, d = req.origin, req.destination
     end = ri.vehicle.shift_end_s
@@ -182,16 +186,63 @@ def _times_feasible(ri: RouteIndex, new: Booking, dwell: int, i: int, j: int,
              *hi[b1:]]
     t = time_s
     if j == i:
-        new_legs = [*legs[:i], int(t[n_[i], o]), int(t[o, d]), int(t[d, n_[i + 1]]),
-                    *legs[i + 1:]]
+        ins = [int(t[n_[i], o]), int(t[o, d]), int(t[d, n_[i + 1]])]
+        new_legs = [*legs[:i], *ins, *legs[i + 1:]]
+        monotone = ins[0] + dwell + ins[1] + dwell + ins[2] >= legs[i]
     else:
-        new_legs = [*legs[:i], int(t[n_[i], o]), int(t[o, n_[i + 1]]), *legs[i + 1:j],
-                    int(t[n_[j], d]), int(t[d, n_[j + 1]]), *legs[j + 1:]]
+        l1, l2 = int(t[n_[i], o]), int(t[o, n_[i + 1]])
+        l3, l4 = int(t[n_[j], d]), int(t[d, n_[j + 1]])
+        new_legs = [*legs[:i], l1, l2, *legs[i + 1:j], l3, l4, *legs[j + 1:]]
+        monotone = l1 + dwell + l2 >= legs[i] and l3 + dwell + l4 >= legs[j]
     pairs = [(p + (p >= a1) + (p >= b1), q + (q >= a1) + (q >= b1), lim)
              for p, q, lim in seq.pairs]
     pairs.append((a1, j + 2, pr.max_ride_s))
-    _, fail = _least_times(_Seq(nodes, service, lows, highs, [], [], pairs), new_legs)
-    return fail is None
+    if not monotone or len(early) != len(n_):
+        _, fail = _least_times(_Seq(nodes, service, lows, highs, [], [], pairs), new_legs)
+        return fail is None
+    n = len(nodes)
+    b = early[:a1]
+    b.extend([0] * (n - a1))
+    k = a1
+    while k < n:
+        tt = b[k - 1] + service[k - 1] + new_legs[k - 1]
+        v = tt if tt > lows[k] else lows[k]
+        if k > a1 and k <= b1:  # an old element between the new pickup and drop-off
+            old = early[k - 1]
+            if v <= old:
+                b[k:b1 + 1] = early[k - 1:b1]
+                k = b1 + 1
+                continue
+        elif k > b1 + 1:  # an old element after the new drop-off
+            old = early[k - 2]
+            if v <= old:
+                b[k:] = early[k - 2:]
+                break
+        if v > highs[k]:
+            return False
+        b[k] = v
+        k += 1
+    if b[0] > highs[0]:
+        return False
+    changed = True
+    while changed:
+        changed = False
+        for p, q, limit in pairs:
+            need = b[q] - service[p] - limit
+            if b[p] >= need:
+                continue
+            changed = True
+            b[p] = need
+            if need > highs[p]:
+                return False
+            for k in range(p + 1, n):
+                tt = b[k - 1] + service[k - 1] + new_legs[k - 1]
+                if tt <= b[k]:
+                    break
+                b[k] = tt
+                if tt > highs[k]:
+                    return False
+    return True
 
 
 def _pair_candidates(

@@ -19,7 +19,15 @@ from typing import Any
 
 import numpy as np
 
-from dispatcher.feasibility import RouteCheck, _check
+from dispatcher.feasibility import (
+    RouteCheck,
+    _check,
+    _least_times,
+    _legs,
+    _loads,
+    _sequence,
+    _structure,
+)
 from dispatcher.insertion import (
     Insertion,
     RouteIndex,
@@ -34,11 +42,19 @@ from dispatcher.params import DispatchParams
 MISSING_COST = 1e15
 """Search penalty of a confirmed booking left out (only while searching: a plan set missing one
 is never returned)."""
-_T0 = 0.005
+_T0 = 0.05
 """Start temperature of the annealing, as a share of the start objective."""
-_RMAX = 0.4
-"""Largest share of the movable bookings removed in one ruin (at most 40 bookings)."""
+_MAXC = 40
+"""Candidate positions tested exactly per booking and route before giving up on the route."""
+_RMAX = 0.15
+"""Largest share of the movable bookings removed in one ruin ..."""
+_RCAP = 15
+"""... and at most this many (small ruins: many more iterations per second, better results)."""
 _REGRET = 0.5
+_WORST = 0.2
+"""Probability of a worst removal (the bookings whose stops cost the most driving)."""
+_RESTART = 500
+"""Iterations without a new best after which the search goes back to the best (0: never)."""
 """Probability of rebuilding by regret-2 rather than by greedy insertion in random order."""
 
 
@@ -76,6 +92,35 @@ class Problem:
         return self.params.rejection_penalty * optional + MISSING_COST * (len(unserved) - optional)
 
 
+def _light_check(vehicle: Vehicle, state: VehicleState, stops: tuple[PlannedStop, ...],
+                 bookings: Mapping[str, Booking], time_s: np.ndarray, params: DispatchParams,
+                 dist_m: np.ndarray | None) -> tuple[RouteCheck, Any, list[int], list[int]]:
+    """Feasibility and driving cost of a break-free route without its rider-friendly schedule.
+
+    Same constraints as :func:`dispatcher.feasibility.check_route` (structure, capacity, least
+    times); an infeasible route gets the full check (for its named violations).
+    """
+    if _structure(state, stops, bookings):
+        return _check(vehicle, state, stops, bookings, time_s, params, dist_m)
+    _, capacity = _loads(vehicle, state, stops, bookings)
+    if capacity:
+        return _check(vehicle, state, stops, bookings, time_s, params, dist_m)
+    seq = _sequence(vehicle, state, stops, bookings, params)
+    legs = _legs(seq, time_s)
+    least, fail = _least_times(seq, legs)
+    if fail is not None:
+        return _check(vehicle, state, stops, bookings, time_s, params, dist_m)
+    travel = int(sum(legs))
+    distance = 0
+    if dist_m is not None:
+        idx = np.asarray(seq.nodes, dtype=np.intp)
+        distance = int(dist_m[idx[:-1], idx[1:]].sum())
+    cost = (params.weight_travel_time * travel + params.weight_distance * distance
+            + (params.weight_vehicle if stops else 0.0))
+    res = RouteCheck(vehicle.id, (), least[0], (), least[-1], (), travel, distance, {}, 0, cost)
+    return res, seq, legs, least
+
+
 class Search:
     """Insertion and ruin-and-recreate machinery over one :class:`Problem`."""
 
@@ -94,19 +139,30 @@ class Search:
     def _late(self) -> bool:
         return self.stop_at is not None and self.clock() > self.stop_at
 
-    def check(self, vid: str, stops: tuple[PlannedStop, ...]) -> RouteCheck:
-        """Check one route of the problem (the full result is kept for indexing it later)."""
+    def check(self, vid: str, stops: tuple[PlannedStop, ...], full: bool = False) -> RouteCheck:
+        """Check one route of the problem (the full result is kept for indexing it later).
+
+        Unless ``full``, and when the route's cost is driving cost only (no excess-ride weight,
+        no breaks), the check stops at feasibility and cost: the same verdict and cost as
+        :func:`dispatcher.feasibility.check_route` without the rider-friendly schedule.
+        """
         pb = self.pb
-        full = _check(self.by_id[vid], pb.states[vid], stops, pb.bookings, pb.time_s,
-                      pb.params, pb.dist_m)
+        veh = self.by_id[vid]
+        if full or veh.breaks or pb.params.weight_excess_ride:
+            got = _check(veh, pb.states[vid], stops, pb.bookings, pb.time_s, pb.params, pb.dist_m)
+        else:
+            got = _light_check(veh, pb.states[vid], stops, pb.bookings, pb.time_s, pb.params,
+                               pb.dist_m)
+        full_res = got
         if len(self._checked) > 256:
             self._checked.clear()
-        self._checked[(vid, id(stops))] = (stops, full)
-        return full[0]
+        self._checked[(vid, id(stops))] = (stops, full_res)
+        return full_res[0]
 
-    def evaluate(self, routes: dict[str, tuple[PlannedStop, ...]], unserved: set[str]) -> Solution:
-        """A solution from routes (checks every route)."""
-        checks = {vid: self.check(vid, stops) for vid, stops in routes.items()}
+    def evaluate(self, routes: dict[str, tuple[PlannedStop, ...]], unserved: set[str],
+                 full: bool = False) -> Solution:
+        """A solution from routes (checks every route; ``full``: with schedules)."""
+        checks = {vid: self.check(vid, stops, full) for vid, stops in routes.items()}
         cost = sum(c.cost for c in checks.values()) + self.pb.penalty(unserved)
         return Solution(dict(routes), checks, set(unserved), cost)
 
@@ -131,7 +187,7 @@ class Search:
             return None
         pb = self.pb
         got = insertions_into(ri, pb.bookings, pb.bookings[bid], pb.time_s, pb.params, pb.dist_m,
-                              self.cmat, limit=1, max_checks=40, lazy=True)
+                              self.cmat, limit=1, max_checks=_MAXC, lazy=True)
         return got[0] if got else None
 
     def best_many(self, sol: Solution, vid: str, bids: list[str]) -> dict[str, Insertion | None]:
@@ -146,7 +202,7 @@ class Search:
         for b, new, cand in zip(bids, news, cands, strict=True):
             if cand[0].size:
                 got = insertions_into(ri, pb.bookings, new, pb.time_s, pb.params, pb.dist_m,
-                                      self.cmat, limit=1, max_checks=40, candidates=cand,
+                                      self.cmat, limit=1, max_checks=_MAXC, candidates=cand,
                                       lazy=True)
                 out[b] = got[0] if got else None
         return out
@@ -242,10 +298,12 @@ class Search:
         draw = self.rng.random()
         if self.pb.params.weight_vehicle and draw < 0.15:
             removed = self._route_of_few(sol, served)
-        elif draw < 0.55:
+        elif draw < 0.45:
             removed = self.rng.sample(served, count)
-        else:
+        elif draw < 1.0 - _WORST:
             removed = self._related(served, count)
+        else:
+            removed = self._worst(sol, count)
         gone = set(removed)
         for vid, stops in sol.routes.items():
             if any(s.booking_id in gone for s in stops):
@@ -263,6 +321,31 @@ class Search:
         k = int(len(used) * self.rng.random() ** 3)
         stops = sol.routes[used[k][1]]
         return sorted({s.booking_id for s in stops if s.booking_id in movable})
+
+    def _worst(self, sol: Solution, count: int) -> list[str]:
+        """Bookings whose stops cost the most driving (detour saved by removing them), drawn
+        with a bias to the costliest."""
+        cm = self.cmat
+        movable = self.pb.movable
+        saving: dict[str, float] = {}
+        for vid in sorted(sol.routes):
+            stops = sol.routes[vid]
+            if not stops:
+                continue
+            st = self.pb.states[vid]
+            nodes = [st.node, *(s.node for s in stops), self.by_id[vid].depot]
+            for k, s in enumerate(stops, start=1):
+                if s.booking_id not in movable:
+                    continue
+                a, x, b = nodes[k - 1], nodes[k], nodes[k + 1]
+                gain = float(cm[a, x] + cm[x, b] - cm[a, b])
+                saving[s.booking_id] = saving.get(s.booking_id, 0.0) + gain
+        ranked = sorted(saving, key=lambda b: (-saving[b], b))
+        out: list[str] = []
+        while len(out) < count and ranked:
+            k = int(len(ranked) * self.rng.random() ** 3)
+            out.append(ranked.pop(k))
+        return out
 
     def _related(self, served: list[str], count: int) -> list[str]:
         pb = self.pb
@@ -316,6 +399,7 @@ def _anneal(search: Search, best: Solution, cur: Solution, n_mov: int, t0: float
             clock: Callable[[], float]) -> tuple[Solution, int]:
     """The annealing loop of :func:`improve`."""
     it = 0
+    last_best = 0
     while True:
         if iteration_limit is not None and it >= iteration_limit:
             break
@@ -325,8 +409,10 @@ def _anneal(search: Search, best: Solution, cur: Solution, n_mov: int, t0: float
         frac = it / iteration_limit if iteration_limit else (now - t0) / span
         temp = _T0 * base_cost * (0.01 ** frac)
         it += 1
+        if _RESTART and it - last_best > _RESTART:
+            cur, last_best = best.copy(), it
         cand = cur.copy()
-        hi = max(2, min(40, int(_RMAX * n_mov)))
+        hi = max(2, min(_RCAP, int(_RMAX * n_mov)))
         count = search.rng.randint(min(2, hi), hi)
         removed = search.ruin(cand, count)
         if any(not cand.checks[v].feasible for v in cand.routes):
@@ -341,4 +427,5 @@ def _anneal(search: Search, best: Solution, cur: Solution, n_mov: int, t0: float
             cur = cand
             if cand.cost < best.cost - 1e-9:
                 best = cand.copy()
-    return best, it
+                last_best = it
+    return search.evaluate(best.routes, best.unserved, full=True), it

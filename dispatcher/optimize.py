@@ -132,7 +132,7 @@ def reoptimize(
     served_in = {s.booking_id for st in in_plans.values() for s in st}
     unserved_in = (mandatory | pb.optional) - served_in - {
         b for v in fleet.vehicles for b in fleet.state_of(v).onboard}
-    before = search.evaluate(in_plans, unserved_in & pb.optional)
+    before = search.evaluate(in_plans, unserved_in & pb.optional, full=True)
     rank_before = _rank(before, pb, mandatory)
     cur = before
     detail = ""
@@ -168,6 +168,7 @@ def reoptimize(
                     if _rank(cand, pb, mandatory) < _rank(cur, pb, mandatory):
                         cur = cand
                         detail += "OR-Tools improved the search's plans. "
+    cur = search.evaluate(cur.routes, cur.unserved, full=True)
     return _result(fleet, pb, before, rank_before, cur, mandatory, iterations, detail)
 
 

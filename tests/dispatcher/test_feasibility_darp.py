@@ -89,3 +89,42 @@ def test_search_recovers_when_construction_leaves_bookings_out(shared_data):
         nodes = [s.node for s in res.plans[v.id].stops]
         assert _check(inst, model, k, nodes).feasible
     assert sum(len(p.stops) for p in res.plans.values()) == 2 * inst.requests
+
+
+@pytest.mark.parametrize("name", ["a3-30", "a8-96"])
+def test_incremental_insertion_timing_agrees_with_full_check(shared_data, name):
+    """The incremental timing test of insertion (started from the route's least times) accepts
+    exactly the positions whose full route check is feasible, on optimal routes with one
+    booking taken out and put back at every pair of positions."""
+    from dispatcher.insertion import _times_feasible, index_route
+
+    inst, ref, model = _load(shared_data, name)
+    n = inst.requests
+    rng = random.Random(7)
+    tried = feasible = 0
+    for k, route in enumerate(ref["routes"]):
+        nodes = [v for v in route if v != 0]
+        veh = model.vehicles[k]
+        state = VehicleState(veh.id, veh.depot, veh.shift_start_s)
+        for out in rng.sample(sorted({v for v in nodes if v <= n}), min(3, len(nodes) // 2)):
+            rest = [v for v in nodes if v not in (out, out + n)]
+            stops = tuple(PlannedStop(booking_id(v if v <= n else v - n),
+                                      StopKind.PICKUP if v <= n else StopKind.DROPOFF, v)
+                          for v in rest)
+            ri = index_route(veh, state, stops, 0, model.bookings, model.time_s, model.params)
+            assert ri is not None
+            new = model.bookings[booking_id(out)]
+            dwell = model.params.dwell_s(new.request.passengers)
+            for i in range(len(stops) + 1):
+                for j in range(i, len(stops) + 1):
+                    full = (*stops[:i], PlannedStop(new.request.id, StopKind.PICKUP, out),
+                            *stops[i:j], PlannedStop(new.request.id, StopKind.DROPOFF, out + n),
+                            *stops[j:])
+                    want = not [v for v in check_route(veh, state, full, model.bookings,
+                                                       model.time_s, model.params).violations
+                                if v.kind.value not in ("seats", "wheelchair_spaces")]
+                    got = _times_feasible(ri, new, dwell, i, j, model.time_s)
+                    assert got == want, (k, out, i, j)
+                    tried += 1
+                    feasible += want
+    assert feasible > 0 and tried > feasible
