@@ -31,6 +31,13 @@ from dispatcher.optimize import reoptimize, solve_routing
 SHARED_CANDIDATES = [Path(__file__).resolve().parents[2] / "shared", Path("/work/shared")]
 
 
+def write_report(out: Path, text: str, rows: list[dict[str, Any]]) -> None:
+    """Write a benchmark table (Markdown) to ``out`` and its rows as JSON beside it."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text + "\n")
+    out.with_suffix(".json").write_text(json.dumps(rows, indent=1))
+
+
 def shared_dir() -> Path:
     """The shared data folder ($NORIAI_SHARED, ../shared beside the repository, /work/shared)."""
     import os
@@ -199,9 +206,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.table:
             print(text)
         if args.out:
-            Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-            Path(args.out).write_text(text + "\n")
-            Path(args.out).with_suffix(".json").write_text(json.dumps(rows, indent=1))
+            write_report(Path(args.out), text, rows)
         return 0 if all(r["feasible"] for r in rows) else 1
     if not args.instance:
         ap.error("give an instance file or --set")

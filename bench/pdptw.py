@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.darp import shared_dir
+from bench.darp import shared_dir, write_report
 from dispatcher.model import (
     Booking,
     Fleet,
@@ -277,9 +277,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.table:
         print(text)
     if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(text + "\n")
-        Path(args.out).with_suffix(".json").write_text(json.dumps(rows, indent=1))
+        write_report(Path(args.out), text, rows)
     return 0 if all(r["feasible"] for r in rows) else 1
 
 
