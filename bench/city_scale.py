@@ -13,7 +13,8 @@ same riders (offers + accept), simulated drivers, re-optimisation cycles and eve
 Reports offer latency p50/p95, re-optimisation time per cycle, share of requests served,
 promises broken (checked against the event log), split into those the engine's plan broke
 (must be 0) and those broken by reality (a simulated vehicle slower than planned, or waiting out a
-no-show's grace, which planning does not allow for, counted apart), and simulated / wall-clock time.
+no-show's grace beyond the plan; planning reserves that wait, so it must be 0 too), and simulated /
+wall-clock time.
 
     python -m bench.city_scale                      # the full city (long: tens of minutes)
     python -m bench.city_scale --vehicles 100 --requests 5000 --workers 2

@@ -117,7 +117,7 @@ class Engine:
         self.db = db
         self.network = network
         self.clock = clock
-        self.params = params or DispatchParams.from_dict(service.dispatch)
+        self.params = params or service.dispatch_params()
         self.tz = ZoneInfo(service.timezone)
         self.lock = threading.RLock()
         self.version = 0

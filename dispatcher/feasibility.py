@@ -278,10 +278,12 @@ def _sequence(
         promise = booking.promise
         k = len(nodes)
         nodes.append(stop.node)
-        service.append(params.dwell_s(booking.request.passengers))
+        dwell = params.dwell_s(booking.request.passengers)
+        service.append(dwell)
         stop_of.append(i)
         if stop.kind is StopKind.PICKUP:
-            lo.append(promise.pickup_earliest_s)
+            lo.append(params.pickup_from_s(promise.pickup_earliest_s, promise.pickup_latest_s,
+                                           dwell))
             hi.append(min(promise.pickup_latest_s, end_hi))
             role.append(_PICK)
             pick_elem[stop.booking_id] = k

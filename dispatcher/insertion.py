@@ -163,7 +163,7 @@ def index_route(
 
 
 def _times_feasible(ri: RouteIndex, new: Booking, dwell: int, i: int, j: int,
-                    time_s: np.ndarray) -> bool:
+                    time_s: np.ndarray, params: DispatchParams) -> bool:
     """Exact timing test of inserting ``new`` after route elements ``i`` (pickup) and ``j``
     (drop-off, ``j >= i``), built incrementally from the route's sequence (no breaks).
 
@@ -181,7 +181,8 @@ def _times_feasible(ri: RouteIndex, new: Booking, dwell: int, i: int, j: int,
     a1, b1 = i + 1, j + 1
     nodes = [*n_[:a1], o, *n_[a1:b1], d, *n_[b1:]]
     service = [*sv[:a1], dwell, *sv[a1:b1], dwell, *sv[b1:]]
-    lows = [*lo[:a1], pr.pickup_earliest_s, *lo[a1:b1], pr.dropoff_earliest_s, *lo[b1:]]
+    p_lo = params.pickup_from_s(pr.pickup_earliest_s, pr.pickup_latest_s, dwell)
+    lows = [*lo[:a1], p_lo, *lo[a1:b1], pr.dropoff_earliest_s, *lo[b1:]]
     highs = [*hi[:a1], min(pr.pickup_latest_s, end), *hi[a1:b1], min(pr.dropoff_latest_s, end),
              *hi[b1:]]
     t = time_s
@@ -246,7 +247,8 @@ def _times_feasible(ri: RouteIndex, new: Booking, dwell: int, i: int, j: int,
 
 
 def _pair_candidates(
-    ri: RouteIndex, new: Booking, dwell: int, time_s: np.ndarray, cmat: np.ndarray
+    ri: RouteIndex, new: Booking, dwell: int, time_s: np.ndarray, cmat: np.ndarray,
+    params: DispatchParams,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Positions (pickup, drop-off) passing the necessary conditions, and their added cost."""
     req, pr = new.request, new.promise
@@ -261,7 +263,8 @@ def _pair_candidates(
     a, b = r[idx], r[idx + 1]
     dep = ri.dep[idx]
     late_next = ri.late[idx + 1]
-    b_o = np.maximum(dep + time_s[a, o], pr.pickup_earliest_s)
+    b_o = np.maximum(dep + time_s[a, o],
+                     params.pickup_from_s(pr.pickup_earliest_s, pr.pickup_latest_s, dwell))
     ok_o = b_o <= pr.pickup_latest_s
     if not ok_o.any():
         return _EMPTY
@@ -328,7 +331,8 @@ def insertions_into(
     """
     req = new.request
     if candidates is None:
-        candidates = _pair_candidates(ri, new, params.dwell_s(req.passengers), time_s, cmat)
+        candidates = _pair_candidates(ri, new, params.dwell_s(req.passengers), time_s, cmat,
+                                      params)
     ci, cj, delta = candidates
     out: list[Insertion] = []
     if ci.size == 0:
@@ -342,7 +346,7 @@ def insertions_into(
     dwell = params.dwell_s(req.passengers)
     for t in order.tolist():
         p, q = int(ci[t]), int(cj[t])
-        if fast and not _times_feasible(ri, new, dwell, p, q, time_s):
+        if fast and not _times_feasible(ri, new, dwell, p, q, time_s, params):
             continue
         new_stops = (
             *stops[:p], PlannedStop(req.id, StopKind.PICKUP, o), *stops[p:q],
@@ -530,7 +534,8 @@ def offers(
         books = dict(fleet.bookings)
         books[request.id] = booking
         pr = promise
-        b_o = np.maximum(reach_o, pr.pickup_earliest_s)
+        b_o = np.maximum(reach_o, params.pickup_from_s(pr.pickup_earliest_s,
+                                                       pr.pickup_latest_s, dwell))
         ok_o = b_o <= pr.pickup_latest_s
         ok_oa = ok_o & (b_o + o_to_b <= late_next)
         b_d = np.maximum(reach_d, pr.dropoff_earliest_s)
@@ -626,7 +631,7 @@ def candidates_many(
     t_ad = time_s[np.ix_(a, d)].T
     t_db = time_s[np.ix_(d, b)]
     t_od = time_s[o, d][:, None]
-    b_o = np.maximum(dep + t_ao, pe)
+    b_o = np.maximum(dep + t_ao, np.minimum(pe + np.maximum(params.no_show_grace_s - dw, 0), pl))
     ok_o = b_o <= pl
     ok_oa = ok_o & (b_o + dw + t_ob <= late_next)
     b_d = np.maximum(dep + t_ad, de)

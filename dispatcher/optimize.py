@@ -315,11 +315,12 @@ def solve_routing(
         p_idx = manager.NodeToIndex(stop_node[(bid, StopKind.PICKUP)])
         if pr.pickup_latest_s < base:
             return None
-        tdim.CumulVar(p_idx).SetRange(max(pr.pickup_earliest_s - base, 0), pr.pickup_latest_s - base)
+        dwell = params.dwell_s(book.request.passengers)
+        p_lo = params.pickup_from_s(pr.pickup_earliest_s, pr.pickup_latest_s, dwell)
+        tdim.CumulVar(p_idx).SetRange(max(p_lo - base, 0), pr.pickup_latest_s - base)
         routing.AddPickupAndDelivery(p_idx, d_idx)
         solver.Add(routing.VehicleVar(p_idx) == routing.VehicleVar(d_idx))
         solver.Add(tdim.CumulVar(p_idx) <= tdim.CumulVar(d_idx))
-        dwell = params.dwell_s(book.request.passengers)
         solver.Add(tdim.CumulVar(d_idx) - tdim.CumulVar(p_idx) <= dwell + pr.max_ride_s)
         if bid in pb.optional:
             routing.AddDisjunction([p_idx, d_idx], int(params.rejection_penalty), 2)

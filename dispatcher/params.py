@@ -42,6 +42,10 @@ class DispatchParams:
     weight_vehicle
         Objective cost of using a vehicle at all (a route with pending stops); 0 by default.
         Large values make the optimiser minimise the fleet first (as the PDPTW benchmark does).
+    no_show_grace_s
+        How long after a pickup window opens the driver waits for a rider before recording a
+        no-show (the service's booking rule). Planning reserves that wait: see
+        :meth:`pickup_from_s`. 0 (no reservation) for the benchmarks.
     """
 
     pickup_window_s: int = 600
@@ -59,11 +63,13 @@ class DispatchParams:
     weight_excess_ride: float = 0.2
     rejection_penalty: float = 1_000_000.0
     weight_vehicle: float = 0.0
+    no_show_grace_s: int = 0
 
     def __post_init__(self) -> None:
         ints = (
             self.pickup_window_s, self.dwell_base_s, self.dwell_per_passenger_s,
             self.dwell_per_wheelchair_s, self.ride_offset_s, self.max_shift_s,
+            self.no_show_grace_s,
         )
         if min(ints) < 0 or self.ride_factor < 1.0 or self.alternative_step_s <= 0:
             raise InvalidInput(
@@ -73,6 +79,12 @@ class DispatchParams:
         if self.max_offers < 1 or self.alternatives_per_side < 0 or min(self.weight_travel_time, self.weight_distance,
                                       self.weight_excess_ride, self.weight_vehicle) < 0:
             raise InvalidInput("配車パラメータが不正です", "max_offers < 1 or negative weight")
+        if self.no_show_grace_s > self.pickup_window_s:
+            raise InvalidInput(
+                "不乗車の猶予時間が迎車時間帯の幅より長くなっています",
+                "the no-show grace must not be longer than the pickup window",
+                no_show_grace_s=self.no_show_grace_s, pickup_window_s=self.pickup_window_s,
+            )
 
     def dwell_s(self, passengers: Passengers) -> int:
         """Dwell in s when ``passengers`` board or alight at a stop."""
@@ -81,6 +93,18 @@ class DispatchParams:
             + self.dwell_per_passenger_s * passengers.count
             + self.dwell_per_wheelchair_s * passengers.wheelchairs
         )
+
+    def pickup_from_s(self, earliest_s: int, latest_s: int, dwell_s: int) -> int:
+        """Earliest planned start of boarding in the pickup window ``[earliest_s, latest_s]``.
+
+        A driver may record a no-show only once the window has been open for the grace time, so
+        a vehicle at the stop can leave no earlier than ``earliest_s + grace`` whether or not the
+        rider comes. Boarding is therefore planned from ``earliest_s + grace − dwell_s`` on: the
+        planned departure already covers the wait, and a no-show never delays the stops after it
+        beyond the plan (a rider who comes boards at the planned time, inside the window).
+        Capped at the window's end (a window narrower than the grace).
+        """
+        return min(earliest_s + max(0, self.no_show_grace_s - dwell_s), latest_s)
 
     def max_ride_s(self, direct_s: int) -> int:
         """Longest allowed ride in s for a trip whose direct travel time is ``direct_s``."""

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from dispatcher.errors import InvalidInput
+from dispatcher.params import DispatchParams
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 BOOKING_TYPES = ("real_time", "same_day", "prior_day")
@@ -205,6 +206,12 @@ class ServiceArea:
     def stop_ids(self) -> tuple[str, ...]:
         """Ids of all stops, in registry order."""
         return tuple(s.id for s in self.stops)
+
+    def dispatch_params(self) -> DispatchParams:
+        """The dispatch parameters of the service, with the booking rules' no-show grace (the
+        planner reserves that wait at every pickup)."""
+        return DispatchParams.from_dict(
+            {**self.dispatch, "no_show_grace_s": self.booking.no_show_grace_s})
 
     def in_service_hours(self, seconds_of_day: int) -> bool:
         """True if a local time of day falls inside an operating period."""

@@ -9,6 +9,7 @@ report prints the same without the font.
 from __future__ import annotations
 
 import html
+import importlib.util
 import io
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
@@ -38,12 +39,18 @@ DAILY = ("requests", "accepted", "refused", "completed", "riders_carried", "no_s
 
 @lru_cache(maxsize=1)
 def font_family() -> list[str]:
-    """Font families for matplotlib: Noto Sans CJK JP when installed, then the default."""
+    """Font families for matplotlib: Noto Sans CJK JP when the system has it, else IPAexGothic
+    (shipped by the matplotlib-fontja dependency, IPA Font License), then the default."""
     for path in CJK_FONTS:
         if Path(path).exists():
             font_manager.fontManager.addfont(path)
             return ["Noto Sans CJK JP", "DejaVu Sans"]
-    return ["DejaVu Sans"]
+    # located, not imported: importing matplotlib_fontja changes matplotlib's global font
+    spec = importlib.util.find_spec("matplotlib_fontja")
+    if spec is None or spec.origin is None:  # pragma: no cover - a declared dependency
+        return ["DejaVu Sans"]
+    font_manager.fontManager.addfont(str(Path(spec.origin).parent / "fonts" / "ipaexg.ttf"))
+    return ["IPAexGothic", "DejaVu Sans"]
 
 
 def _title(service_name: str, month: date, lang: str) -> str:

@@ -305,7 +305,7 @@ def main(argv: list[str]) -> int:
     print(f"  database       {db_file}   (Ctrl-C stops everything)", flush=True)
 
     runtime = app.state.runtime
-    params = DispatchParams.from_dict(service.dispatch)
+    params = service.dispatch_params()
     gw = HttpGateway(base, network, params, "driver-demo", "operator-demo", runtime)
     demand = DemandParams.from_toml()
     rng = np.random.default_rng(args.seed)

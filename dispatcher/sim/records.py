@@ -169,7 +169,8 @@ def classify_broken(check: LogCheck, delays: dict[str, list[tuple[int, int, int,
 
     ``delays`` lists, per vehicle, what reality added to the plan: ``(start_s, end_s, extra_s,
     kind)`` with kind ``"slower"`` for a leg or dwell slower than planned and ``"grace"`` for
-    waiting out the grace of a rider who did not come (planning does not allow for that wait).
+    waiting out the grace of a rider who did not come beyond the planned departure (planning
+reserves that wait, see DispatchParams.pickup_from_s, so none is expected).
     A broken promise is not the plan's when the delays inside its interval (the ride, or the hour
     before the window up to the boarding) add up to at least its excess; it is then put under
     the larger of the two kinds.

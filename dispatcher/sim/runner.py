@@ -28,7 +28,6 @@ from dispatcher.engine import Engine, vd_key
 from dispatcher.errors import NoriaiError
 from dispatcher.kpis import Kpis
 from dispatcher.model import StopKind
-from dispatcher.params import DispatchParams
 from dispatcher.places import RoadNetwork
 from dispatcher.service_area import OperatingPeriod, ServiceArea, ShiftSpec, VehicleSpec, clock_s
 from dispatcher.sim.clock import SimClock
@@ -370,7 +369,7 @@ def run_day(base: ServiceArea, network: RoadNetwork, workdir: Path, *, scenario:
     db = make_engine(f"sqlite:///{db_path}")
     migrate(db)
     clock = SimClock(start_s)
-    params = DispatchParams.from_dict(service.dispatch)
+    params = service.dispatch_params()
     engine = Engine(service, db, network, clock, params)
     engine.start()
     engine.ensure_day(day)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from dispatcher.errors import InvalidInput
 from dispatcher.feasibility import StopTime, ViolationKind, check_route
 from dispatcher.model import (
     Booking,
@@ -89,6 +90,39 @@ def test_ride_time_and_cost(line_matrix):
     assert res.excess_ride_s == 200 - 180
     assert res.travel_s == 60 + 60 + 60 + 60 + 240
     assert res.cost == pytest.approx(480 + 0.5 * 20)
+
+
+GRACE = DispatchParams(dwell_base_s=0, dwell_per_passenger_s=10, dwell_per_wheelchair_s=0,
+                       no_show_grace_s=100)
+
+
+def test_no_show_grace_is_reserved_before_leaving_a_pickup(line_matrix):
+    """With a 100 s no-show grace, boarding in B's window [500, 600] is planned from 590 on, so
+    the vehicle leaves at 600 = window start + grace even if B does not come; A (on board)
+    and the drop-offs move later accordingly."""
+    res = check_route(vehicle(), STATE, ROUTE_AB, {"A": A4, "B": B23}, line_matrix, GRACE)
+    assert res.feasible, res.violations
+    assert list(res.stops) == [StopTime(520, 520, 530, 1, 0), StopTime(590, 590, 600, 2, 0),
+                               StopTime(660, 660, 670, 1, 0), StopTime(730, 730, 740, 0, 0)]
+    assert res.ride_s == {"A": 200, "B": 60}
+
+
+def test_no_show_grace_can_break_a_later_window(line_matrix):
+    """Waiting out A's grace (window opens at 100, grace 100) makes the vehicle leave node 1 at
+    200 and reach B at 260, after B's window closed at 180: infeasible with the grace only."""
+    books = {"A": booking("A", 1, 3, window=(100, 400)),
+             "B": booking("B", 2, 3, window=(0, 180))}
+    stops = route(("A", PK, 1), ("B", PK, 2), ("B", DR, 3), ("A", DR, 3))
+    assert check_route(vehicle(seats=2), STATE, stops, books, line_matrix, P).feasible
+    res = check_route(vehicle(seats=2), STATE, stops, books, line_matrix, GRACE)
+    first = res.violations[0]
+    assert (first.kind, first.stop_index, first.booking_id) == (ViolationKind.PICKUP_WINDOW, 1, "B")
+
+
+def test_grace_longer_than_window_is_refused():
+    """A grace longer than the pickup window would make the reservation impossible: refused."""
+    with pytest.raises(InvalidInput):
+        DispatchParams(pickup_window_s=120, no_show_grace_s=180)
 
 
 VIOLATIONS = [

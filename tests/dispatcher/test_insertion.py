@@ -118,10 +118,12 @@ def _assert_offer_keeps_everything(fleet: Fleet, req, off, time_s, params):
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.integers(0, 10_000), progress=st.booleans(), rule=st.sampled_from(list(TimeRule)))
-def test_property_offers_feasible_and_promises_kept(seed, progress, rule):
-    """Any offered plan passes feasibility with all earlier promises, locks and riders kept."""
-    sc = scenario(4, 3, seed=seed, nodes=60)
+@given(seed=st.integers(0, 10_000), progress=st.booleans(), rule=st.sampled_from(list(TimeRule)),
+       grace=st.sampled_from([0, 180]))
+def test_property_offers_feasible_and_promises_kept(seed, progress, rule, grace):
+    """Any offered plan passes feasibility with all earlier promises, locks and riders kept
+    (with and without a no-show grace reserved at pickups)."""
+    sc = scenario(4, 3, seed=seed, nodes=60, params=DispatchParams(no_show_grace_s=grace))
     if progress:
         sc = with_progress(sc)
     rng = random.Random(seed)

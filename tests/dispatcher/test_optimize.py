@@ -13,6 +13,7 @@ from dispatcher.insertion import asked_window_start, promise_for
 from dispatcher.lns import Problem
 from dispatcher.model import Booking, Fleet, Passengers, Plan, Request, StopKind, TimeRule
 from dispatcher.optimize import ReoptStatus, reoptimize, solve_routing
+from dispatcher.params import DispatchParams
 
 
 def _assert_valid(fleet: Fleet, res, sc, extra=()):
@@ -34,10 +35,11 @@ def _assert_valid(fleet: Fleet, res, sc, extra=()):
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.integers(0, 10_000), progress=st.booleans())
-def test_property_reoptimized_plans_feasible_and_not_worse(seed, progress):
-    """Any re-optimised plan set passes feasibility, keeps promises, locks and riders, costs less."""
-    sc = scenario(3, 3, seed=seed, nodes=50)
+@given(seed=st.integers(0, 10_000), progress=st.booleans(), grace=st.sampled_from([0, 180]))
+def test_property_reoptimized_plans_feasible_and_not_worse(seed, progress, grace):
+    """Any re-optimised plan set passes feasibility, keeps promises, locks and riders, costs less
+    (with and without a no-show grace reserved at pickups)."""
+    sc = scenario(3, 3, seed=seed, nodes=50, params=DispatchParams(no_show_grace_s=grace))
     if progress:
         sc = with_progress(sc)
     res = reoptimize(sc.fleet, sc.time_s, sc.params, dist_m=sc.dist_m, time_limit_s=5,
