@@ -138,25 +138,13 @@ class ApiClient:
         return list(self.get("/api/v1/stops", auth=False))
 
     def roads(self) -> dict[str, Any]:
-        """Road polylines for the base map: the public map endpoint if any, else the operator one."""
-        try:
-            body = self.get("/api/v1/map/roads", optional=True)
-        except NotAvailable:
-            return dict(self.get("/api/v1/operator/map/roads"))
-        if isinstance(body, dict) and body.get("type") in ("FeatureCollection", "Feature"):
-            features = body.get("features", []) if body["type"] == "FeatureCollection" else [body]
-            lines: list[list[list[float]]] = []
-            for f in features:
-                geom = f.get("geometry", {})
-                parts = ([geom.get("coordinates", [])] if geom.get("type") == "LineString"
-                         else geom.get("coordinates", []) if geom.get("type") == "MultiLineString"
-                         else [])
-                lines += [[[c[1], c[0]] for c in part] for part in parts]
-            approximate = bool(body.get("properties", {}).get("approximate", False))
-            return {"lines": lines, "approximate": approximate}
-        if isinstance(body, dict) and "lines" in body:
-            return dict(body)
-        return dict(self.get("/api/v1/operator/map/roads"))
+        """Road polylines ``{"lines": [[[lat, lon], ...], ...], "approximate": bool}`` for the
+        base map, read from the public GeoJSON layer ``/api/v1/map/roads``."""
+        body = dict(self.get("/api/v1/map/roads", auth=False))
+        geom = body.get("geometry", {})
+        lines = [[[c[1], c[0]] for c in part] for part in geom.get("coordinates", [])]
+        return {"lines": lines,
+                "approximate": bool(body.get("properties", {}).get("approximate", False))}
 
     def routes(self, day: str | None = None) -> list[dict[str, Any]]:
         """Planned routes along the roads, per vehicle."""

@@ -271,27 +271,6 @@ def drivers(principal: OperatorDep, runtime: RuntimeDep) -> list[dict[str, Any]]
              "phone": u.phone} for u in rows]
 
 
-_ROAD_CACHE: dict[int, dict[str, Any]] = {}
-
-
-@router.get("/map/roads")
-def map_roads(principal: OperatorDep, runtime: RuntimeDep) -> dict[str, Any]:
-    """The zone's road network as polylines ``[[lat, lon], ...]`` for the console's base map."""
-    from dispatcher.api.map_lines import road_lines
-
-    net = runtime.engine.network
-    cached = _ROAD_CACHE.get(id(net))
-    if cached is None or cached["_net"] is not net:
-        arrays = getattr(net, "arrays", None)
-        lines = ([] if arrays is None else
-                 road_lines(arrays.lat, arrays.lon, arrays.indptr, arrays.indices))
-        cached = {"_net": net, "lines": lines,
-                  "approximate": bool(getattr(net, "approximate", False))}
-        _ROAD_CACHE.clear()
-        _ROAD_CACHE[id(net)] = cached
-    return {"lines": cached["lines"], "approximate": cached["approximate"]}
-
-
 @router.get("/map/routes")
 def map_routes(principal: OperatorDep, runtime: RuntimeDep,
                day: date | None = None) -> list[dict[str, Any]]:
