@@ -48,6 +48,14 @@ def check_request_time(service: ServiceArea, time_s: int, now_s: int) -> None:
             time=when.isoformat(),
         )
     if not service.calendar.runs_on(when.date()):
+        name = service.calendar.holiday(when.date())
+        if name is not None:
+            raise RuleViolation(
+                f"{when:%m月%d日}は祝日（{name}）のため運休です。",
+                f"The service does not run on {when:%Y-%m-%d}: public holiday "
+                f"({service.calendar.holiday(when.date(), 'en_US')}).",
+                rule="operating_day", day=when.date().isoformat(),
+            )
         raise RuleViolation(
             f"{when:%m月%d日}は運行日ではありません（運行日: 平日。年末年始は運休）。",
             f"The service does not run on {when:%Y-%m-%d} (it runs on weekdays; closed over New Year).",

@@ -9,13 +9,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any
+
+import holidays
 
 from dispatcher.errors import InvalidInput
 from dispatcher.params import DispatchParams
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 BOOKING_TYPES = ("real_time", "same_day", "prior_day")
+
+
+@lru_cache(maxsize=64)
+def public_holidays(country: str, year: int, lang: str = "ja") -> dict[date, str]:
+    """Public holidays of ``country`` (ISO code) in ``year`` with their names (``holidays``
+    package: computed, no download)."""
+    try:
+        found = holidays.country_holidays(country, years=year, language=lang)
+    except NotImplementedError as exc:
+        raise InvalidInput(f"祝日の国コードが不明です: {country}",
+                           f"unknown holiday country code: {country}") from exc
+    return dict(found.items())
 
 
 def clock_s(text: str) -> int:
@@ -66,17 +81,30 @@ class OperatingCalendar:
     days: frozenset[str]
     closed_ranges: tuple[tuple[tuple[int, int], tuple[int, int]], ...] = ()
     closed_dates: frozenset[date] = frozenset()
+    #: ISO country code whose public holidays close the service ("JP": 国民の祝日, substitute
+    #: holidays and 国民の休日 included), "" for none.
+    closed_on_holidays: str = ""
+    #: Days the service runs although a holiday or closed range would close them.
+    open_dates: frozenset[date] = frozenset()
+
+    def holiday(self, day: date, lang: str = "ja") -> str | None:
+        """The name of the public holiday that closes ``day``, or None."""
+        if not self.closed_on_holidays:
+            return None
+        return public_holidays(self.closed_on_holidays, day.year, lang).get(day)
 
     def runs_on(self, day: date) -> bool:
         """True if the service operates on local ``day``."""
         if WEEKDAYS[day.weekday()] not in self.days or day in self.closed_dates:
             return False
+        if day in self.open_dates:
+            return True
         md = (day.month, day.day)
         for lo, hi in self.closed_ranges:
             inside = lo <= md <= hi if lo <= hi else (md >= lo or md <= hi)
             if inside:
                 return False
-        return True
+        return self.holiday(day) is None
 
     def service_days(self, start: date, end: date) -> list[date]:
         """The operating days from ``start`` to ``end`` inclusive."""
@@ -296,6 +324,8 @@ def service_from_dict(conf: dict[str, Any], stops: tuple[StopPoint, ...]) -> Ser
                 (_month_day(lo), _month_day(hi)) for lo, hi in cal.get("closed_ranges", [])
             ),
             closed_dates=frozenset(date.fromisoformat(d) for d in cal.get("closed_dates", [])),
+            closed_on_holidays=str(cal.get("closed_on_holidays", "")),
+            open_dates=frozenset(date.fromisoformat(d) for d in cal.get("open_dates", [])),
         ),
         periods=tuple(
             OperatingPeriod(p["id"], clock_s(p["start"]), clock_s(p["end"]))

@@ -32,6 +32,15 @@ def test_refusals_name_the_rule(day, clock, rule):
     assert err.value.message_ja and err.value.message_en
 
 
+def test_holiday_refusal_names_the_holiday():
+    """A national holiday on a weekday is refused with the holiday's name in both languages."""
+    with pytest.raises(RuleViolation) as err:
+        check_request_time(SVC, at_local(date(2026, 11, 23), time(10, 0)),
+                           at_local(date(2026, 11, 18), time(9, 0)))
+    assert err.value.details["rule"] == "operating_day"
+    assert "勤労感謝の日" in err.value.message_ja and "Labor Thanksgiving" in err.value.message_en
+
+
 def test_allowed_times_pass():
     """Within hours, with notice, inside the horizon: accepted silently."""
     check_request_time(SVC, at_local(date(2026, 11, 25), time(10, 0)), NOW)

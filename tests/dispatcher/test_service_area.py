@@ -34,6 +34,25 @@ def test_calendar_weekdays_and_year_end(mitsugi):
     assert cal.runs_on(date(2027, 1, 4))  # Monday after the break
 
 
+def test_national_holidays_are_closed(mitsugi):
+    """Japan's national holidays close the service, substitute holidays included; an open date
+    overrides; the GTFS calendar removes them too."""
+    from dataclasses import replace
+
+    from gtfs.flex import calendar_tables
+
+    cal = mitsugi.calendar
+    assert cal.closed_on_holidays == "JP"
+    assert not cal.runs_on(date(2026, 11, 23)) and cal.holiday(date(2026, 11, 23)) == "勤労感謝の日"
+    assert not cal.runs_on(date(2027, 1, 11))  # 成人の日 (second Monday of January)
+    assert not cal.runs_on(date(2027, 3, 22)) and cal.holiday(date(2027, 3, 22)) == "振替休日"
+    assert cal.runs_on(date(2026, 11, 24)) and cal.holiday(date(2026, 11, 24)) is None
+    opened = replace(cal, open_dates=frozenset({date(2026, 11, 23)}))
+    assert opened.runs_on(date(2026, 11, 23))
+    _, removed = calendar_tables(mitsugi, date(2026, 11, 1), date(2026, 11, 30))
+    assert set(removed.column("date")) == {"20261103", "20261123"}
+
+
 def test_hours_and_fleet(mitsugi):
     """Operating hours 08:00–17:00; every vehicle's depot is a stop of the service."""
     assert mitsugi.in_service_hours(clock_s("08:00"))

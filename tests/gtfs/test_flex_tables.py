@@ -145,9 +145,9 @@ def test_calendar_follows_days_closures_and_window(svc):
         last.strftime("%Y%m%d"),
     )
     removed = {r["date"] for r in _rows(feed, "calendar_dates.txt")}
-    # Year-end break 12-29..01-03 on Mon/Wed/Sat: 12-30 (Wed), 01-02 (Sat); plus 2027-02-03 (Wed).
-    # 2028-01-05 lies outside the 90-day window.
-    assert removed == {"20261230", "20270102", "20270203"}
+    # Year-end break 12-29..01-03 on Mon/Wed/Sat: 12-30 (Wed), 01-02 (Sat); 2027-01-11 (Mon,
+    # 成人の日, a national holiday); plus 2027-02-03 (Wed). 2028-01-05 lies outside the window.
+    assert removed == {"20261230", "20270102", "20270111", "20270203"}
     assert all(r["exception_type"] == "2" for r in _rows(feed, "calendar_dates.txt"))
     running = list(cal.service_days(first, last))
     assert all(d.strftime("%Y%m%d") not in removed for d in running)
