@@ -882,12 +882,21 @@ class Engine:
                 raise Conflict("今は休憩の時間帯ではありません", "no break is due now")
             if self.live.states[key].onboard:
                 raise Conflict("乗客が乗車中は休憩できません", "a break needs an empty vehicle")
-            self.live.vehicles[key] = replace(vehicle, breaks=tuple(b for b in vehicle.breaks
-                                                                    if b is not brk))
             st = self.live.states[key]
             end = start_s + brk.duration_s
-            self.live.states[key] = VehicleState(key, st.node, max(st.time_s, end), st.onboard,
-                                                 st.onboard_departed_s)
+            after = VehicleState(key, st.node, max(st.time_s, end), st.onboard,
+                                 st.onboard_departed_s)
+            rest = replace(vehicle, breaks=tuple(b for b in vehicle.breaks if b is not brk))
+            self.live.vehicles[key] = rest
+            if not self._check(key, self.live.plans[key], after).feasible:
+                # A promise made to a later rider would break: the break waits.
+                self.live.vehicles[key] = vehicle
+                raise Conflict(
+                    "今休憩すると、この後の予約の約束の時刻に間に合いません。予定の休憩時刻に"
+                    "開始してください。",
+                    "Taking the break now would make a later booking miss its promise; start it "
+                    "at the planned time.", rule="break_keeps_promises")
+            self.live.states[key] = after
             self.live.revisions[key] = self.live.revisions.get(key, 0) + 1
             with Session(self.db, expire_on_commit=False) as s, s.begin():
                 self._save_plan(s, key)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -83,6 +83,17 @@ def post_event(body: DriverEventIn, principal: DriverDep, runtime: RuntimeDep) -
 def post_position(body: PositionIn, principal: DriverDep, runtime: RuntimeDep) -> None:
     """Report my vehicle's position."""
     runtime.engine.position(_vehicle(principal), body.lat, body.lon, principal.user_id, body.heading)
+
+
+@router.post("/break")
+def start_break(principal: DriverDep, runtime: RuntimeDep) -> dict[str, Any]:
+    """Start my shift's break now: allowed inside its window, with nobody on board, and only if
+    every later booking still keeps its promise (else 409 with the reason)."""
+    engine = runtime.engine
+    out = engine.break_taken(_vehicle(principal), engine.clock(), principal.user_id)
+    tz = engine.tz
+    return {**out, "start": datetime.fromtimestamp(out["start_s"], tz).isoformat(),
+            "end": datetime.fromtimestamp(out["end_s"], tz).isoformat()}
 
 
 @router.get("/stream")

@@ -43,6 +43,7 @@ const state = {
   position: null,
   routeRevision: -1,
   renderSig: "",
+  onBreakUntil: 0, // end of the break started on this device (epoch s)
 };
 const hooks = { beeps: 0, notices: 0, state, outbox, tickets };
 window.noriaiDriver = hooks;
@@ -283,6 +284,39 @@ function flash(text, bad = false) {
   }, 6000);
 }
 
+// ---------------------------------------------------------------- break
+
+/** The planned break card: shown from 15 minutes before the planned start with nobody on board. */
+function breakCard(m) {
+  if (state.onBreakUntil && serverNow() < state.onBreakUntil) {
+    return h("section", { class: "card", id: "break-card" },
+      h("div", { class: "label" }, t("break_on", { t: hhmmOfEpoch(state.onBreakUntil) })));
+  }
+  const start = m.breaks?.length ? Date.parse(m.breaks[0]) / 1000 : null;
+  if (start === null || m.onboard.length || serverNow() < start - 900) return null;
+  return h("section", { class: "card", id: "break-card" },
+    h("div", { class: "label" }, t("break_planned", { t: hhmm(m.breaks[0]) })),
+    h("div", { class: "row" },
+      h("button", { type: "button", class: "primary", dataset: { action: "break" },
+                    onclick: startBreak }, t("break_start"))));
+}
+
+async function startBreak() {
+  if (!online()) return flash(t("break_online"), true);
+  try {
+    const r = await api.post("/api/v1/driver/break", {});
+    if (r.status === 200) {
+      state.onBreakUntil = r.data.end_s;
+      render(true);
+      refresh();
+    } else {
+      flash(t("failed", { m: pick(r.data?.message_ja, r.data?.message_en) || r.status }), true);
+    }
+  } catch {
+    flash(t("break_online"), true);
+  }
+}
+
 // ---------------------------------------------------------------- boarding dialog
 
 async function openBoarding(stop) {
@@ -467,7 +501,8 @@ function render(force = false) {
   $("run").hidden = !signedIn;
   const m = state.manifest;
   const allowedSig = m ? m.stops.map((s) => (noShowFrom(s) ?? 0) <= serverNow()).join() : "";
-  const sig = `${lang()}|${online()}|${outbox.size}|${allowedSig}`;
+  const breakSig = m?.breaks?.length ? serverNow() >= Date.parse(m.breaks[0]) / 1000 - 900 : false;
+  const sig = `${lang()}|${online()}|${outbox.size}|${allowedSig}|${breakSig}|${state.onBreakUntil > serverNow()}`;
   if (!force && sig === state.renderSig) return;
   state.renderSig = sig;
   renderChrome();
@@ -476,10 +511,12 @@ function render(force = false) {
   const visits = m ? visitsOf(m.stops) : [];
   const msg = state.message
     ? h("p", { class: state.message.bad ? "error" : "hint", role: "status", id: "message" }, state.message.text) : null;
+  const brk = m && !m.off_shift ? breakCard(m) : null;
   if (!m) $("next").replaceChildren(msg || "");
   else if (!visits.length) {
-    $("next").replaceChildren(msg || "", h("p", { class: "empty" }, m.off_shift ? t("off_shift") : t("none")));
-  } else $("next").replaceChildren(msg || "", nextCard(visits[0]));
+    $("next").replaceChildren(msg || "", brk || "",
+                              h("p", { class: "empty" }, m.off_shift ? t("off_shift") : t("none")));
+  } else $("next").replaceChildren(msg || "", brk || "", nextCard(visits[0]));
   $("later").replaceChildren(...visits.slice(1).map(laterItem));
   $("later-title").hidden = visits.length < 2;
   if (map) {

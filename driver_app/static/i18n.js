@@ -21,6 +21,8 @@ const TEXTS = {
     queued: "オフラインのため送信待ちにしました", failed: "送信できませんでした：{m}",
     login_failed: "ログインできません：{m}", pickup: "乗", dropoff: "降", kind_pickup: "乗車",
     kind_dropoff: "降車", at_stop: "{name}", no_sync: "乗車券の情報がまだありません（オンラインで同期してください）",
+    break_planned: "休憩 {t}から", break_start: "休憩を開始", break_on: "休憩中（{t}まで）",
+    break_online: "休憩の開始にはオンライン接続が必要です",
   },
   en: {
     title: "noriai driver", vehicle_id: "Vehicle ID", password: "Password", sign_in: "Sign in",
@@ -42,6 +44,8 @@ const TEXTS = {
     queued: "Offline: queued to send", failed: "Could not send: {m}",
     login_failed: "Cannot sign in: {m}", pickup: "P", dropoff: "D", kind_pickup: "Pickup",
     kind_dropoff: "Drop-off", at_stop: "{name}", no_sync: "No ticket data yet (sync online first)",
+    break_planned: "Break from {t}", break_start: "Start break", break_on: "On break (until {t})",
+    break_online: "Starting a break needs a connection",
   },
 };
 

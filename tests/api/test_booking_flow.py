@@ -158,3 +158,31 @@ def test_offers_stay_inside_service_hours(client, rider, clock):
         end = datetime.fromisoformat(offer["pickup_window"][1])
         assert (end.hour, end.minute) >= (8, 0)
         assert datetime.fromisoformat(offer["dropoff_latest"]).hour < 17
+
+
+def test_driver_break_keeps_promises(client, rider, clock):
+    """A driver starts the shift's break from the app: refused while it would make a booked
+    pickup late, or outside the break's window; accepted on a vehicle whose plan allows it, and
+    then gone from the manifest."""
+    offer = client.post("/api/v1/offers", json=trip(at=time(12, 10)), headers=rider).json()["offers"][0]
+    booking = client.post("/api/v1/bookings", json={"offer_id": offer["id"]}, headers=rider).json()
+    busy = booking["vehicle_id"]
+    free = next(v for v in ("mitsugi-1", "mitsugi-2", "mitsugi-3") if v != busy)
+    clock.set(time(10, 0))
+    r = client.post("/api/v1/driver/break", headers=driver(client, free))
+    assert r.status_code == 409 and "休憩" in r.json()["message_ja"]  # not inside the window yet
+    clock.set(time(12, 0))
+    r = client.post("/api/v1/driver/break", headers=driver(client, busy))
+    assert r.status_code == 409 and r.json()["details"]["rule"] == "break_keeps_promises", r.json()
+    assert r.json()["message_en"]
+    d = driver(client, free)
+    assert client.get("/api/v1/driver/manifest", headers=d).json()["breaks"]
+    r = client.post("/api/v1/driver/break", headers=d)
+    assert r.status_code == 200, r.json()
+    body = r.json()
+    assert body["end_s"] - body["start_s"] == 45 * 60 and body["start"].endswith("+09:00")
+    assert client.get("/api/v1/driver/manifest", headers=d).json()["breaks"] == []
+    assert client.post("/api/v1/driver/break", headers=d).status_code == 409  # taken already
+    # the booked vehicle's plan still keeps its promise
+    man = client.get("/api/v1/driver/manifest", headers=driver(client, busy)).json()
+    assert man["feasible"] and [s["booking_id"] for s in man["stops"]] == [booking["id"]] * 2

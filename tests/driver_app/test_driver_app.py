@@ -211,3 +211,24 @@ def test_offline_actions_queue_and_are_delivered_once(phone, service, day):
     assert len(service.events("ticket_checked_in", day.first["id"])) == 1
     assert len(service.events("boarded", day.first["id"])) == 1
     assert page.inner_text("#net") == "オンライン"
+
+
+def test_break_started_from_the_app(phone, service, day, artifacts_dir):
+    """At the planned break of an idle vehicle the app offers "休憩を開始"; pressing it records the
+    break in the service (45 min from the service's clock) and the card says until when."""
+    page = phone
+    idle = next(v for v in ("mitsugi-1", "mitsugi-2", "mitsugi-3") if v != day.vehicle)
+    service.clock.t = epoch(day.first["pickup_window"][0][:11] + "12:00:00+09:00")
+    page.goto(f"{service.url}/driver/")
+    page.fill("#login-id", idle)
+    page.fill("#login-pw", DRIVER_PASSWORD)
+    page.click("#login-go")
+    page.wait_for_selector("#break-card [data-action=break]")
+    assert "休憩" in page.inner_text("#break-card")
+    page.click("#break-card [data-action=break]")
+    wait_until(page, lambda: len(service.events("break")) == 1)
+    ev = service.events("break")[0]
+    assert ev["vehicle_id"] == idle
+    page.wait_for_function("document.querySelector('#break-card').innerText.includes('12:45')")
+    assert "休憩中（12:45まで）" in page.inner_text("#break-card")
+    page.screenshot(path=str(artifacts_dir / "driver_break.png"))
