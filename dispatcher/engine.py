@@ -25,7 +25,16 @@ from sqlalchemy import Engine as DbEngine
 from sqlmodel import Session, select
 
 from dispatcher import insertion, optimize
-from dispatcher.errors import Conflict, Forbidden, Infeasible, InvalidInput, NotFound, RuleViolation
+from dispatcher.errors import (
+    Conflict,
+    Forbidden,
+    Infeasible,
+    InvalidInput,
+    NoriaiError,
+    NotFound,
+    RuleViolation,
+)
+from dispatcher.eta import live_arrivals
 from dispatcher.fares import fare_for
 from dispatcher.feasibility import RouteCheck, check_route
 from dispatcher.model import (
@@ -59,6 +68,9 @@ from dispatcher.store.tables import (
 from dispatcher.trip import Place, TripInput
 
 log = logging.getLogger("noriai.engine")
+
+#: A position report older than this (s) no longer moves the riders' ETAs.
+POSITION_FRESH_S = 120
 
 Clock = Callable[[], int]
 
@@ -344,6 +356,32 @@ class Engine:
         check = self._check(key, self.live.plans[key])
         self._schedules[key] = (rev, check)
         return check
+
+    def live_arrivals(self, key: str, position: tuple[float, float, int] | None
+                      ) -> tuple[list[int], str]:
+        """Arrival times (epoch s) of a vehicle-day's planned stops, and their source.
+
+        From the vehicle's reported ``position`` ``(lat, lon, at_s)`` when it is driving to its
+        next stop and the report is fresh (``"position"``), else as planned (``"plan"``).
+        """
+        check = self.schedule(key)
+        planned = [st.arrival_s for st in check.stops]
+        plan = self.live.plans[key]
+        if not planned or position is None or key not in self._en_route:
+            return planned, "plan"
+        lat, lon, at = position
+        now = self.clock()
+        if now - at > POSITION_FRESH_S or at < self.live.states[key].time_s:
+            return planned, "plan"
+        try:
+            here = self.network.snap(lat, lon)
+        except NoriaiError:
+            return planned, "plan"
+        t, _ = self.network.matrix([here], [self.places.node_of(plan.stops[0].node)])
+        travel = int(t[0, 0])
+        if not 0 <= travel <= 6 * 3600:  # unreachable from there
+            return planned, "plan"
+        return live_arrivals(check.stops, now + travel), "position"
 
     def _insert_promised(self, booking: Booking, day: date | None, prefer: str | None = None,
                          only: str | None = None) -> tuple[str, Plan] | None:

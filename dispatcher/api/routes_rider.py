@@ -109,26 +109,29 @@ def booking_eta(booking_id: str, principal: RiderDep, runtime: RuntimeDep) -> di
     out: dict[str, Any] = {"booking_id": booking_id, "status": row.status, "vehicle_id": row.vehicle_id,
                            "pickup_window": [row.pickup_earliest_at.astimezone(engine.tz).isoformat(),
                                              row.pickup_latest_at.astimezone(engine.tz).isoformat()]}
-    if key is None:
-        return out
-    with engine.lock:
-        check = engine.schedule(key)
-        plan = engine.live.plans[key]
-        want = StopKind.PICKUP if row.status == "confirmed" else StopKind.DROPOFF
-        for i, st in enumerate(plan.stops):
-            if st.booking_id == booking_id and st.kind == want and check.stops:
-                from dispatcher.api.views import _iso
-
-                out["eta"] = _iso(check.stops[i].arrival_s, engine.tz)
-                out["stops_before"] = i
-                out["eta_kind"] = want.value
-                break
+    from dispatcher.api.views import _iso
     from dispatcher.store.tables import VehicleRow
 
     with Session(runtime.db, expire_on_commit=False) as s:
         v = s.get(VehicleRow, row.vehicle_id) if row.vehicle_id else None
+    position = None
     if v is not None and v.lat is not None:
         out["vehicle_position"] = {"lat": v.lat, "lon": v.lon,
                                    "at": v.position_at.astimezone(engine.tz).isoformat()
                                    if v.position_at else None}
+        if v.position_at is not None:
+            position = (v.lat, v.lon, int(v.position_at.timestamp()))
+    if key is None:
+        return out
+    with engine.lock:
+        arrivals, source = engine.live_arrivals(key, position)
+        plan = engine.live.plans[key]
+        want = StopKind.PICKUP if row.status == "confirmed" else StopKind.DROPOFF
+        for i, st in enumerate(plan.stops):
+            if st.booking_id == booking_id and st.kind == want and arrivals:
+                out["eta"] = _iso(arrivals[i], engine.tz)
+                out["eta_source"] = source
+                out["stops_before"] = i
+                out["eta_kind"] = want.value
+                break
     return out

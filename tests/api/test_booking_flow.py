@@ -186,3 +186,30 @@ def test_driver_break_keeps_promises(client, rider, clock):
     # the booked vehicle's plan still keeps its promise
     man = client.get("/api/v1/driver/manifest", headers=driver(client, busy)).json()
     assert man["feasible"] and [s["booking_id"] for s in man["stops"]] == [booking["id"]] * 2
+
+
+def test_eta_follows_the_vehicle_position(client, rider, clock):
+    """Once the vehicle has left for the pickup, the rider's ETA comes from its reported position
+    (now + travel time from there); a stale report falls back to the plan."""
+    offer = client.post("/api/v1/offers", json=trip(), headers=rider).json()["offers"][0]
+    booking = client.post("/api/v1/bookings", json={"offer_id": offer["id"]}, headers=rider).json()
+    d = driver(client, booking["vehicle_id"])
+    url = f"/api/v1/bookings/{booking['id']}/eta"
+    planned = client.get(url, headers=rider).json()
+    assert planned["eta_source"] == "plan"
+    clock.t = int(datetime.fromisoformat(booking["pickup_window"][0]).timestamp()) - 1200
+    r = client.post("/api/v1/driver/events", json={"type": "departed", "booking_id": booking["id"]},
+                    headers=d)
+    assert r.status_code == 200, r.text
+    # at the pickup stop (本村) already: the ETA is now
+    client.post("/api/v1/driver/position", json={"lat": 34.534153, "lon": 133.17508}, headers=d)
+    near = client.get(url, headers=rider).json()
+    assert near["eta_source"] == "position"
+    assert abs(datetime.fromisoformat(near["eta"]).timestamp() - clock.t) <= 60
+    # still at the hospital, a few km away: later by the drive from there
+    client.post("/api/v1/driver/position", json={"lat": 34.51667, "lon": 133.14778}, headers=d)
+    far = client.get(url, headers=rider).json()
+    assert far["eta_source"] == "position"
+    assert datetime.fromisoformat(far["eta"]).timestamp() - clock.t >= 240
+    clock.t += 600  # no report for 10 minutes: back to the plan
+    assert client.get(url, headers=rider).json()["eta_source"] == "plan"
