@@ -34,7 +34,7 @@ from dispatcher.errors import (
     NotFound,
     RuleViolation,
 )
-from dispatcher.eta import live_arrivals
+from dispatcher.eta import live_times
 from dispatcher.fares import fare_for
 from dispatcher.feasibility import RouteCheck, check_route
 from dispatcher.model import (
@@ -357,15 +357,15 @@ class Engine:
         self._schedules[key] = (rev, check)
         return check
 
-    def live_arrivals(self, key: str, position: tuple[float, float, int] | None
-                      ) -> tuple[list[int], str]:
-        """Arrival times (epoch s) of a vehicle-day's planned stops, and their source.
+    def live_times(self, key: str, position: tuple[float, float, int] | None
+                   ) -> tuple[list[tuple[int, int]], str]:
+        """Arrival and departure times (epoch s) of a vehicle-day's planned stops, and their source.
 
         From the vehicle's reported ``position`` ``(lat, lon, at_s)`` when it is driving to its
         next stop and the report is fresh (``"position"``), else as planned (``"plan"``).
         """
         check = self.schedule(key)
-        planned = [st.arrival_s for st in check.stops]
+        planned = [(st.arrival_s, st.departure_s) for st in check.stops]
         plan = self.live.plans[key]
         if not planned or position is None or key not in self._en_route:
             return planned, "plan"
@@ -381,7 +381,7 @@ class Engine:
         travel = int(t[0, 0])
         if not 0 <= travel <= 6 * 3600:  # unreachable from there
             return planned, "plan"
-        return live_arrivals(check.stops, now + travel), "position"
+        return live_times(check.stops, now + travel), "position"
 
     def _insert_promised(self, booking: Booking, day: date | None, prefer: str | None = None,
                          only: str | None = None) -> tuple[str, Plan] | None:

@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from dispatcher.feasibility import StopTime
 
 
-def live_arrivals(stops: Sequence[StopTime], first_arrival_s: int) -> list[int]:
-    """Arrival times (epoch s) of ``stops`` when the vehicle reaches the first at ``first_arrival_s``.
+def live_times(stops: Sequence[StopTime], first_arrival_s: int) -> list[tuple[int, int]]:
+    """Arrival and departure times (epoch s) of ``stops`` when the vehicle reaches the first at
+    ``first_arrival_s``.
 
     Each stop keeps its planned legs (arrival − previous departure) and dwell (departure −
     start); service starts no earlier than planned (riders are told that time).
@@ -22,17 +23,16 @@ def live_arrivals(stops: Sequence[StopTime], first_arrival_s: int) -> list[int]:
     Examples
     --------
     >>> a = StopTime(100, 100, 110, 1, 0); b = StopTime(170, 200, 210, 2, 0)
-    >>> live_arrivals([a, b], 150)     # 50 s late: the 30 s wait at b absorbs part of it
-    [150, 220]
-    >>> live_arrivals([a, b], 90)      # early: b is still reached when planned
-    [90, 170]
+    >>> live_times([a, b], 150)     # 50 s late: the 30 s wait at b absorbs part of it
+    [(150, 160), (220, 230)]
+    >>> live_times([a, b], 90)      # early: b is still served when planned
+    [(90, 110), (170, 210)]
     """
-    out: list[int] = []
+    out: list[tuple[int, int]] = []
     arrival, departure = first_arrival_s, 0
     for k, st in enumerate(stops):
         if k:
             arrival = departure + (st.arrival_s - stops[k - 1].departure_s)
-        out.append(arrival)
-        start = max(arrival, st.start_s)
-        departure = start + (st.departure_s - st.start_s)
+        departure = max(arrival, st.start_s) + (st.departure_s - st.start_s)
+        out.append((arrival, departure))
     return out

@@ -77,19 +77,22 @@ def executed_stops(service: ServiceArea, rows: Iterable[Any]) -> dict[str, list[
 
 
 def planned_stops(engine: Engine, key: str,
-                  points: dict[str, tuple[float, float, float, float]]) -> list[RunStop]:
-    """The planned stops of a vehicle-day with the schedule's arrival and departure times.
+                  points: dict[str, tuple[float, float, float, float]],
+                  position: tuple[float, float, int] | None = None) -> list[RunStop]:
+    """The planned stops of a vehicle-day with their arrival and departure times: the
+    schedule's, or from the vehicle's fresh ``position`` ``(lat, lon, at_s)`` while it drives to
+    its next stop (:meth:`Engine.live_times`, the riders' ETAs).
 
     ``points`` gives (origin lat, lon, destination lat, lon) per booking, for stops at a
     rider's own point. Call under ``engine.lock``. Empty when the plan cannot be timed.
     """
     plan = engine.live.plans[key]
-    check = engine.schedule(key)
-    if not check.stops:
+    times, _ = engine.live_times(key, position)
+    if not times:
         return []
     stop_of = {p: sid for sid, p in engine.stop_place.items()}
     out = []
-    for i, (st, timing) in enumerate(zip(plan.stops, check.stops, strict=True)):
+    for i, (st, (arrival, departure)) in enumerate(zip(plan.stops, times, strict=True)):
         sid = stop_of.get(st.node)
         if sid is None:
             o_lat, o_lon, d_lat, d_lon = points.get(st.booking_id, (None, None, None, None))
@@ -97,22 +100,25 @@ def planned_stops(engine: Engine, key: str,
             if lat is None or lon is None:
                 lat, lon = engine.network_coords(engine.places.node_of(st.node))
             sid = nearest_stop(engine.service, lat, lon)
-        out.append(RunStop(sid, i, timing.arrival_s, max(timing.departure_s, timing.arrival_s)))
+        out.append(RunStop(sid, i, arrival, max(departure, arrival)))
     return out
 
 
 def vehicle_runs(engine: Engine, day: date, served: dict[str, list[tuple[int, str]]],
-                 points: dict[str, tuple[float, float, float, float]]) -> list[VehicleRun]:
+                 points: dict[str, tuple[float, float, float, float]],
+                 positions: dict[str, tuple[float, float, int]] | None = None) -> list[VehicleRun]:
     """Every vehicle's run of ``day``: served stops, then planned ones (sequence from 1).
 
-    Vehicles with neither served nor planned stops have no run. Call under ``engine.lock``.
+    ``positions`` (vehicle id → lat, lon, at_s) moves the planned times of a vehicle on its way
+    to its next stop. Vehicles with neither served nor planned stops have no run. Call under
+    ``engine.lock``.
     """
     runs = []
     names = {v.id: v.name for v in engine.service.fleet}
     for key in engine.vehicle_day_keys(day=day):
         vid, _ = split_vd(key)
         done = [RunStop(sid, 0, t, t) for t, sid in served.get(vid, [])]
-        todo = planned_stops(engine, key, points)
+        todo = planned_stops(engine, key, points, (positions or {}).get(vid))
         if not todo and not done:
             continue
         # A plan computed from an older vehicle state can start before the last served stop.

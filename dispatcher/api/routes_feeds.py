@@ -146,8 +146,10 @@ def _live_inputs(runtime: Runtime) -> tuple[list[realtime.VehicleRun], list[real
     served = live.executed_stops(runtime.service, rows)
     points = {r.id: (r.origin_lat, r.origin_lon, r.destination_lat, r.destination_lon)
               for r in rows}
+    positions = {v.id: (v.lat, v.lon, int(v.position_at.timestamp())) for v in vehicles
+                 if v.lat is not None and v.lon is not None and v.position_at is not None}
     with engine.lock:
-        runs = live.vehicle_runs(engine, day, served, points)
+        runs = live.vehicle_runs(engine, day, served, points, positions)
         fixes = live.vehicle_fixes(engine, vehicles, day, engine.clock(), runs)
     return runs, fixes
 

@@ -124,12 +124,12 @@ def booking_eta(booking_id: str, principal: RiderDep, runtime: RuntimeDep) -> di
     if key is None:
         return out
     with engine.lock:
-        arrivals, source = engine.live_arrivals(key, position)
+        times, source = engine.live_times(key, position)
         plan = engine.live.plans[key]
         want = StopKind.PICKUP if row.status == "confirmed" else StopKind.DROPOFF
         for i, st in enumerate(plan.stops):
-            if st.booking_id == booking_id and st.kind == want and arrivals:
-                out["eta"] = _iso(arrivals[i], engine.tz)
+            if st.booking_id == booking_id and st.kind == want and times:
+                out["eta"] = _iso(times[i][0], engine.tz)
                 out["eta_source"] = source
                 out["stops_before"] = i
                 out["eta_kind"] = want.value

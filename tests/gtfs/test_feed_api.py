@@ -209,3 +209,25 @@ def test_old_positions_are_not_published(client, clock):
     assert ids == ["mitsugi-2"]
     clock.t += 3601
     assert list(_decode(client.get("/gtfs-rt/vehicle-positions").content).entity) == []
+
+
+def test_trip_updates_follow_the_vehicle_like_the_riders_eta(client, clock):
+    """A vehicle on its way to a pickup reports a position far from it: the TripUpdate of its run
+    carries the same arrival as the rider's live ETA (now + the drive from there), later than
+    the plan."""
+    rider = register(client, "090-3333-5555")
+    booking = _book(client, rider, "honmura", "hospital", time(10, 0))
+    vid = booking["vehicle_id"]
+    drv = driver(client, vid)
+    clock.t = _epoch(booking["pickup_window"][0]) - 1200
+    assert client.post("/api/v1/driver/events", json={"type": "departed",
+                                                      "booking_id": booking["id"]},
+                       headers=drv).status_code == 200
+    client.post("/api/v1/driver/position", json={"lat": 34.51667, "lon": 133.14778}, headers=drv)
+    eta = client.get(f"/api/v1/bookings/{booking['id']}/eta", headers=rider).json()
+    assert eta["eta_source"] == "position"
+    msg = _decode(client.get("/gtfs-rt/trip-updates").content)
+    [tu] = [e.trip_update for e in msg.entity if e.trip_update.vehicle.id == vid]
+    nxt = tu.stop_time_update[0]
+    assert nxt.stop_id == "honmura" and nxt.arrival.time == _epoch(eta["eta"])
+    assert nxt.arrival.time - clock.t >= 240
