@@ -89,7 +89,8 @@ class LinePort:
         return True
 
     def create_account(self, phone: str, name: str) -> None:
-        """A rider account for this LINE user (its PIN is unusable until set in the app)."""
+        """A rider account for this LINE user (no usable PIN until the rider sets one by sending
+        「暗証番号」)."""
         with Session(self.runtime.db, expire_on_commit=False) as s, s.begin():
             user = User(id=f"r-{uuid.uuid4().hex[:12]}", role="rider", name=name[:120],
                         phone=normalise_phone(phone), line_user_id=self.line_user_id,
@@ -97,6 +98,14 @@ class LinePort:
             s.add(user)
             repo.add_event(s, "rider_registered", actor_id=user.id, at=self.engine.now_dt(),
                            channel="line")
+
+    def set_pin(self, pin: str) -> None:
+        """Set the PIN of this LINE user's rider account (hashed as at sign-up)."""
+        with Session(self.runtime.db, expire_on_commit=False) as s, s.begin():
+            user = s.exec(select(User).where(User.line_user_id == self.line_user_id,
+                                             User.role == "rider")).one()
+            user.password_hash = hash_password(pin)
+            repo.add_event(s, "pin_set", actor_id=user.id, at=self.engine.now_dt(), channel="line")
 
     def find_stops(self, text: str) -> list[StopChoice]:
         """Stops whose name, English name or reading contains the text, most visited first

@@ -18,10 +18,13 @@ from zoneinfo import ZoneInfo
 from dispatcher.errors import NoriaiError
 from dispatcher.line.parse import PartyCounts, choice, fold, parse_party, parse_when
 
-STEPS = ("idle", "phone", "pin", "name", "origin", "destination", "when", "party", "offer")
+STEPS = ("idle", "phone", "pin", "name", "new_pin", "origin", "destination", "when", "party",
+         "offer")
 RESET_WORDS = ("やめる", "やめます", "中止", "最初から", "りせっと", "cancel", "reset")
 YES_WORDS = ("はい", "ok", "お願いします", "おねがいします", "予約する", "yes")
 MAX_PIN_TRIES = 3
+#: Words that start setting the PIN the rider app signs in with (phone number + PIN).
+PIN_WORDS = ("暗証番号", "あんしょうばんごう", "暗証番号を設定", "pin")
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +95,10 @@ class Port(Protocol):
         """Create a rider account for this LINE user."""
         ...
 
+    def set_pin(self, pin: str) -> None:
+        """Set the PIN of this LINE user's account (for signing in to the rider app)."""
+        ...
+
     def find_stops(self, text: str) -> list[StopChoice]:
         """Stops whose name or reading contains ``text``, most visited first."""
         ...
@@ -159,6 +166,8 @@ ASK_DESTINATION = "どこまで行きますか？降りる場所の名前を送�
 ASK_WHEN = ("いつ乗りますか？日にちと時刻を送ってください。\n"
             "例：「明日 10時」「今日 14時半」\n到着したい時刻なら「10時に着きたい」")
 ASK_PARTY = ("何人で乗りますか？\n例：「1人」「大人2 子ども1」「1人 車いす」")
+ASK_NEW_PIN = ("ウェブの予約画面で使う暗証番号（数字4〜12けた）を送ってください。\n"
+               "同じ数字だけ・連続した数字は使えません。")
 ASK_PHONE = ("はじめまして。乗合タクシーの予約窓口です。\n"
              "ご本人の確認のため、電話番号を送ってください。（例：090-1234-5678）")
 
@@ -191,6 +200,8 @@ class Dialogue:
             return Turn(Conversation(step="phone"), [Reply(ASK_PHONE)])
         if not port.linked() and state.step not in ("phone", "pin", "name"):
             return Turn(Conversation(step="phone"), [Reply(ASK_PHONE)])
+        if port.linked() and any(fold(w) == t for w in PIN_WORDS):
+            return Turn(Conversation(step="new_pin"), [Reply(ASK_NEW_PIN)])
         handler = getattr(self, f"_on_{state.step}")
         try:
             return handler(state, text, port)
@@ -226,7 +237,20 @@ class Dialogue:
         if not 1 <= len(name) <= 60:
             return Turn(state, [Reply("お名前を送ってください。")])
         port.create_account(state.phone, name)
-        return self._ask_origin(Conversation(), port, f"{name} さん、登録しました。")
+        return self._ask_origin(Conversation(), port,
+                                f"{name} さん、登録しました。\n（ウェブの予約画面も使うときは、いつでも"
+                                "「暗証番号」と送って暗証番号を決めてください。）")
+
+    def _on_new_pin(self, state: Conversation, text: str, port: Port) -> Turn:
+        pin = fold(text).strip()
+        if not re.fullmatch(r"[0-9]{4,12}", pin):
+            return Turn(state, [Reply("暗証番号は数字4〜12けたで送ってください。（やめるときは「やめる」）")])
+        if len(set(pin)) == 1 or pin in "0123456789" or pin in "9876543210":
+            return Turn(state, [Reply("同じ数字や連続した数字は使えません。別の暗証番号を送ってください。")])
+        port.set_pin(pin)
+        return Turn(Conversation(), [Reply(
+            "暗証番号を設定しました。ウェブの予約画面では、電話番号とこの暗証番号でログインできます。\n"
+            "この暗証番号は他の人に教えないでください。", ("予約",))])
 
     # ------------------------------------------------------------------ booking
 

@@ -131,3 +131,27 @@ def test_full_time_offers_alternatives_and_bad_input_gets_a_japanese_answer(line
     assert "いつ乗りますか" in last, last
     u.say("やめる")
     assert "中止" in line_stub.texts()[-1]
+
+
+def test_rider_registered_on_line_sets_a_pin_for_the_web_app(line_app, line_stub):
+    """An account made in LINE has no usable PIN; sending 「暗証番号」 asks for one, a trivial or
+    malformed PIN is refused, a good one lets the rider sign in to the web app by phone + PIN."""
+    u = LineUser(line_app, "U" + "7" * 32)
+    u.post(u.event("follow"))
+    u.say("090-2222-3333")
+    u.say("田中 一子")
+    assert "暗証番号" in line_stub.texts()[-1]  # told how to get one
+    login = {"phone": "090-2222-3333", "password": "2580"}
+    assert line_app.post("/api/v1/auth/login", json=login).status_code == 401
+    u.say("暗証番号")
+    assert "数字4〜12けた" in line_stub.texts()[-1]
+    u.say("12")
+    assert "4〜12けた" in line_stub.texts()[-1]
+    u.say("1234")
+    assert "使えません" in line_stub.texts()[-1]
+    u.say("２５８０")  # full-width digits are read too
+    assert "設定しました" in line_stub.texts()[-1]
+    r = line_app.post("/api/v1/auth/login", json=login)
+    assert r.status_code == 200, r.text
+    u.say("予約")
+    assert "どこから" in line_stub.texts()[-1]
