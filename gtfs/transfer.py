@@ -10,7 +10,8 @@ Pure, over already loaded :class:`~gtfs.connections.Timetable` s.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -97,10 +98,44 @@ def check_destination(service: ServiceArea, destination_stop_id: str | None,
     return want
 
 
+#: Walking to a bus pole: straight-line distance × detour factor at an elderly rider's pace.
+WALK_DETOUR = 1.3
+WALK_SPEED_M_S = 0.8
+
+
+def walk_time_s(service: ServiceArea, service_stop_id: str, outside_stop_id: str,
+           timetables: Iterable[cx.Timetable]) -> int:
+    """Walking time (s, rounded up to a minute) from a service stop to an outside feed's pole.
+
+    Several poles are served by one transfer stop (``connection_stop_ids``: both directions,
+    poles a few hundred metres away); the rider walks there after the drop-off. 0 when the pole
+    has no coordinates in the feeds.
+    """
+    stop = service.stop(service_stop_id)
+    for tt in timetables:
+        rows = tt.stops[tt.stops["stop_id"] == outside_stop_id]
+        if len(rows) and {"stop_lat", "stop_lon"} <= set(rows.columns):
+            lat, lon = float(rows["stop_lat"].iloc[0]), float(rows["stop_lon"].iloc[0])
+            metres = _haversine_m(stop.lat, stop.lon, lat, lon) * WALK_DETOUR
+            return math.ceil(metres / WALK_SPEED_M_S / 60.0) * 60
+    return 0
+
+
+def _haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    h = (math.sin((p2 - p1) / 2) ** 2
+         + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2)
+    return 2 * 6_371_000.0 * math.asin(min(1.0, math.sqrt(h)))
+
+
 def connection_record(departure: cx.Departure, service_stop_id: str, buffer_s: int,
-                      tz: ZoneInfo) -> dict[str, Any]:
-    """What an offer and a booking keep about the bus they connect to (JSON-ready)."""
-    target = cx.arrive_by(departure, service_stop_id, buffer_s)
+                      tz: ZoneInfo, walk_s: int = 0) -> dict[str, Any]:
+    """What an offer and a booking keep about the bus they connect to (JSON-ready).
+
+    The drop-off is due ``buffer_s`` (the service's transfer margin) plus ``walk_s`` (walking to
+    the bus's pole, :func:`walk_time_s`) before the departure.
+    """
+    target = cx.arrive_by(departure, service_stop_id, buffer_s + walk_s)
     return {
         "connection_id": connection_id(departure),
         "feed": departure.feed,
@@ -113,7 +148,8 @@ def connection_record(departure: cx.Departure, service_stop_id: str, buffer_s: i
         "departure": departure.departure.astimezone(tz).isoformat(),
         "service_day": departure.service_day.isoformat(),
         "transfer_stop_id": service_stop_id,
-        "buffer_s": buffer_s,
+        "buffer_s": buffer_s + walk_s,
+        "walk_s": walk_s,
         "latest_dropoff": target.dropoff_before.astimezone(tz).isoformat(),
         "latest_dropoff_s": to_epoch(target.dropoff_before),
         "description_ja": target.describe("ja"),

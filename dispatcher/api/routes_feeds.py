@@ -228,9 +228,12 @@ def connections(
     if abs((after - engine.now_dt()).days) > MAX_AHEAD_DAYS:
         raise InvalidInput(f"時刻は今日から{MAX_AHEAD_DAYS}日以内で指定してください",
                            f"'after' must be within {MAX_AHEAD_DAYS} days of today")
-    board = cx.departures_at(list(timetables(runtime)), runtime.service, stop_id, after, n)
+    tts = list(timetables(runtime))
+    board = cx.departures_at(tts, runtime.service, stop_id, after, n)
     buffer_s = runtime.service.booking.transfer_buffer_s
-    deps = [transfer.connection_record(d, stop_id, buffer_s, engine.tz) for d in board.departures]
+    deps = [transfer.connection_record(
+        d, stop_id, buffer_s, engine.tz,
+        transfer.walk_time_s(runtime.service, stop_id, d.stop_id, tts)) for d in board.departures]
     for d in deps:
         d.pop("latest_dropoff_s")
     return {
@@ -276,10 +279,12 @@ def connecting_trip(runtime: Runtime, body: TripIn) -> TripInput:
     if abs((day - engine.today()).days) > MAX_AHEAD_DAYS:
         raise InvalidInput(f"便の日付は今日から{MAX_AHEAD_DAYS}日以内で指定してください",
                            f"the departure's date must be within {MAX_AHEAD_DAYS} days of today")
-    departure = transfer.find_departure(timetables(runtime), trip_id, stop_id, day)
+    tts = timetables(runtime)
+    departure = transfer.find_departure(tts, trip_id, stop_id, day)
     transfer_stop = transfer.check_destination(service, body.destination.stop_id, departure)
-    record = transfer.connection_record(departure, transfer_stop,
-                                        service.booking.transfer_buffer_s, engine.tz)
+    record = transfer.connection_record(
+        departure, transfer_stop, service.booking.transfer_buffer_s, engine.tz,
+        transfer.walk_time_s(service, transfer_stop, departure.stop_id, tts))
     latest = int(record["latest_dropoff_s"])
     time_s = latest if body.time is None else min(int(body.time.timestamp()), latest)
     return TripInput(

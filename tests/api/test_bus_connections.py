@@ -10,8 +10,10 @@ from datetime import date, datetime, time, timedelta
 import pytest
 from fastapi.testclient import TestClient
 
+from dispatcher.api.routes_feeds import timetables
 from dispatcher.services import load_service
 from dispatcher.units import TOKYO, at_local
+from gtfs import transfer
 from tests.api.conftest import TestClock as Clock
 from tests.api.conftest import make_client, register
 
@@ -150,3 +152,24 @@ def test_mismatches_are_refused_clearly(client, rider):
         assert r.json()["message_ja"] and r.json()["message_en"]
     wrong = client.post("/api/v1/offers", json=cases[0], headers=rider).json()
     assert wrong["details"]["transfer_stop"] == "ichi_office"
+
+
+
+def test_walk_to_a_distant_pole_is_added_to_the_buffer(client):
+    """The listed departures keep the buffer plus the walk to their pole (none at the office's
+    own pole 82_168); a bus at 石原 (64_130, about 340 m away) needs a 10-minute walk more at an
+    elderly rider's pace."""
+    r = client.get("/api/v1/connections",
+                   params={"stop_id": "ichi_office", "after": "2026-01-14T06:00:00+09:00", "n": 10})
+    for d in r.json()["departures"]:
+        gap = (datetime.fromisoformat(d["departure"])
+               - datetime.fromisoformat(d["latest_dropoff"])).total_seconds()
+        assert gap == d["buffer_s"] == 300 + d["walk_s"]
+        assert (d["walk_s"] == 0) == (d["stop_id"] == "82_168"), d
+    svc = client.app.state.runtime.service
+    tts = timetables(client.app.state.runtime)
+    assert transfer.walk_time_s(svc, "ichi_office", "64_130", tts) == 600
+    assert transfer.walk_time_s(svc, "ichi_office", "no-such-pole", tts) == 0
+    dep = transfer.find_departure(tts, TRIP, "82_168", BUS_DAY)
+    rec = transfer.connection_record(dep, "ichi_office", 300, TOKYO, walk_s=600)
+    assert datetime.fromisoformat(rec["latest_dropoff"]) == DEPARTURE - timedelta(minutes=15)
