@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,9 +18,10 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 ARTIFACTS = REPO / "tests" / "artifacts"
 
-POSTGRES_URL = os.environ.get(
-    "NORIAI_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
+#: Set to use an existing database; otherwise each test session creates its own database on the
+#: server (so two test runs on one machine never share one) and drops it at the end.
+POSTGRES_URL = os.environ.get("NORIAI_TEST_POSTGRES_URL", "")
+POSTGRES_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 def _missing(what: str, env: str) -> None:
@@ -38,11 +40,25 @@ def _port_open(host: str, port: int) -> bool:
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> str:
-    """SQLAlchemy URL of the PostgreSQL test database (database ``test`` on 127.0.0.1:5432)."""
+def postgres_url() -> Iterator[str]:
+    """SQLAlchemy URL of a PostgreSQL test database on 127.0.0.1:5432: ``NORIAI_TEST_POSTGRES_URL``
+    if set, else a database made for this session (``noriai_test_<pid>``, dropped afterwards)."""
+    if POSTGRES_URL:
+        yield POSTGRES_URL
+        return
     if not _port_open("127.0.0.1", 5432):
         _missing("PostgreSQL on 127.0.0.1:5432", "NORIAI_REQUIRE_POSTGRES")
-    return POSTGRES_URL
+    import psycopg
+
+    name = f"noriai_test_{os.getpid()}"
+    with psycopg.connect(POSTGRES_SERVER, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with psycopg.connect(POSTGRES_SERVER, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")
