@@ -134,6 +134,8 @@ class Search:
         #: While set (by :func:`improve` under a time limit), a rebuild still running at this
         #: clock time gives up (returns False), so that one iteration cannot overrun the limit.
         self.stop_at: float | None = None
+        #: Candidate positions tested exactly per booking and route (``None``: all of them).
+        self.max_checks: int | None = _MAXC
         self.clock: Callable[[], float] = time.monotonic
 
     def _late(self) -> bool:
@@ -187,7 +189,7 @@ class Search:
             return None
         pb = self.pb
         got = insertions_into(ri, pb.bookings, pb.bookings[bid], pb.time_s, pb.params, pb.dist_m,
-                              self.cmat, limit=1, max_checks=_MAXC, lazy=True)
+                              self.cmat, limit=1, max_checks=self.max_checks, lazy=True)
         return got[0] if got else None
 
     def best_many(self, sol: Solution, vid: str, bids: list[str]) -> dict[str, Insertion | None]:
@@ -202,7 +204,7 @@ class Search:
         for b, new, cand in zip(bids, news, cands, strict=True):
             if cand[0].size:
                 got = insertions_into(ri, pb.bookings, new, pb.time_s, pb.params, pb.dist_m,
-                                      self.cmat, limit=1, max_checks=_MAXC, candidates=cand,
+                                      self.cmat, limit=1, max_checks=self.max_checks, candidates=cand,
                                       lazy=True)
                 out[b] = got[0] if got else None
         return out
@@ -373,9 +375,12 @@ def improve(
     deadline: float,
     iteration_limit: int | None = None,
     clock: Callable[[], float] = time.monotonic,
+    driving_temperature: bool = False,
 ) -> tuple[Solution, int]:
     """Ruin-and-recreate from ``start`` until ``deadline`` (clock seconds) or the iteration limit.
 
+    The annealing temperature is a share of the start objective, or with
+    ``driving_temperature`` of its driving cost only (without vehicle costs).
     Returns the best solution found (never worse than ``start``) and the iterations done.
     """
     best = start.copy()
@@ -384,7 +389,10 @@ def improve(
     n_mov = max(1, len(search.served_movable(start)) + len(start.unserved))
     t0 = clock()
     span = max(1e-9, deadline - t0)
-    base_cost = max(1.0, start.cost - pb.penalty(start.unserved))
+    base_cost = start.cost - pb.penalty(start.unserved)
+    if driving_temperature:
+        base_cost -= pb.params.weight_vehicle * sum(1 for st in start.routes.values() if st)
+    base_cost = max(1.0, base_cost)
     if iteration_limit is None:
         search.stop_at, search.clock = deadline, clock
     try:
