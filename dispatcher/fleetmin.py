@@ -23,9 +23,9 @@ from dataclasses import replace
 from dispatcher.insertion import Insertion, insertions_into
 from dispatcher.lns import Problem, Search, Solution
 
-BEFORE = 0.3
+BEFORE = 0.2
 """Share of the search budget for the ordinary search before route elimination ..."""
-SHARE = 0.5
+SHARE = 0.6
 """... and share for route elimination (the rest goes to driving cost)."""
 _NEAR = 0.5
 """Probability of a ruin removing the bookings nearest (space and time) to a banked one."""
@@ -34,7 +34,10 @@ _EJECT = 0.5
 _NEAREST = 12
 """Bookings (the nearest to the banked one) considered for ejection."""
 _GIVE_UP = 100
-"""Iterations without fewer banked bookings after which another route is tried instead."""
+"""Iterations without fewer banked bookings after which another route is tried instead ..."""
+_MAX_FAILS = 4
+"""... and failed tries in a row after which the phase ends (the rest goes to driving cost;
+near misses count half)."""
 
 
 def used_routes(sol: Solution) -> int:
@@ -102,7 +105,7 @@ def eliminate(
     weight: dict[str, float] = {}
     tried: set[str] = set()
     work = _drop_route(sub, start, tried)
-    it = 0
+    it, fails = 0, 0.0
     while work is not None:
         if iteration_limit is not None and it >= iteration_limit:
             break
@@ -112,6 +115,11 @@ def eliminate(
         if not work.unserved - allowed:
             best = _complete(search, work)
             tried.clear()
+            fails = 0.0
+        else:  # a near miss (one or two bookings left) counts half
+            fails += 1.0 if len(work.unserved - allowed) > 2 else 0.5
+            if fails >= _MAX_FAILS:
+                break
         weight.clear()
         work = _drop_route(sub, best, tried)
     return best, it
