@@ -34,10 +34,12 @@ _EJECT = 0.5
 _NEAREST = 12
 """Bookings (the nearest to the banked one) considered for ejection."""
 _GIVE_UP = 100
-"""Iterations without fewer banked bookings after which another route is tried instead ..."""
-_MAX_FAILS = 4
-"""... and failed tries in a row after which the phase ends (the rest goes to driving cost;
-near misses count half)."""
+"""Iterations without fewer banked bookings after which another route is tried instead."""
+_ATTEMPT = 0.2
+"""Longest try at emptying one route, as a share of the phase's time."""
+_MAX_FAILS = 3.0
+"""Failed tries in a row after which the phase ends (the rest goes to driving cost): a try
+leaving more than two bookings banked counts 1.5, a near miss 0.5."""
 
 
 def used_routes(sol: Solution) -> int:
@@ -106,18 +108,21 @@ def eliminate(
     tried: set[str] = set()
     work = _drop_route(sub, start, tried)
     it, fails = 0, 0.0
+    cap = _ATTEMPT * (deadline - clock())
     while work is not None:
         if iteration_limit is not None and it >= iteration_limit:
             break
-        if clock() >= deadline:
+        now = clock()
+        if now >= deadline:
             break
-        work, it = _attempt(sub, work, allowed, weight, it, iteration_limit, deadline, clock)
+        work, it = _attempt(sub, work, allowed, weight, it, iteration_limit,
+                            min(deadline, now + cap), clock)
         if not work.unserved - allowed:
             best = _complete(search, work)
             tried.clear()
             fails = 0.0
-        else:  # a near miss (one or two bookings left) counts half
-            fails += 1.0 if len(work.unserved - allowed) > 2 else 0.5
+        else:  # a near miss (one or two bookings left) counts less than a clear failure
+            fails += 1.5 if len(work.unserved - allowed) > 2 else 0.5
             if fails >= _MAX_FAILS:
                 break
         weight.clear()
@@ -148,9 +153,7 @@ def _attempt(sub: Search, work: Solution, allowed: set[str], weight: dict[str, f
             break
         bank = sorted(cur.unserved - allowed, key=lambda b: (-weight.get(b, 0.0), b))
         cand = cur.copy()
-        if sub.rng.random() < _EJECT and _eject_insert(sub, cand, bank[0], weight):
-            pass
-        else:
+        if not (sub.rng.random() < _EJECT and _eject_insert(sub, cand, bank[0], weight)):
             cand = cur.copy()
             hi = max(2, min(15, int(0.15 * n_mov)))
             count = sub.rng.randint(2, hi)
