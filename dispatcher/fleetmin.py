@@ -26,7 +26,7 @@ from dispatcher.lns import Problem, Search, Solution
 BEFORE = 0.2
 """Share of the search budget for the ordinary search before route elimination ..."""
 SHARE = 0.6
-"""... and share for route elimination (the rest goes to driving cost)."""
+"""... and largest share for route elimination (the rest goes to the usual search again)."""
 _NEAR = 0.5
 """Probability of a ruin removing the bookings nearest (space and time) to a banked one."""
 _EJECT = 0.5
