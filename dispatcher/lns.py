@@ -134,6 +134,8 @@ class Search:
         #: While set (by :func:`improve` under a time limit), a rebuild still running at this
         #: clock time gives up (returns False), so that one iteration cannot overrun the limit.
         self.stop_at: float | None = None
+        #: Candidate positions tested exactly per booking and route (``None``: all of them).
+        self.max_checks: int | None = _MAXC
         self.clock: Callable[[], float] = time.monotonic
 
     def _late(self) -> bool:
@@ -187,7 +189,7 @@ class Search:
             return None
         pb = self.pb
         got = insertions_into(ri, pb.bookings, pb.bookings[bid], pb.time_s, pb.params, pb.dist_m,
-                              self.cmat, limit=1, max_checks=_MAXC, lazy=True)
+                              self.cmat, limit=1, max_checks=self.max_checks, lazy=True)
         return got[0] if got else None
 
     def best_many(self, sol: Solution, vid: str, bids: list[str]) -> dict[str, Insertion | None]:
@@ -202,7 +204,7 @@ class Search:
         for b, new, cand in zip(bids, news, cands, strict=True):
             if cand[0].size:
                 got = insertions_into(ri, pb.bookings, new, pb.time_s, pb.params, pb.dist_m,
-                                      self.cmat, limit=1, max_checks=_MAXC, candidates=cand,
+                                      self.cmat, limit=1, max_checks=self.max_checks, candidates=cand,
                                       lazy=True)
                 out[b] = got[0] if got else None
         return out

@@ -18,6 +18,7 @@ from enum import StrEnum
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
+from dispatcher import fleetmin
 from dispatcher.feasibility import RouteCheck
 from dispatcher.lns import Problem, Search, Solution, improve
 from dispatcher.model import Booking, Fleet, Plan, PlannedStop, StopKind
@@ -157,7 +158,11 @@ def reoptimize(
     iterations = 0
     if all(c.feasible for c in cur.checks.values()):
         lns_deadline = deadline - (time_limit_s * ortools_share if use_ortools else 0.0)
-        cur, iterations = improve(search, cur, lns_deadline, iteration_limit)
+        if params.weight_vehicle > 0:
+            cur, iterations = _fewer_vehicles(search, cur, lns_deadline, iteration_limit)
+        cur, more = improve(search, cur, lns_deadline,
+                            None if iteration_limit is None else iteration_limit - iterations)
+        iterations += more
         if use_ortools:
             remaining = deadline - time.monotonic()
             if remaining > 0.2:
@@ -170,6 +175,21 @@ def reoptimize(
                         detail += "OR-Tools improved the search's plans. "
     cur = search.evaluate(cur.routes, cur.unserved, full=True)
     return _result(fleet, pb, before, rank_before, cur, mandatory, iterations, detail)
+
+
+def _fewer_vehicles(search: Search, cur: Solution, lns_deadline: float,
+                    iteration_limit: int | None) -> tuple[Solution, int]:
+    """With a vehicle cost: the search as usual on a first share of the budget, then route
+    elimination (:mod:`dispatcher.fleetmin`) from its best on a second share."""
+    now = time.monotonic()
+    span = max(0.0, lns_deadline - now)
+    first, second = fleetmin.BEFORE, fleetmin.SHARE
+    cur, it1 = improve(search, cur, now + first * span,
+                       None if iteration_limit is None else int(first * iteration_limit))
+    cur, it2 = fleetmin.eliminate(search, cur, now + (first + second) * span,
+                                  None if iteration_limit is None
+                                  else int(second * iteration_limit))
+    return cur, it1 + it2
 
 
 def _result(fleet: Fleet, pb: Problem, before: Solution, rank_before: tuple[int, int, float],
