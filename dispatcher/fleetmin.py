@@ -39,7 +39,7 @@ _ATTEMPT = 0.2
 """Longest try at emptying one route, as a share of the phase's time."""
 _MAX_FAILS = 3.0
 """Failed tries in a row after which the phase ends (the rest goes to driving cost): a try
-leaving more than two bookings banked counts 1.5, a near miss 0.5."""
+leaving more than two bookings banked ends it at once, a near miss counts 0.5."""
 
 
 def used_routes(sol: Solution) -> int:
@@ -122,7 +122,7 @@ def eliminate(
             tried.clear()
             fails = 0.0
         else:  # a near miss (one or two bookings left) counts less than a clear failure
-            fails += 1.5 if len(work.unserved - allowed) > 2 else 0.5
+            fails += _MAX_FAILS if len(work.unserved - allowed) > 2 else 0.5
             if fails >= _MAX_FAILS:
                 break
         weight.clear()

@@ -375,9 +375,12 @@ def improve(
     deadline: float,
     iteration_limit: int | None = None,
     clock: Callable[[], float] = time.monotonic,
+    driving_temperature: bool = False,
 ) -> tuple[Solution, int]:
     """Ruin-and-recreate from ``start`` until ``deadline`` (clock seconds) or the iteration limit.
 
+    The annealing temperature is a share of the start objective, or with
+    ``driving_temperature`` of its driving cost only (without vehicle costs).
     Returns the best solution found (never worse than ``start``) and the iterations done.
     """
     best = start.copy()
@@ -386,7 +389,10 @@ def improve(
     n_mov = max(1, len(search.served_movable(start)) + len(start.unserved))
     t0 = clock()
     span = max(1e-9, deadline - t0)
-    base_cost = max(1.0, start.cost - pb.penalty(start.unserved))
+    base_cost = start.cost - pb.penalty(start.unserved)
+    if driving_temperature:
+        base_cost -= pb.params.weight_vehicle * sum(1 for st in start.routes.values() if st)
+    base_cost = max(1.0, base_cost)
     if iteration_limit is None:
         search.stop_at, search.clock = deadline, clock
     try:

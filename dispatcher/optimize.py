@@ -161,7 +161,8 @@ def reoptimize(
         if params.weight_vehicle > 0:
             cur, iterations = _fewer_vehicles(search, cur, lns_deadline, iteration_limit)
         cur, more = improve(search, cur, lns_deadline,
-                            None if iteration_limit is None else iteration_limit - iterations)
+                            None if iteration_limit is None else iteration_limit - iterations,
+                            driving_temperature=params.weight_vehicle > 0)
         iterations += more
         if use_ortools:
             remaining = deadline - time.monotonic()
