@@ -16,7 +16,6 @@ Reads the engine's memory under its lock; no database access here (the API passe
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from datetime import date
 from typing import Any
@@ -25,6 +24,7 @@ from dispatcher.engine import Engine, split_vd
 from dispatcher.model import StopKind
 from dispatcher.service_area import ServiceArea
 from gtfs.realtime import RunStop, VehicleFix, VehicleRun, occupancy_from_load
+from routing.geo import haversine_m
 
 #: Positions older than this (s) are not published: the vehicle is not live.
 MAX_FIX_AGE_S = 3600
@@ -38,13 +38,7 @@ def run_trip_id(vehicle_id: str, day: date) -> str:
 def nearest_stop(service: ServiceArea, lat: float, lon: float) -> str:
     """Id of the service's stop nearest to (lat, lon) (great-circle distance)."""
 
-    def dist(s: Any) -> float:
-        p1, p2 = math.radians(lat), math.radians(s.lat)
-        dp, dl = p2 - p1, math.radians(s.lon - lon)
-        h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-        return 2 * math.asin(min(1.0, math.sqrt(h)))
-
-    return min(service.stops, key=dist).id
+    return min(service.stops, key=lambda s: haversine_m(lat, lon, s.lat, s.lon)).id
 
 
 def _stop_of(service: ServiceArea, stop_id: str | None, lat: float | None,

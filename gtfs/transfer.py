@@ -20,6 +20,7 @@ from dispatcher.errors import InvalidInput
 from dispatcher.service_area import ServiceArea
 from dispatcher.units import service_day_origin, to_epoch
 from gtfs import connections as cx
+from routing.geo import haversine_m
 
 SEP = "@"
 
@@ -116,16 +117,9 @@ def walk_time_s(service: ServiceArea, service_stop_id: str, outside_stop_id: str
         rows = tt.stops[tt.stops["stop_id"] == outside_stop_id]
         if len(rows) and {"stop_lat", "stop_lon"} <= set(rows.columns):
             lat, lon = float(rows["stop_lat"].iloc[0]), float(rows["stop_lon"].iloc[0])
-            metres = _haversine_m(stop.lat, stop.lon, lat, lon) * WALK_DETOUR
+            metres = haversine_m(stop.lat, stop.lon, lat, lon) * WALK_DETOUR
             return math.ceil(metres / WALK_SPEED_M_S / 60.0) * 60
     return 0
-
-
-def _haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    h = (math.sin((p2 - p1) / 2) ** 2
-         + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2)
-    return 2 * 6_371_000.0 * math.asin(min(1.0, math.sqrt(h)))
 
 
 def connection_record(departure: cx.Departure, service_stop_id: str, buffer_s: int,
