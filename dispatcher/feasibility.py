@@ -185,6 +185,20 @@ def _friendly_times(seq: _Seq, legs: list[int], least: list[int], riders_at_star
     return out
 
 
+def _route_cost(seq: _Seq, legs: Sequence[int], used: bool, params: DispatchParams,
+                dist_m: np.ndarray | None, excess: int = 0) -> tuple[int, int, float]:
+    """Driving time (s), distance (m) and objective cost of a timed route (``used``: it has
+    stops, so the vehicle cost applies)."""
+    travel = int(sum(legs))
+    distance = 0
+    if dist_m is not None:
+        idx = np.asarray(seq.nodes, dtype=np.intp)
+        distance = int(dist_m[idx[:-1], idx[1:]].sum())
+    cost = (params.weight_travel_time * travel + params.weight_distance * distance
+            + params.weight_excess_ride * excess + (params.weight_vehicle if used else 0.0))
+    return travel, distance, cost
+
+
 def _structure(
     state: VehicleState, stops: Sequence[PlannedStop], bookings: Mapping[str, Booking]
 ) -> list[Violation]:
@@ -479,13 +493,7 @@ def _result(vehicle: Vehicle, state: VehicleState, stops: Sequence[PlannedStop],
             r = schedule[i].start_s - departed[stop.booking_id]
             ride[stop.booking_id] = r
             excess += max(0, r - int(time_s[req.origin, req.destination]))
-    travel = int(sum(legs))
-    distance = 0
-    if dist_m is not None:
-        idx = np.asarray(seq.nodes, dtype=np.intp)
-        distance = int(dist_m[idx[:-1], idx[1:]].sum())
-    cost = (params.weight_travel_time * travel + params.weight_distance * distance
-            + params.weight_excess_ride * excess + (params.weight_vehicle if stops else 0.0))
+    travel, distance, cost = _route_cost(seq, legs, bool(stops), params, dist_m, excess)
     return RouteCheck(
         vehicle.id, tuple(violations), times[0], tuple(schedule),
         times[-1], tuple(breaks), travel, distance, ride, excess, cost,

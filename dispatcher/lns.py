@@ -25,6 +25,7 @@ from dispatcher.feasibility import (
     _least_times,
     _legs,
     _loads,
+    _route_cost,
     _sequence,
     _structure,
 )
@@ -110,13 +111,7 @@ def _light_check(vehicle: Vehicle, state: VehicleState, stops: tuple[PlannedStop
     least, fail = _least_times(seq, legs)
     if fail is not None:
         return _check(vehicle, state, stops, bookings, time_s, params, dist_m)
-    travel = int(sum(legs))
-    distance = 0
-    if dist_m is not None:
-        idx = np.asarray(seq.nodes, dtype=np.intp)
-        distance = int(dist_m[idx[:-1], idx[1:]].sum())
-    cost = (params.weight_travel_time * travel + params.weight_distance * distance
-            + (params.weight_vehicle if stops else 0.0))
+    travel, distance, cost = _route_cost(seq, legs, bool(stops), params, dist_m)
     res = RouteCheck(vehicle.id, (), least[0], (), least[-1], (), travel, distance, {}, 0, cost)
     return res, seq, legs, least
 
