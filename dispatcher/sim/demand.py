@@ -21,6 +21,7 @@ import numpy as np
 
 from dispatcher.errors import InvalidInput
 from dispatcher.service_area import ServiceArea, clock_s
+from dispatcher.sim.noise import Reality
 
 DEFAULT_FILE = Path(__file__).resolve().parent / "mitsugi_demand.toml"
 
@@ -67,6 +68,9 @@ class DemandParams:
         Shares of bookings cancelled before pickup, and of riders not showing up.
     travel_factor, dwell_factor
         Actual / planned driving time per leg and dwell per stop (uniform ranges).
+    day_factor, leg_sigma, dwell_sigma
+        A slower day as a whole and lognormal per-leg / per-dwell spread (mean 1): see
+        :class:`dispatcher.sim.noise.Reality`.
     position_every_s
         Seconds between a driving vehicle's position reports.
     """
@@ -86,6 +90,9 @@ class DemandParams:
     no_show_share: float = 0.03
     travel_factor: tuple[float, float] = (0.88, 1.0)
     dwell_factor: tuple[float, float] = (0.6, 1.0)
+    day_factor: float = 1.0
+    leg_sigma: float = 0.0
+    dwell_sigma: float = 0.0
     position_every_s: int = 30
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -128,6 +135,9 @@ class DemandParams:
             no_show_share=float(behaviour.get("no_show_share", 0.03)),
             travel_factor=tuple(veh.get("travel_factor", (0.88, 1.0))),  # type: ignore[arg-type]
             dwell_factor=tuple(veh.get("dwell_factor", (0.6, 1.0))),  # type: ignore[arg-type]
+            day_factor=float(veh.get("day_factor", 1.0)),
+            leg_sigma=float(veh.get("leg_sigma", 0.0)),
+            dwell_sigma=float(veh.get("dwell_sigma", 0.0)),
             position_every_s=int(veh.get("position_every_s", 30)),
         )
         shares = (params.wheelchair_share, params.child_share, params.advance_share,
@@ -136,7 +146,13 @@ class DemandParams:
         if min(shares) < 0 or max(shares) > 1 or params.outbound_per_day < 0:
             raise InvalidInput("需要パラメータの割合が0〜1の範囲外です",
                                "demand shares must lie in 0..1")
+        params.reality()  # refuses a bad noise model early
         return params
+
+    def reality(self) -> Reality:
+        """The simulated drivers' noise model of these parameters."""
+        return Reality(self.travel_factor, self.day_factor, self.leg_sigma, self.dwell_factor,
+                       self.dwell_sigma)
 
 
 @dataclass(frozen=True, slots=True)

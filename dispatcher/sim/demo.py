@@ -346,7 +346,7 @@ def main(argv: list[str]) -> int:
         for v in service.fleet:
             node = network.snap(service.stop(v.depot).lat, service.stop(v.depot).lon)
             fleet[v.id] = SimVehicle(v.id, node, gw, np.random.default_rng(vrng.integers(1 << 31)),
-                                     demand.travel_factor, demand.dwell_factor,
+                                     demand.reality(),
                                      lambda b: bool(booked.get(b) and booked[b].no_show),
                                      service.booking.no_show_grace_s, demand.position_every_s)
             push(midnight + v.shifts[0].start_s, "veh", v.id)

@@ -125,6 +125,7 @@ def check_log(rec: DayRecords) -> LogCheck:
                 if not lo <= e["at_s"] <= hi:
                     out.broken_promises.append(f"{bid}: boarded at {e['at_s']} outside [{lo}, {hi}]")
                     out.broken_detail.append({"booking_id": bid, "vehicle_id": v,
+                                              "kind": "pickup" if e["at_s"] > hi else "early",
                                               "from_s": lo - 3600, "to_s": e["at_s"],
                                               "excess_s": e["at_s"] - hi})
             else:
@@ -133,7 +134,8 @@ def check_log(rec: DayRecords) -> LogCheck:
                     out.broken_promises.append(
                         f"{bid}: alighted at {e['at_s']} > latest {promise['dropoff_latest']}")
                     out.broken_detail.append({"booking_id": bid, "vehicle_id": v,
-                                              "from_s": boarded_at.get(bid, e["at_s"]),
+                                              "kind": "dropoff",
+                                              "from_s": promise["pickup_window"][0] - 3600,
                                               "to_s": e["at_s"],
                                               "excess_s": e["at_s"] - promise["dropoff_latest"]})
                 row = rows.get(bid)
@@ -141,7 +143,8 @@ def check_log(rec: DayRecords) -> LogCheck:
                     out.broken_promises.append(
                         f"{bid}: ride {e['at_s'] - boarded_at[bid]} s > {row['max_ride_s']} s")
                     out.broken_detail.append({
-                        "booking_id": bid, "vehicle_id": v, "from_s": boarded_at[bid],
+                        "booking_id": bid, "vehicle_id": v, "kind": "ride",
+                        "from_s": promise["pickup_window"][0] - 3600,
                         "to_s": e["at_s"],
                         "excess_s": e["at_s"] - boarded_at[bid] - row["max_ride_s"]})
     out.not_final = [f"{b['id']}: {b['status']}" for b in rec.bookings if b["status"] not in FINAL]
@@ -163,6 +166,51 @@ def check_log(rec: DayRecords) -> LogCheck:
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class PromiseFigures:
+    """How well a day kept its promises: shares of pickups inside their window, drop-offs by
+    their latest time and rides within their limit, and the lateness where they were not (s)."""
+
+    pickups: int
+    pickups_in_window: int
+    dropoffs: int
+    dropoffs_on_time: int
+    rides_in_limit: int
+    pickup_late_max_s: int
+    dropoff_late_max_s: int
+    ride_over_max_s: int
+
+    @property
+    def pickup_share(self) -> float:
+        """Share of boardings inside their promised window (1.0 with none)."""
+        return self.pickups_in_window / self.pickups if self.pickups else 1.0
+
+    @property
+    def dropoff_share(self) -> float:
+        """Share of alightings no later than their latest drop-off (1.0 with none)."""
+        return self.dropoffs_on_time / self.dropoffs if self.dropoffs else 1.0
+
+    @property
+    def ride_share(self) -> float:
+        """Share of rides within their maximum ride time (1.0 with none)."""
+        return self.rides_in_limit / self.dropoffs if self.dropoffs else 1.0
+
+
+def promise_figures(check: LogCheck) -> PromiseFigures:
+    """Promise-keeping shares and worst lateness from a checked log."""
+    worst: dict[str, int] = {"pickup": 0, "dropoff": 0, "ride": 0, "early": 0}
+    count: dict[str, set[str]] = {"pickup": set(), "dropoff": set(), "ride": set(), "early": set()}
+    for d in check.broken_detail:
+        kind = d.get("kind", "pickup")
+        count[kind].add(d["booking_id"])
+        worst[kind] = max(worst[kind], int(d["excess_s"]))
+    bad_pickups = len(count["pickup"] | count["early"])
+    return PromiseFigures(check.boarded, check.boarded - bad_pickups, check.alighted,
+                          check.alighted - len(count["dropoff"]),
+                          check.alighted - len(count["ride"]), worst["pickup"], worst["dropoff"],
+                          worst["ride"])
+
+
 def classify_broken(check: LogCheck, delays: dict[str, list[tuple[int, int, int, str]]]
                     ) -> dict[str, list[str]]:
     """Split broken promises by cause: the engine's plan, slower reality, or a no-show's grace.
@@ -171,9 +219,9 @@ def classify_broken(check: LogCheck, delays: dict[str, list[tuple[int, int, int,
     kind)`` with kind ``"slower"`` for a leg or dwell slower than planned and ``"grace"`` for
     waiting out the grace of a rider who did not come beyond the planned departure (planning
 reserves that wait, see DispatchParams.pickup_from_s, so none is expected).
-    A broken promise is not the plan's when the delays inside its interval (the ride, or the hour
-    before the window up to the boarding) add up to at least its excess; it is then put under
-    the larger of the two kinds.
+    A broken promise is not the plan's when the vehicle's delays from the hour before the
+    booking's window up to the broken moment (a late vehicle boards late and arrives late) add
+    up to at least its excess; it is then put under the larger of the two kinds.
 
     Returns
     -------

@@ -54,7 +54,13 @@ def table_text(summary: Sequence[dict[str, Any]], lang: str = "en") -> str:
             ("completed", "完了", "completed"), *COMPARED, ("vehicle_h", "運転時間（h）",
                                                             "driving hours"),
             ("no_shows", "不乗車", "no-shows"), ("cancelled", "取消", "cancellations"),
-            ("promises_broken", "約束違反", "promises broken")]
+            ("promises_broken", "約束違反", "promises broken"),
+            ("pickup_in_window", "時間帯内の迎車", "pickups inside their window"),
+            ("dropoff_on_time", "期限内の降車", "drop-offs by their latest"),
+            ("ride_in_limit", "乗車時間の上限内", "rides within their limit"),
+            ("pickup_late_max_s", "最大の迎車遅れ（秒）", "worst late pickup (s)"),
+            ("reopt_failed", "再最適化の失敗", "re-optimisation cycles failed"),
+            ("untimed_views", "時刻のない運行表", "manifests without times")]
     width = max(12, *(len(n) + 2 for n in names))
     lines = ["".ljust(34) + "".join(n.rjust(width) for n in names)]
     for k in keys:

@@ -5,6 +5,7 @@ Examples
 noriai sim --seeds 3 --fleet 2 4                 # base (3 vehicles) vs 2 and 4 vehicles
 noriai sim --window 15 --ride-factor 1.3         # wider window; tighter ride limit
 noriai sim --shifts staggered all_day --hours 07:30-18:00
+noriai sim --slower 1.0 1.10 --seeds 5          # a wet day: 10 % slower roads plus per-leg noise
 """
 
 from __future__ import annotations
@@ -43,6 +44,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--demand", type=float, nargs="*", default=[], help="demand scales to try")
     p.add_argument("--slow", type=float, nargs="*", default=[],
                    help="slower traffic: upper actual/planned driving time, e.g. 1.15")
+    p.add_argument("--slower", type=float, nargs="*", default=[],
+                   help="days slower than routing on average, e.g. 1.10 (with per-leg noise)")
+    p.add_argument("--leg-noise", type=float, default=0.15,
+                   help="lognormal spread of each leg's driving time on --slower days")
+    p.add_argument("--dwell-noise", type=float, default=0.25,
+                   help="lognormal spread of each dwell on --slower days")
     p.add_argument("--no-base", action="store_true", help="leave out the base scenario")
     p.add_argument("--reopt-every", type=int, default=600, help="simulated s between cycles")
     p.add_argument("--reopt-limit", type=float, default=0.3, help="solver wall s per cycle")
@@ -62,6 +69,8 @@ def scenarios_from(args: argparse.Namespace) -> list[Scenario]:
     out += [Scenario(f"ride+{m}m", ride_offset_min=m) for m in args.ride_offset]
     out += [Scenario(f"demand×{d}", demand_scale=d) for d in args.demand]
     out += [Scenario(f"slow≤{s}", slow_traffic=s) for s in args.slow]
+    out += [Scenario(f"slower×{f:.2f}", slower=f, leg_noise=args.leg_noise,
+                     dwell_noise=args.dwell_noise) for f in args.slower]
     return out
 
 
@@ -88,10 +97,14 @@ def main(argv: list[str]) -> int:
             rows.append(row)
             print(f"{sc.name:<18} seed {seed}: {row['completed']}/{row['requests']} carried, "
                   f"{row['refused']} refused, {row['wall_s']} s wall "
-                  f"({row['speedup']}× real time), promises broken {row['promises_broken']}",
+                  f"({row['speedup']}× real time), promises broken {row['promises_broken']}, "
+                  f"pickups in window {row['pickup_in_window']:.1%}",
                   flush=True)
-            if not r.check.ok:
-                print(f"  invariant problems: {r.check}", file=sys.stderr)
+            c = r.check
+            if c.over_capacity or c.not_final or c.kpi_mismatch or r.broken_planned:
+                print(f"  invariant problems: over capacity {c.over_capacity[:3]}, not final "
+                      f"{c.not_final[:3]}, KPI mismatch {c.kpi_mismatch[:3]}, promises the plan "
+                      f"broke {r.broken_planned[:3]}", file=sys.stderr)
     summary = summarise(rows)
     print()
     print(table_text(summary))
