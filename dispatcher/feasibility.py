@@ -54,13 +54,37 @@ class Violation:
 
 @dataclass(frozen=True, slots=True)
 class StopTime:
-    """Schedule of one stop (epoch s) and the load on board after it (persons, wheelchairs)."""
+    """Schedule of one stop (epoch s) and the load on board after it (persons, wheelchairs).
+
+    ``leave_s`` (in a timetable) is when the vehicle leaves the previous place for this stop:
+    ``arrival_s - leave_s`` is the expected driving time of the leg (0: not given).
+    """
 
     arrival_s: int
     start_s: int
     departure_s: int
     seats_after: int
     wheelchairs_after: int
+    leave_s: int = 0
+
+
+class PromisePart(StrEnum):
+    """Which part of a booking's promise a schedule does not keep."""
+
+    PICKUP = "pickup"
+    DROPOFF = "dropoff"
+    RIDE = "ride"
+
+
+@dataclass(frozen=True, slots=True)
+class Late:
+    """A promise a schedule does not keep: the booking, which part, by how much (s) and the
+    index of the stop in the plan where it shows."""
+
+    booking_id: str
+    part: PromisePart
+    by_s: int
+    stop_index: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +93,15 @@ class RouteCheck:
 
     ``stops`` is parallel to the checked stops and empty when the route could not be timed.
     ``cost`` is the route's objective value under the parameters' weights.
+
+    A timetable (:func:`dispatcher.timetable.timetable`) fills the rest: ``stops`` is then the
+    driving schedule under expected travel times, present whenever the route is structurally
+    sound (also when late); ``leave_by_s`` per stop the latest departure from the previous place
+    that keeps the planned start under the planning (pessimistic) travel times; ``latest_s``
+    per stop the latest start that still keeps every promise under planning times (its
+    difference to the start is the stop's slack); ``late`` the promises broken under expected
+    times, ``at_risk`` those broken under planning times only; ``shift_overrun_s`` how far
+    the vehicle ends after its shift.
     """
 
     vehicle_id: str
@@ -82,6 +115,11 @@ class RouteCheck:
     ride_s: Mapping[str, int] = field(default_factory=dict)
     excess_ride_s: int = 0
     cost: float = 0.0
+    leave_by_s: tuple[int, ...] = ()
+    latest_s: tuple[int, ...] = ()
+    late: tuple[Late, ...] = ()
+    at_risk: tuple[Late, ...] = ()
+    shift_overrun_s: int = 0
 
     @property
     def feasible(self) -> bool:

@@ -460,6 +460,7 @@ def offers(
     now_s: int,
     dist_m: np.ndarray | None = None,
     indexed: Sequence[RouteIndex] | None = None,
+    expected_s: np.ndarray | None = None,
 ) -> list[Offer]:
     """Best offers for ``request`` (cheapest first), or the nearest alternatives in time.
 
@@ -478,6 +479,10 @@ def offers(
     indexed
         The fleet's routes already indexed with :func:`index_route` (an engine may keep them
         between offers while the plans do not change); computed when omitted.
+    expected_s
+        Expected travel times (s) when ``time_s`` are planning (pessimistic) ones: the direct
+        time that sets the ride limit and the window of a ``dropoff_before`` request is the
+        expected one (default: ``time_s``).
 
     Returns
     -------
@@ -492,7 +497,8 @@ def offers(
     >>> found = offers(fleet, request, time_s, params, now_s)      # doctest: +SKIP
     >>> booking = found[0].booking(request)                         # doctest: +SKIP
     """
-    asked = asked_window_start(request, time_s, params)
+    direct = time_s if expected_s is None else expected_s
+    asked = asked_window_start(request, direct, params)
     cmat = _cost_matrix(time_s, dist_m, params)
     if indexed is None:
         indexed = index_fleet(fleet, time_s, params, dist_m)
@@ -529,7 +535,7 @@ def offers(
     add_both = cmat[fa, o] + cmat[o, d] + cmat[d, fb] - base
 
     def try_window(start: int, shift: int, limit: int) -> list[Offer]:
-        promise = promise_for(request, start, time_s, params)
+        promise = promise_for(request, start, direct, params)
         booking = Booking(request, promise)
         books = dict(fleet.bookings)
         books[request.id] = booking

@@ -10,6 +10,7 @@ rejected optional requests, then cost) is not worse.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,8 +19,8 @@ from enum import StrEnum
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
-from dispatcher import fleetmin
-from dispatcher.feasibility import RouteCheck
+from dispatcher import fleetmin, recovery
+from dispatcher.feasibility import RouteCheck, check_route
 from dispatcher.lns import Problem, Search, Solution, improve
 from dispatcher.model import Booking, Fleet, Plan, PlannedStop, StopKind
 from dispatcher.params import DispatchParams
@@ -29,6 +30,7 @@ class ReoptStatus(StrEnum):
     """Why :func:`reoptimize` returned what it returned."""
 
     IMPROVED = "improved"
+    REPAIRED = "repaired"
     NOT_BETTER = "not_better"
     NO_FEASIBLE_SOLUTION = "no_feasible_solution"
 
@@ -39,7 +41,9 @@ class ReoptResult:
 
     ``served_optional`` / ``rejected_optional`` split the optional requests; ``cost_before`` and
     ``cost_after`` are route objectives (without penalties); ``unserved_mandatory`` counts
-    confirmed bookings missing from the plans (input side / output side).
+    confirmed bookings missing from the plans (input side / output side). ``REPAIRED``: the
+    input plans broke promises (a late vehicle) and were repaired (:mod:`dispatcher.recovery`):
+    ``moved`` bookings were handed over on time, ``late`` ones (s) placed where least late.
     """
 
     status: ReoptStatus
@@ -52,6 +56,8 @@ class ReoptResult:
     unserved_mandatory: tuple[int, int] = (0, 0)
     iterations: int = 0
     detail: str = ""
+    moved: tuple[str, ...] = ()
+    late: dict[str, int] = field(default_factory=dict)
 
 
 def _problem(fleet: Fleet, optional: Sequence[Booking], time_s: np.ndarray,
@@ -126,33 +132,35 @@ def reoptimize(
     """
     t_start = time.monotonic()
     deadline = t_start + time_limit_s
-    pb = _problem(fleet, optional, time_s, dist_m, params)
-    search = Search(pb, seed)
     mandatory = set(fleet.bookings)
     in_plans = {v.id: tuple(fleet.plan_of(v).stops) for v in fleet.vehicles}
+    onboard = {b for v in fleet.vehicles for b in fleet.state_of(v).onboard}
     served_in = {s.booking_id for st in in_plans.values() for s in st}
-    unserved_in = (mandatory | pb.optional) - served_in - {
-        b for v in fleet.vehicles for b in fleet.state_of(v).onboard}
-    before = search.evaluate(in_plans, unserved_in & pb.optional, full=True)
-    rank_before = _rank(before, pb, mandatory)
-    cur = before
+    late_in = any(not check_route(v, fleet.state_of(v), in_plans[v.id], fleet.bookings, time_s,
+                                  params).feasible for v in fleet.vehicles)
+    rep: recovery.Repair | None = None
     detail = ""
-    if any(not c.feasible for c in before.checks.values()):
-        routes = dict(in_plans)
-        for vid, chk in before.checks.items():
-            if not chk.feasible:
-                stops = in_plans[vid]
-                routes[vid] = stops[: pb.locked[vid]] + tuple(
-                    s for s in stops[pb.locked[vid]:] if s.booking_id not in pb.movable)
-        cur = search.evaluate(routes, set())
-        unserved_in = (mandatory | pb.optional) - {
-            s.booking_id for st in cur.routes.values() for s in st} - {
-            b for v in fleet.vehicles for b in fleet.state_of(v).onboard}
-        detail = "input plans infeasible; infeasible routes rebuilt from their fixed parts. "
-    pending = sorted(unserved_in, key=lambda b: (b in pb.optional, b))
+    start = in_plans
+    if late_in:
+        # Late vehicles: hand over what can be kept on time, place the rest where it is least
+        # late (dispatcher.recovery).
+        rep = recovery.repair(fleet, time_s, params, dist_m)
+        start = rep.routes
+        detail = (f"repaired: {len(rep.moved)} booking(s) handed to another vehicle on time, "
+                  f"{len(rep.late)} placed least late. ")
+    pb = _problem(rep.fleet if rep else fleet, optional, time_s, dist_m, params)
+    search = Search(pb, seed)
+    before = search.evaluate(in_plans, pb.optional - served_in, full=True)
+    if rep is None:
+        rank_before = _rank(before, pb, mandatory)
+    else:  # the input plans break promises: any repaired plan set is better
+        rank_before = (len(mandatory) + 1, len(pb.optional), math.inf)
+    cur = search.evaluate(start, set())
+    served_now = {s.booking_id for st in cur.routes.values() for s in st} | onboard
+    pending = sorted((mandatory | pb.optional) - served_now,
+                     key=lambda b: (b in pb.optional, b))
     if pending:
         trial = cur.copy()
-        trial.unserved -= set(pending)
         if search.recreate(trial, pending):
             cur = trial
     iterations = 0
@@ -175,7 +183,7 @@ def reoptimize(
                         cur = cand
                         detail += "OR-Tools improved the search's plans. "
     cur = search.evaluate(cur.routes, cur.unserved, full=True)
-    return _result(fleet, pb, before, rank_before, cur, mandatory, iterations, detail)
+    return _result(fleet, pb, before, rank_before, cur, mandatory, iterations, detail, rep)
 
 
 def _fewer_vehicles(search: Search, cur: Solution, lns_deadline: float,
@@ -194,30 +202,31 @@ def _fewer_vehicles(search: Search, cur: Solution, lns_deadline: float,
 
 
 def _result(fleet: Fleet, pb: Problem, before: Solution, rank_before: tuple[int, int, float],
-            cur: Solution, mandatory: set[str], iterations: int, detail: str) -> ReoptResult:
+            cur: Solution, mandatory: set[str], iterations: int, detail: str,
+            rep: recovery.Repair | None = None) -> ReoptResult:
     rank_after = _rank(cur, pb, mandatory)
     in_plans = {v.id: fleet.plan_of(v) for v in fleet.vehicles}
     feasible = all(c.feasible for c in cur.checks.values())
     served = {s.booking_id for st in cur.routes.values() for s in st}
+    cost_before = (rank_before[2] if math.isfinite(rank_before[2])
+                   else sum(c.cost for c in before.checks.values()))
     if not feasible or rank_after[0] > 0:
         return ReoptResult(ReoptStatus.NO_FEASIBLE_SOLUTION, in_plans, before.checks,
-                           cost_before=rank_before[2], unserved_mandatory=(rank_before[0], -1),
+                           cost_before=cost_before, unserved_mandatory=(rank_before[0], -1),
                            iterations=iterations,
                            detail=detail + "no plan set keeps every confirmed booking")
-    if rank_after > rank_before or rank_after == rank_before:
-        status = ReoptStatus.NOT_BETTER
-        plans, checks = in_plans, before.checks
-        detail += "no improvement found; input plans kept"
-    else:
-        status = ReoptStatus.IMPROVED
-        plans = {v.id: Plan(v.id, cur.routes[v.id], pb.locked[v.id]) for v in fleet.vehicles}
-        checks = cur.checks
+    if rank_after >= rank_before:
+        return ReoptResult(ReoptStatus.NOT_BETTER, in_plans, before.checks, (),
+                           tuple(sorted(pb.optional)), cost_before, rank_after[2],
+                           (rank_before[0], rank_after[0]), iterations,
+                           detail + "no improvement found; input plans kept")
+    status = ReoptStatus.REPAIRED if rep is not None else ReoptStatus.IMPROVED
+    plans = {v.id: Plan(v.id, cur.routes[v.id], pb.locked[v.id]) for v in fleet.vehicles}
     return ReoptResult(
-        status, plans, checks,
-        tuple(sorted(pb.optional & served)) if status is ReoptStatus.IMPROVED else (),
-        tuple(sorted(pb.optional - served)) if status is ReoptStatus.IMPROVED
-        else tuple(sorted(pb.optional)),
-        rank_before[2], rank_after[2], (rank_before[0], rank_after[0]), iterations, detail,
+        status, plans, cur.checks, tuple(sorted(pb.optional & served)),
+        tuple(sorted(pb.optional - served)), cost_before, rank_after[2],
+        (rank_before[0], rank_after[0]), iterations, detail,
+        tuple(rep.moved) if rep else (), dict(rep.late) if rep else {},
     )
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+import numpy as np
+
 from dispatcher.errors import InvalidInput
 from dispatcher.model import Passengers
 
@@ -46,6 +48,11 @@ class DispatchParams:
         How long after a pickup window opens the driver waits for a rider before recording a
         no-show (the service's booking rule). Planning reserves that wait: see
         :meth:`pickup_from_s`. 0 (no reservation) for the benchmarks.
+    travel_factor, travel_margin_s
+        Planning travel times: promises (windows, latest drop-off, ride limit) are checked
+        against ``ceil(factor × routing time) + margin`` per leg between two different places
+        (:meth:`planning_times`), while the driver's schedule and the riders' ETAs use the
+        routing's times. 1.0 and 0 (no margin) for the benchmarks.
     """
 
     pickup_window_s: int = 600
@@ -64,17 +71,21 @@ class DispatchParams:
     rejection_penalty: float = 1_000_000.0
     weight_vehicle: float = 0.0
     no_show_grace_s: int = 0
+    travel_factor: float = 1.0
+    travel_margin_s: int = 0
 
     def __post_init__(self) -> None:
         ints = (
             self.pickup_window_s, self.dwell_base_s, self.dwell_per_passenger_s,
             self.dwell_per_wheelchair_s, self.ride_offset_s, self.max_shift_s,
-            self.no_show_grace_s,
+            self.no_show_grace_s, self.travel_margin_s,
         )
-        if min(ints) < 0 or self.ride_factor < 1.0 or self.alternative_step_s <= 0:
+        if (min(ints) < 0 or self.ride_factor < 1.0 or self.alternative_step_s <= 0
+                or not 1.0 <= self.travel_factor <= 3.0):
             raise InvalidInput(
                 "配車パラメータが不正です",
-                "dispatch parameters out of range (negative durations, ride factor < 1 or step <= 0)",
+                "dispatch parameters out of range (negative durations, ride factor < 1, "
+                "step <= 0 or travel factor outside 1..3)",
             )
         if self.max_offers < 1 or self.alternatives_per_side < 0 or min(self.weight_travel_time, self.weight_distance,
                                       self.weight_excess_ride, self.weight_vehicle) < 0:
@@ -105,6 +116,27 @@ class DispatchParams:
         Capped at the window's end (a window narrower than the grace).
         """
         return min(earliest_s + max(0, self.no_show_grace_s - dwell_s), latest_s)
+
+    @property
+    def pessimistic(self) -> bool:
+        """True when planning times differ from the routing's (a factor or a margin)."""
+        return self.travel_factor != 1.0 or self.travel_margin_s != 0
+
+    def planning_times(self, time_s: np.ndarray) -> np.ndarray:
+        """Planning travel times (s) from routing times: ``ceil(factor × t) + margin`` for every
+        leg between two different places (``t > 0``), 0 on the diagonal. The same array when
+        there is neither a factor nor a margin.
+
+        Examples
+        --------
+        >>> p = DispatchParams(travel_factor=1.15, travel_margin_s=30)
+        >>> p.planning_times(np.array([[0, 600], [100, 0]])).tolist()
+        [[0, 720], [145, 0]]
+        """
+        if not self.pessimistic:
+            return time_s
+        scaled = np.ceil(time_s * self.travel_factor - 1e-9).astype(np.int64) + self.travel_margin_s
+        return np.where(time_s > 0, scaled, 0)
 
     def max_ride_s(self, direct_s: int) -> int:
         """Longest allowed ride in s for a trip whose direct travel time is ``direct_s``."""

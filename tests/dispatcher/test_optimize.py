@@ -129,12 +129,16 @@ def test_infeasible_input_is_repaired_or_reported():
     before = check_route(v, broken.state_of(v), swapped[v.id].stops, fleet.bookings, sc.time_s,
                          sc.params)
     assert not before.feasible
-    assert res.status is ReoptStatus.IMPROVED
+    assert res.status is ReoptStatus.REPAIRED
     _assert_valid(broken, res, sc)
+    assert res.moved and not res.late  # handed over on time, nothing late
 
 
-def test_unrepairable_input_is_returned_unchanged():
-    """When no plan set can keep every confirmed booking, the input plans come back untouched."""
+def test_a_promise_nothing_can_keep_is_placed_least_late_and_the_rest_kept():
+    """When no plan set can keep one confirmed booking (here: a window no vehicle can reach in
+    time), the fleet is not given up: that booking is placed where it is least late, named in
+    ``late``, and every other booking keeps its promise (each route checked with the other
+    bookings' promises as they are)."""
     sc = scenario(2, 2, seed=8, nodes=50)
     fleet = sc.fleet
     bid = next(iter(fleet.bookings))
@@ -146,5 +150,14 @@ def test_unrepairable_input_is_returned_unchanged():
     broken = Fleet(fleet.vehicles, fleet.states, fleet.plans, books)
     res = reoptimize(broken, sc.time_s, sc.params, dist_m=sc.dist_m, time_limit_s=5,
                      iteration_limit=3, use_ortools=False)
-    assert res.status is ReoptStatus.NO_FEASIBLE_SOLUTION
-    assert res.plans == {v.id: broken.plan_of(v) for v in broken.vehicles}
+    assert res.status is ReoptStatus.REPAIRED
+    assert set(res.late) == {bid} and res.late[bid] > 0
+    others = {k: b for k, b in books.items() if k != bid}
+    for v in broken.vehicles:
+        stops = res.plans[v.id].stops
+        check = check_route(v, broken.state_of(v), stops, books, sc.time_s, sc.params)
+        assert {x.booking_id for x in check.violations} <= {bid}, check.violations
+        rest = tuple(s for s in stops if s.booking_id != bid)
+        assert check_route(v, broken.state_of(v), rest, others, sc.time_s, sc.params).feasible
+    planned = {s.booking_id for p in res.plans.values() for s in p.stops}
+    assert set(books) <= planned

@@ -1,0 +1,300 @@
+"""Recovery when reality is slower than the plan: keep what can be kept, lose as little as possible.
+
+A vehicle that runs late (or a shift that ends while the vehicle is still out) makes its route
+infeasible under the promises. Nothing else in the fleet is wrong, so planning must go on
+(pure functions, no I/O):
+
+- :func:`relax_route` makes a route feasible without moving anything, by loosening its own
+  bookings' promises (and its shift end, and a break that no longer fits) exactly as far as the
+  best schedule that exists (:func:`dispatcher.timetable.soft_times`) breaks them. Offers and
+  insertions use such a *planning view* of a late vehicle, so that one late vehicle never
+  blocks the others and a late route never gets later.
+- :func:`repair` is the re-optimiser's first step: the bookings a late vehicle cannot keep and
+  could hand over (not on board, not in its locked prefix) are taken off it and re-inserted
+  with their promises kept wherever that is possible (other vehicles take over); only a booking
+  that no vehicle can serve on time is inserted where it will be least late, its promise
+  loosened by exactly that lateness (a soft constraint with a lexicographically heavy penalty:
+  lateness only where no plan keeps the promise).
+
+The loosened promises exist only inside planning; the bookings keep their promises, and the
+timetable names every promise the plan does not keep (``late`` / ``at_risk``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from dispatcher import insertion
+from dispatcher.feasibility import (
+    Late,
+    PromisePart,
+    ViolationKind,
+    _least_times,
+    _legs,
+    _loads,
+    _sequence,
+    check_route,
+)
+from dispatcher.model import Booking, Fleet, PlannedStop, StopKind, Vehicle, VehicleState
+from dispatcher.params import DispatchParams
+from dispatcher.timetable import lateness, soft_times
+
+#: A bound that never binds (s): the loosened promise of a booking being placed where it is
+#: least late.
+_OPEN = 10 ** 12
+
+STRUCTURAL = frozenset({ViolationKind.SEATS, ViolationKind.WHEELCHAIR_SPACES,
+                        ViolationKind.PRECEDENCE, ViolationKind.ONBOARD_MISSING,
+                        ViolationKind.UNKNOWN_BOOKING, ViolationKind.DUPLICATE_STOP,
+                        ViolationKind.NODE_MISMATCH})
+
+
+@dataclass(frozen=True, slots=True)
+class Relaxed:
+    """A route made feasible by loosening: the planning vehicle, the loosened bookings (only
+    those that changed) and the lateness they carry (planning times)."""
+
+    vehicle: Vehicle
+    bookings: dict[str, Booking]
+    late: tuple[Late, ...]
+    overrun_s: int = 0
+
+
+def loosen(booking: Booking, pickup_s: int | None = None, dropoff_s: int | None = None,
+           ride_s: int | None = None) -> Booking:
+    """The booking with its promise widened to admit a pickup start, drop-off start and ride
+    (s) that it would not otherwise admit (never narrowed)."""
+    pr = booking.promise
+    new = replace(
+        pr,
+        pickup_latest_s=max(pr.pickup_latest_s, pickup_s if pickup_s is not None else 0),
+        dropoff_latest_s=max(pr.dropoff_latest_s, dropoff_s if dropoff_s is not None else 0),
+        max_ride_s=max(pr.max_ride_s, ride_s if ride_s is not None else 0),
+    )
+    return booking if new == pr else Booking(booking.request, new)
+
+
+def relax_route(vehicle: Vehicle, state: VehicleState, stops: Sequence[PlannedStop],
+                bookings: Mapping[str, Booking], time_s: np.ndarray,
+                params: DispatchParams) -> Relaxed | None:
+    """Loosen a route's own promises, shift end and breaks until it is feasible; ``None`` when
+    it is feasible already or cannot be fixed by loosening (structure, capacity)."""
+    check = check_route(vehicle, state, stops, bookings, time_s, params)
+    if check.feasible or any(v.kind in STRUCTURAL for v in check.violations):
+        return None
+    seq = _sequence(vehicle, state, stops, bookings, params)
+    legs = _legs(seq, time_s)
+    times = soft_times(seq, legs)
+    late, overrun = lateness(seq, times, stops, bookings, state, vehicle)
+    changed: dict[str, Booking] = {}
+    departed = state.departed()
+    pick_end: dict[str, int] = {}
+    for k in range(1, len(seq.nodes) - 1):
+        i = seq.stop_of[k]
+        if i < 0:
+            continue
+        stop = stops[i]
+        bid = stop.booking_id
+        booking = changed.get(bid, bookings[bid])
+        if stop.kind is StopKind.PICKUP:
+            pick_end[bid] = times[k] + seq.service[k]
+            changed[bid] = loosen(booking, pickup_s=times[k])
+        else:
+            left = pick_end.get(bid, departed.get(bid, times[k]))
+            changed[bid] = loosen(booking, dropoff_s=times[k], ride_s=times[k] - left)
+    changed = {b: bk for b, bk in changed.items() if bk is not bookings[b]}
+    planning = vehicle
+    if overrun or state.time_s > vehicle.shift_end_s:
+        planning = replace(vehicle, shift_end_s=max(vehicle.shift_end_s, *times, state.time_s))
+    merged = {**bookings, **changed}
+    if not check_route(planning, state, stops, merged, time_s, params).feasible and planning.breaks:
+        planning = replace(planning, breaks=())  # the break no longer fits: it is missed
+    return Relaxed(planning, changed, tuple(late), overrun)
+
+
+def relax_fleet(fleet: Fleet, time_s: np.ndarray, params: DispatchParams
+                ) -> tuple[Fleet, dict[str, Relaxed]]:
+    """The fleet's planning view: every late route loosened (:func:`relax_route`), nothing moved.
+
+    Returns the fleet with loosened vehicles and bookings, and the loosening per vehicle id.
+    """
+    relaxed: dict[str, Relaxed] = {}
+    for v in fleet.vehicles:
+        plan = fleet.plan_of(v)
+        got = relax_route(v, fleet.state_of(v), plan.stops, fleet.bookings, time_s, params)
+        if got is not None:
+            relaxed[v.id] = got
+    return apply_relaxed(fleet, relaxed), relaxed
+
+
+def apply_relaxed(fleet: Fleet, relaxed: Mapping[str, Relaxed]) -> Fleet:
+    """``fleet`` with the given loosenings (planning vehicles and loosened bookings) applied."""
+    if not relaxed:
+        return fleet
+    bookings = dict(fleet.bookings)
+    for r in relaxed.values():
+        bookings.update(r.bookings)
+    vehicles = tuple(relaxed[v.id].vehicle if v.id in relaxed else v for v in fleet.vehicles)
+    return replace(fleet, vehicles=vehicles, bookings=bookings)
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Where a booking that cannot be kept on time is least late: the planning vehicle (its
+    shift extended if the placement runs past it), its new stops and the booking with its
+    promise loosened by that lateness."""
+
+    vehicle: Vehicle
+    stops: tuple[PlannedStop, ...]
+    booking: Booking
+    late_s: int
+
+
+def least_late(vehicle: Vehicle, state: VehicleState, stops: Sequence[PlannedStop], locked: int,
+               bookings: Mapping[str, Booking], new: Booking, time_s: np.ndarray,
+               params: DispatchParams) -> Placement | None:
+    """The insertion of ``new`` into a feasible route that makes it least late (planning times),
+    keeping every other promise of the route; ``None`` if no position keeps the others.
+
+    The shift may run over for it (a booking nobody can serve on time is still served); the
+    lateness, then the route's end, decide between positions.
+    """
+    req = new.request
+    open_booking = Booking(req, replace(new.promise, pickup_latest_s=_OPEN,
+                                        dropoff_latest_s=_OPEN, max_ride_s=_OPEN))
+    books = {**bookings, new.id: open_booking}
+    planning = replace(vehicle, breaks=(), shift_end_s=_OPEN)
+    best: tuple[tuple[int, int], tuple[PlannedStop, ...], Booking] | None = None
+    n = len(stops)
+    for i in range(locked, n + 1):
+        for j in range(i, n + 1):
+            cand = (*stops[:i], PlannedStop(req.id, StopKind.PICKUP, req.origin), *stops[i:j],
+                    PlannedStop(req.id, StopKind.DROPOFF, req.destination), *stops[j:])
+            if _loads(planning, state, cand, books)[1]:
+                continue  # over capacity somewhere
+            seq = _sequence(planning, state, cand, books, params)
+            times, fail = _least_times(seq, _legs(seq, time_s))
+            if fail is not None:
+                continue
+            p, q = i + 1, j + 2
+            late, _ = lateness(seq, times, cand, {**bookings, new.id: new}, state, planning)
+            mine = sum(x.by_s for x in late if x.booking_id == new.id)
+            key = (mine, max(0, times[-1] - vehicle.shift_end_s), times[-1])
+            if best is None or key < best[0]:
+                ride = times[q] - (times[p] + seq.service[p])
+                best = (key, cand, loosen(new, pickup_s=times[p], dropoff_s=times[q],
+                                          ride_s=ride))
+    if best is None:
+        return None
+    (late_s, _, end), stops, booking = best
+    loosened = {**bookings, new.id: booking}
+    out = vehicle if end <= vehicle.shift_end_s else replace(vehicle, shift_end_s=end)
+    if not check_route(out, state, stops, loosened, time_s, params).feasible:
+        out = replace(out, breaks=())  # the break no longer fits: it is missed
+        if not check_route(out, state, stops, loosened, time_s, params).feasible:
+            return None
+    return Placement(out, stops, booking, late_s)
+
+
+@dataclass
+class Repair:
+    """The re-optimiser's repair of a fleet with late routes (see the module docstring).
+
+    ``routes`` by vehicle id; ``fleet`` the planning fleet (loosened vehicles and bookings) the
+    routes are feasible in; ``moved`` the bookings handed to another vehicle on time; ``late``
+    the bookings placed where they are least late, with that lateness (planning times, s).
+    """
+
+    routes: dict[str, tuple[PlannedStop, ...]]
+    fleet: Fleet
+    moved: list[str] = field(default_factory=list)
+    late: dict[str, int] = field(default_factory=dict)
+
+
+def repair(fleet: Fleet, time_s: np.ndarray, params: DispatchParams,
+           dist_m: np.ndarray | None = None) -> Repair:
+    """Make every route feasible, keeping every promise that any vehicle can keep.
+
+    1. A route that is late keeps what it must (its locked prefix, the riders on board and
+       the drop-offs of locked pickups), loosened where even that is late.
+    2. Its other bookings are re-inserted at their cheapest feasible place with their promises
+       as they are (on any vehicle), earliest pickup first.
+    3. Then each booking no vehicle can serve on time goes where it is least late, loosened by
+       that (after every promise that can be kept is placed).
+
+    Confirmed bookings that are in no plan at all are placed as in 2 and 3.
+    """
+    routes = {v.id: tuple(fleet.plan_of(v).stops) for v in fleet.vehicles}
+    locked = {v.id: fleet.plan_of(v).locked for v in fleet.vehicles}
+    relaxed: dict[str, Relaxed] = {}
+    pending: list[str] = []
+    was_on = {s.booking_id: vid for vid, stops in routes.items() for s in stops}
+    for v in fleet.vehicles:
+        st, stops = fleet.state_of(v), routes[v.id]
+        if check_route(v, st, stops, fleet.bookings, time_s, params).feasible:
+            continue
+        fixed = set(st.onboard) | {s.booking_id for s in stops[: locked[v.id]]}
+        keep = stops[: locked[v.id]] + tuple(s for s in stops[locked[v.id]:]
+                                             if s.booking_id in fixed)
+        pending += sorted({s.booking_id for s in stops} - fixed)
+        routes[v.id] = keep
+        got = relax_route(v, st, keep, fleet.bookings, time_s, params)
+        if got is not None:
+            relaxed[v.id] = got
+    # Confirmed bookings in no plan at all (e.g. after a restart) are placed the same way.
+    planned = {s.booking_id for st in routes.values() for s in st} | set(pending)
+    planned |= {b for v in fleet.vehicles for b in fleet.state_of(v).onboard}
+    pending += sorted(set(fleet.bookings) - planned)
+    work = apply_relaxed(fleet, relaxed)
+    out = Repair(routes, work)
+    by_id = {v.id: v for v in work.vehicles}
+    bookings = dict(work.bookings)
+    pending.sort(key=lambda b: (bookings[b].promise.pickup_earliest_s, b))
+    unkept: list[str] = []
+    for bid in pending:  # first every promise that some vehicle can keep ...
+        booking = bookings[bid]
+        best: tuple[float, str, tuple[PlannedStop, ...]] | None = None
+        for vid in sorted(routes):
+            v = by_id[vid]
+            found = insertion.best_insertions(v, work.state_of(v), routes[vid], locked[vid],
+                                              bookings, booking, time_s, params, dist_m)
+            if found and (best is None or found[0].added_cost < best[0]):
+                best = (found[0].added_cost, vid, found[0].stops)
+        if best is None:
+            unkept.append(bid)
+            continue
+        routes[best[1]] = best[2]
+        if was_on.get(bid) not in (None, best[1]):
+            out.moved.append(bid)
+    for bid in unkept:  # ... then the others, each where it is least late
+        booking = bookings[bid]
+        others = {k: b for k, b in bookings.items() if k != bid}
+        place: Placement | None = None
+        for vid in sorted(routes):
+            v = by_id[vid]
+            got = least_late(v, work.state_of(v), routes[vid], locked[vid], others, booking,
+                             time_s, params)
+            if got is not None and (place is None or got.late_s < place.late_s):
+                place = got
+        if place is None:  # no vehicle has room (capacity): left for the caller to report
+            continue
+        vid = place.vehicle.id
+        routes[vid] = place.stops
+        by_id[vid] = place.vehicle
+        bookings[bid] = place.booking
+        out.late[bid] = place.late_s
+    vehicles = tuple(by_id[v.id] for v in work.vehicles)
+    out.fleet = replace(work, vehicles=vehicles, bookings=bookings)
+    return out
+
+
+def late_parts(late: Sequence[Late]) -> dict[str, dict[PromisePart, int]]:
+    """Lateness by booking and promise part (s)."""
+    out: dict[str, dict[PromisePart, int]] = {}
+    for x in late:
+        out.setdefault(x.booking_id, {})[x.part] = max(x.by_s,
+                                                       out.get(x.booking_id, {}).get(x.part, 0))
+    return out
