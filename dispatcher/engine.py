@@ -21,10 +21,11 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 from sqlalchemy import Engine as DbEngine
 from sqlmodel import Session, select
 
-from dispatcher import insertion, optimize
+from dispatcher import insertion, optimize, recovery
 from dispatcher.errors import (
     Conflict,
     Forbidden,
@@ -65,6 +66,7 @@ from dispatcher.store.tables import (
     User,
     VehicleRow,
 )
+from dispatcher.timetable import timetable
 from dispatcher.trip import Place, TripInput
 
 log = logging.getLogger("noriai.engine")
@@ -139,19 +141,42 @@ class Engine:
         self.stop_place = {s.id: self.places.index_of(n) for s, n in zip(service.stops, stop_nodes,
                                                                           strict=True)}
         self.live = Live({}, {}, {}, {}, {}, {})
-        self._schedules: dict[str, tuple[tuple[int, int], RouteCheck]] = {}
+        self._schedules: dict[str, tuple[tuple[int, int, int], RouteCheck]] = {}
         #: Vehicle-days driving to their first (locked) stop: reported departed, not yet there.
         self._en_route: set[str] = set()
         #: Insertion index of each vehicle-day's route, reused between offers while the route
         #: (vehicle, state, plan) is unchanged: (vehicle, state, plan, index or None).
         self._route_index: dict[str, tuple[Vehicle, VehicleState, Plan,
                                            insertion.RouteIndex | None]] = {}
+        #: Planning view of each vehicle-day's route (loosened when late, see
+        #: dispatcher.recovery), reused while (vehicle, state, plan) are unchanged.
+        self._relaxed: dict[str, tuple[Vehicle, VehicleState, Plan,
+                                       recovery.Relaxed | None]] = {}
+        #: Vehicle-days whose driver reported the shift over (out of planning).
+        self._ended: set[str] = set()
+        #: Promises currently reported at risk, per booking: (part, level) pairs; and vehicles
+        #: reported late, with their lateness (s) — so that alerts are sent on changes only.
+        self._alerts: dict[str, frozenset[tuple[str, str]]] = {}
+        self._late_vehicles: dict[str, int] = {}
+        self._plan_src: object = None
+        self._plan_s = self.places.time_s
 
     # ------------------------------------------------------------------ start-up and state
 
     def now_dt(self) -> datetime:
         """The engine's "now" as an aware UTC datetime (for timestamps the shells write)."""
         return _dt(self.clock())
+
+    @property
+    def plan_s(self) -> np.ndarray:
+        """Planning (pessimistic) travel times over the place index: promises are checked
+        against these (:meth:`DispatchParams.planning_times`); expected times are
+        ``self.places.time_s``."""
+        src = self.places.time_s
+        if src is not self._plan_src:
+            self._plan_s = self.params.planning_times(src)
+            self._plan_src = src
+        return self._plan_s
 
     def today(self) -> date:
         """The local service day of "now"."""
@@ -191,6 +216,8 @@ class Engine:
         vehicle = Vehicle(key, v.seats, v.wheelchair_spaces, depot, _s(sh.start_at),
                           _s(sh.end_at), breaks)
         self.live.vehicles[key] = vehicle
+        if sh.ended_at is not None:
+            self._ended.add(key)
         self.live.states.setdefault(key, VehicleState(key, depot, vehicle.shift_start_s))
         self.live.plans.setdefault(key, Plan(key))
         self.live.revisions.setdefault(key, 0)
@@ -243,27 +270,41 @@ class Engine:
         return self.places.index_of(self.network.snap(st["lat"], st["lon"]))
 
     def _repair_after_restart(self) -> None:
-        """Re-check every plan; bookings missing from a valid plan are re-inserted with their promise."""
-        planned = {st.booking_id for p in self.live.plans.values() for st in p.stops}
-        for key, plan in list(self.live.plans.items()):
-            check = self._check(key, plan)
-            if not check.feasible:
-                log.warning("plan of %s no longer holds after restart: %s", key, check.violations)
-                keep = [st for st in plan.stops if st.booking_id in self.live.states[key].onboard]
-                self.live.plans[key] = Plan(key, tuple(keep))
-                planned -= {st.booking_id for st in plan.stops} - {st.booking_id for st in keep}
-        for bid, booking in self.live.bookings.items():
-            if bid in planned:
+        """Re-plan every day whose stored plans no longer hold or miss a booking.
+
+        The re-optimiser's repair (:func:`dispatcher.recovery.repair`): a booking keeps its
+        promise on any vehicle that can keep it, and one that none can keep any more is placed
+        where it is least late — a confirmed booking is never dropped from the plans.
+        """
+        now = self.clock()
+        for day in sorted({split_vd(k)[1] for k in self.live.vehicles}):
+            fleet = self._fleet(day, now, relax=False)
+            keys = {v.id for v in fleet.vehicles}
+            missing = {b: bk for b, bk in self.live.bookings.items()
+                       if b not in fleet.bookings and (self.live.assigned.get(b) in keys or (
+                           b not in self.live.assigned and self._day_of(bk) == day))}
+            if not fleet.vehicles or not (fleet.bookings or missing):
                 continue
-            key = self.live.assigned.get(bid)
-            day = split_vd(key)[1] if key else None
-            placed = self._insert_promised(booking, day, prefer=key)
-            if placed is None:
-                log.error("booking %s could not be re-planned after restart", bid)
+            fleet = replace(fleet, bookings={**fleet.bookings, **missing})
+            late = [v.id for v in fleet.vehicles if not self._check(v.id, fleet.plan_of(v),
+                                                                    fleet.state_of(v)).feasible]
+            if not late and not missing:
                 continue
-            vkey, plan = placed
-            self.live.plans[vkey] = plan
-            self.live.assigned[bid] = vkey
+            log.warning("plans of %s re-planned after restart (late: %s, missing: %d)",
+                        day, late, len(missing))
+            rep = recovery.repair(fleet, self.plan_s, self.params, self.places.dist_m)
+            for vid, stops in rep.routes.items():
+                old = self.live.plans[vid]
+                if stops != old.stops:
+                    self.live.plans[vid] = Plan(vid, stops, min(old.locked, len(stops)))
+                for st in stops:
+                    self.live.assigned[st.booking_id] = vid
+            for bid, late_s in rep.late.items():
+                log.error("booking %s re-planned after restart %d s late", bid, late_s)
+
+    def _day_of(self, booking: Booking) -> date:
+        """The service day of a booking (local date of its pickup window)."""
+        return datetime.fromtimestamp(booking.promise.pickup_earliest_s, tz=self.tz).date()
 
     def _core_booking(self, row: BookingRow) -> Booking:
         origin = (self.stop_place[row.origin_stop_id] if row.origin_stop_id
@@ -280,28 +321,66 @@ class Engine:
 
     # ------------------------------------------------------------------ helpers over the core
 
-    def _fleet(self, day: date, now_s: int) -> Fleet:
-        """The fleet of one service day, with idle vehicles not earlier than ``now_s``."""
-        keys = [k for k in self.live.vehicles if split_vd(k)[1] == day]
-        states = {}
-        for k in keys:
-            st = self.live.states[k]
-            plan = self.live.plans[k]
-            free = now_s
-            if k in self._en_route and plan.locked and plan.stops:
-                # Driving to its first stop since st.time_s: it is there no earlier than now.
-                free = now_s - int(self.places.time_s[st.node, plan.stops[0].node])
-            if st.time_s < free:
-                st = replace(st, time_s=free)
-            states[k] = st
+    def _now_state(self, key: str, now_s: int) -> VehicleState:
+        """Where and when a vehicle-day is next free, seen at ``now_s``: an idle vehicle no
+        earlier than now; one driving to its first stop there no earlier than now."""
+        st = self.live.states[key]
+        plan = self.live.plans[key]
+        free = now_s
+        if key in self._en_route and plan.locked and plan.stops:
+            free = now_s - int(self.places.time_s[st.node, plan.stops[0].node])
+        return replace(st, time_s=free) if st.time_s < free else st
+
+    def en_route(self, key: str) -> bool:
+        """True while a vehicle-day drives to its first planned stop (departed, not arrived)."""
+        return key in self._en_route
+
+    def shift_ended(self, key: str) -> bool:
+        """True when the driver of a vehicle-day reported the shift over."""
+        return key in self._ended
+
+    def in_service(self, key: str, now_s: int) -> bool:
+        """True while a vehicle-day takes part in planning: it has riders or stops, or its
+        shift has neither ended (reported by its driver) nor passed its end."""
+        if self.live.plans[key].stops or self.live.states[key].onboard:
+            return True
+        return key not in self._ended and now_s < self.live.vehicles[key].shift_end_s
+
+    def _fleet(self, day: date, now_s: int, relax: bool = True) -> Fleet:
+        """The fleet of one service day as planning sees it at ``now_s`` (:meth:`_now_state`).
+
+        Vehicles whose shift is over with nothing left to do are out. With ``relax``, late
+        routes are loosened (:func:`dispatcher.recovery.relax_route`) so that offers and
+        insertions work around them; the re-optimiser repairs from the view without.
+        """
+        keys = [k for k in self.live.vehicles
+                if split_vd(k)[1] == day and self.in_service(k, now_s)]
+        states = {k: self._now_state(k, now_s) for k in keys}
         used = {st.booking_id for k in keys for st in self.live.plans[k].stops}
         used |= {b for k in keys for b in states[k].onboard}
-        return Fleet(
+        fleet = Fleet(
             vehicles=tuple(self._planning_vehicle(k, states[k].time_s) for k in keys),
             states=states,
             plans={k: self.live.plans[k] for k in keys},
             bookings={b: self.live.bookings[b] for b in used if b in self.live.bookings},
         )
+        return self._relax(fleet) if relax else fleet
+
+    def _relax(self, fleet: Fleet) -> Fleet:
+        """The planning view of ``fleet``: late routes loosened (cached per route)."""
+        relaxed: dict[str, recovery.Relaxed] = {}
+        for v in fleet.vehicles:
+            st, plan = fleet.state_of(v), fleet.plan_of(v)
+            hit = self._relaxed.get(v.id)
+            if hit is not None and hit[0] == v and hit[1] == st and hit[2] == plan:
+                got = hit[3]
+            else:
+                got = recovery.relax_route(v, st, plan.stops, fleet.bookings, self.plan_s,
+                                           self.params)
+                self._relaxed[v.id] = (v, st, plan, got)
+            if got is not None:
+                relaxed[v.id] = got
+        return recovery.apply_relaxed(fleet, relaxed)
 
     def _indexed(self, fleet: Fleet) -> list[insertion.RouteIndex]:
         """The fleet's feasible routes indexed for insertions, reusing unchanged ones.
@@ -317,7 +396,7 @@ class Engine:
                 ri = hit[3]
             else:
                 ri = insertion.index_route(v, st, plan.stops, plan.locked, fleet.bookings,
-                                           self.places.time_s, self.params, self.places.dist_m)
+                                           self.plan_s, self.params, self.places.dist_m)
                 self._route_index[v.id] = (v, st, plan, ri)
             if ri is not None:
                 out.append(ri)
@@ -332,7 +411,7 @@ class Engine:
         # A break whose latest start is past by now can no longer be taken (as in _fleet).
         vehicle = self._planning_vehicle(key, max(state.time_s, self.clock()))
         return check_route(vehicle, state, plan.stops,
-                           bookings, self.places.time_s, self.params, self.places.dist_m)
+                           bookings, self.plan_s, self.params, self.places.dist_m)
 
     def _planning_vehicle(self, key: str, time_s: int) -> Vehicle:
         """The vehicle as planned from ``time_s``: breaks that can no longer start are dropped.
@@ -345,15 +424,21 @@ class Engine:
         return vehicle if len(keep) == len(vehicle.breaks) else replace(vehicle, breaks=keep)
 
     def schedule(self, key: str) -> RouteCheck:
-        """The schedule of a vehicle-day's current plan (cached per revision)."""
-        st = self.live.states[key]
-        # Revision, and the breaks still possible (a missed break drops out as time passes).
-        rev = (self.live.revisions.get(key, 0),
-               len(self._planning_vehicle(key, max(st.time_s, self.clock())).breaks))
+        """The timetable of a vehicle-day's plan from where it is now (:mod:`dispatcher.timetable`).
+
+        Always timed unless the plan is structurally broken: expected times for the driver and
+        the riders, ``leave_by`` and slack under planning times, and the promises the vehicle
+        will break (``late``) or may break (``at_risk``) named. Cached per plan revision,
+        possible breaks and the vehicle's free time.
+        """
+        st = self._now_state(key, self.clock())
+        vehicle = self._planning_vehicle(key, st.time_s)
+        rev = (self.live.revisions.get(key, 0), len(vehicle.breaks), st.time_s)
         cached = self._schedules.get(key)
         if cached and cached[0] == rev:
             return cached[1]
-        check = self._check(key, self.live.plans[key])
+        check = timetable(vehicle, st, self.live.plans[key].stops, self.live.bookings,
+                          self.plan_s, self.places.time_s, self.params, self.places.dist_m)
         self._schedules[key] = (rev, check)
         return check
 
@@ -396,9 +481,10 @@ class Engine:
             if key not in fleet.plans:
                 continue
             plan = fleet.plans[key]
+            vehicle = next(v for v in fleet.vehicles if v.id == key)
             found = insertion.best_insertions(
-                self._planning_vehicle(key, fleet.states[key].time_s), fleet.states[key], plan.stops, plan.locked, bookings,
-                booking, self.places.time_s, self.params, self.places.dist_m)
+                vehicle, fleet.states[key], plan.stops, plan.locked, bookings,
+                booking, self.plan_s, self.params, self.places.dist_m)
             if not found:
                 continue
             ins = found[0]
@@ -504,8 +590,9 @@ class Engine:
                           TimeRule(trip.rule), trip.time_s)
         with self.lock:
             fleet = self._fleet(day, now)
-            found = insertion.offers(fleet, request, self.places.time_s, self.params, now_s=now,
-                                     dist_m=self.places.dist_m, indexed=self._indexed(fleet))
+            found = insertion.offers(fleet, request, self.plan_s, self.params, now_s=now,
+                                     dist_m=self.places.dist_m, indexed=self._indexed(fleet),
+                                     expected_s=self.places.time_s)
         if trip.connection is not None:
             # Only offers that arrive in time for the bus: no later alternatives.
             limit = int(trip.connection.get("latest_dropoff_s", trip.time_s))
@@ -797,7 +884,15 @@ class Engine:
 
     def driver_event(self, vehicle_id: str, kind: str, booking_id: str | None,
                      actor_id: str, lat: float | None = None, lon: float | None = None) -> dict[str, Any]:
-        """Apply a driver's report (arrived, boarded, alighted, departed) to plans and bookings."""
+        """Apply a driver's report (arrived, boarded, alighted, departed) to plans and bookings,
+        then send the alerts it changes (:meth:`watch`)."""
+        out = self._driver_event(vehicle_id, kind, booking_id, actor_id, lat, lon)
+        self._watch_vehicle(vehicle_id)
+        return out
+
+    def _driver_event(self, vehicle_id: str, kind: str, booking_id: str | None,
+                      actor_id: str, lat: float | None = None, lon: float | None = None
+                      ) -> dict[str, Any]:
         now = self.clock()
         if kind not in ("arrived", "boarded", "alighted", "departed"):
             raise InvalidInput("不明な操作です", f"unknown driver event: {kind}")
@@ -817,8 +912,9 @@ class Engine:
             state = self.live.states[key]
             load_before = sum(self.live.bookings[b].request.passengers.count
                               for b in state.onboard if b in self.live.bookings)
-            want = StopKind.PICKUP if kind in ("arrived", "boarded") else StopKind.DROPOFF
-            if kind == "departed":
+            want = StopKind.PICKUP if kind == "boarded" else StopKind.DROPOFF
+            if kind in ("departed", "arrived"):
+                # Heading for / at the booking's next stop: its pickup until it is on board.
                 want = StopKind.PICKUP if row.status == "confirmed" else StopKind.DROPOFF
             idx = next((i for i, st in enumerate(plan.stops)
                         if st.booking_id == booking_id and st.kind == want), None)
@@ -869,7 +965,10 @@ class Engine:
                 if kind == "arrived":
                     here = VehicleState(key, stops[idx].node, max(state.time_s, now), state.onboard,
                                         state.onboard_departed_s)
-                if self._check(key, cand, here).feasible:
+                # Reality is what it is: a late vehicle is still where it says. Only an order
+                # that cannot be driven at all (capacity, structure) is refused.
+                broken = self._check(key, cand, here).violations
+                if not any(v.kind in recovery.STRUCTURAL for v in broken):
                     self.live.plans[key] = cand
                     self.live.states[key] = here
                     if kind == "departed":
@@ -901,6 +1000,13 @@ class Engine:
                        end_s=now, distance_m=int(self.places.dist_m[before.node, node]),
                        drive_s=drive, load=persons)
 
+    def _late_s(self, key: str, state: VehicleState) -> int:
+        """Total lateness (s, planning times) of a vehicle-day's promises from ``state``."""
+        vehicle = self._planning_vehicle(key, state.time_s)
+        got = recovery.relax_route(vehicle, state, self.live.plans[key].stops,
+                                   self.live.bookings, self.plan_s, self.params)
+        return sum(x.by_s for x in got.late) if got else 0
+
     def break_taken(self, vehicle_id: str, start_s: int, actor_id: str) -> dict[str, Any]:
         """Record that a vehicle's driver starts a break now (at ``start_s``, epoch s).
 
@@ -925,8 +1031,13 @@ class Engine:
             after = VehicleState(key, st.node, max(st.time_s, end), st.onboard,
                                  st.onboard_departed_s)
             rest = replace(vehicle, breaks=tuple(b for b in vehicle.breaks if b is not brk))
+            late_before = self._late_s(key, st)
             self.live.vehicles[key] = rest
-            if not self._check(key, self.live.plans[key], after).feasible:
+            ok = self._check(key, self.live.plans[key], after).feasible
+            if not ok and late_before:
+                # Already late: the break may not make any promise later than it is now.
+                ok = self._late_s(key, after) <= late_before
+            if not ok:
                 # A promise made to a later rider would break: the break waits.
                 self.live.vehicles[key] = vehicle
                 raise Conflict(
@@ -962,24 +1073,34 @@ class Engine:
 
     def reoptimize(self, day: date | None = None, time_limit_s: float = 2.0,
                    seed: int = 0) -> dict[str, Any]:
-        """One background cycle: solve a snapshot, swap only if unchanged, feasible and better."""
+        """One background cycle: solve a snapshot, swap only if unchanged, feasible and better.
+
+        A late vehicle never makes the cycle fail: its bookings that another vehicle can keep
+        on time are handed over, the rest are placed where they are least late
+        (:mod:`dispatcher.recovery`); status ``repaired``. Alerts follow (:meth:`watch`).
+        """
         day = day or self.today()
         now = self.clock()
         with self.lock:
             version = self.version
-            fleet = self._fleet(day, now)
+            fleet = self._fleet(day, now, relax=False)
             if not fleet.vehicles or not fleet.bookings:
+                self.watch(day)
                 return {"status": "idle", "day": day.isoformat()}
-            time_s, dist_m = self.places.time_s, self.places.dist_m
+            time_s, dist_m = self.plan_s, self.places.dist_m
         result = optimize.reoptimize(fleet, time_s, self.params, dist_m=dist_m,
                                      time_limit_s=time_limit_s, seed=seed)
-        if result.status != optimize.ReoptStatus.IMPROVED:
-            return {"status": result.status.value, "day": day.isoformat()}
+        done = (optimize.ReoptStatus.IMPROVED, optimize.ReoptStatus.REPAIRED)
+        out: dict[str, Any] = {"status": result.status.value, "day": day.isoformat()}
         with self.lock:
+            if result.status not in done:
+                self.watch(day)
+                return out
             if self.version != version:
                 return {"status": "stale", "day": day.isoformat()}
             changed = [k for k, p in result.plans.items() if p != self.live.plans.get(k)]
             if not changed:
+                self.watch(day)
                 return {"status": "unchanged", "day": day.isoformat()}
             for k in changed:
                 self.live.plans[k] = result.plans[k]
@@ -995,12 +1116,143 @@ class Engine:
                     for st in result.plans[k].stops:
                         r = s.get(BookingRow, st.booking_id)
                         if r is not None and r.vehicle_id != vid:
+                            repo.add_event(s, "moved", booking_id=r.id, vehicle_id=vid,
+                                           actor_id="optimizer", at=_dt(now),
+                                           from_vehicle=r.vehicle_id, reason=result.status.value)
                             r.vehicle_id = vid
+                            r.updated_at = _dt(now)
                 repo.add_event(s, "reoptimized", at=_dt(now), vehicles=changed,
-                               cost_before=result.cost_before, cost_after=result.cost_after)
+                               cost_before=result.cost_before, cost_after=result.cost_after,
+                               status=result.status.value, moved=list(result.moved),
+                               late=result.late)
             self._bump([])
-            return {"status": "improved", "day": day.isoformat(), "vehicles": changed,
-                    "cost_before": result.cost_before, "cost_after": result.cost_after}
+            self.watch(day)
+            return {**out, "vehicles": changed, "cost_before": result.cost_before,
+                    "cost_after": result.cost_after, "moved": list(result.moved),
+                    "late": result.late}
+
+    # ------------------------------------------------------------------ alerts
+
+    def watch(self, day: date | None = None, keys: list[str] | None = None) -> list[str]:
+        """Tell riders and operators when a promise is at risk, and when it is safe again.
+
+        Compares each vehicle-day's timetable (:meth:`schedule`) with the alerts already sent
+        and writes the changes as events: ``promise_at_risk`` (data: ``what`` pickup|dropoff|
+        ride, ``level`` late — broken under expected times — or at_risk — under planning times
+        only, ``late_s``, ``expected_at``, ``promised_by``, epoch s), ``promise_recovered``
+        (``reason`` kept|done), ``vehicle_late`` (``late_s``) and ``vehicle_on_time``. Returns
+        the event types written. Call under the lock.
+        """
+        now = self.clock()
+        if keys is None:
+            keys = self.vehicle_day_keys(day=day or self.today())
+        found: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
+        vehicle_late: dict[str, int] = {}
+        for key in keys:
+            if not self.in_service(key, now):
+                continue
+            check = self.schedule(key)
+            if not check.stops:
+                continue
+            vid = split_vd(key)[0]
+            worst = 0
+            for level, items in (("late", check.late), ("at_risk", check.at_risk)):
+                for x in items:
+                    found.setdefault(x.booking_id, {})[(x.part.value, level)] = {
+                        "vehicle_id": vid, "what": x.part.value, "level": level,
+                        "late_s": x.by_s, "expected_at": check.stops[x.stop_index].start_s,
+                        "promised_by": check.stops[x.stop_index].start_s - x.by_s}
+                    if level == "late":
+                        worst = max(worst, x.by_s)
+            vehicle_late[vid] = worst
+        written: list[str] = []
+        with Session(self.db, expire_on_commit=False) as s, s.begin():
+            for bid, parts in found.items():
+                before = self._alerts.get(bid, frozenset())
+                for part, data in parts.items():
+                    if part not in before:
+                        repo.add_event(s, "promise_at_risk", booking_id=bid,
+                                       vehicle_id=data.pop("vehicle_id"), at=_dt(now), **data)
+                        written.append("promise_at_risk")
+                self._alerts[bid] = frozenset(parts)
+            looked = set(keys)
+            for bid in [b for b in self._alerts if b not in found]:
+                key = self.live.assigned.get(bid)
+                done = bid not in self.live.bookings
+                if not done and key not in looked:
+                    continue  # on a vehicle not looked at this time
+                repo.add_event(s, "promise_recovered", booking_id=bid,
+                               vehicle_id=split_vd(key)[0] if key else None, at=_dt(now),
+                               reason="done" if done else "kept")
+                written.append("promise_recovered")
+                del self._alerts[bid]
+            for vid, late_s in vehicle_late.items():
+                was = self._late_vehicles.get(vid, 0)
+                if late_s > 0 and (was == 0 or abs(late_s - was) >= 120):
+                    repo.add_event(s, "vehicle_late", vehicle_id=vid, at=_dt(now), late_s=late_s)
+                    written.append("vehicle_late")
+                    self._late_vehicles[vid] = late_s
+                elif late_s == 0 and was > 0:
+                    repo.add_event(s, "vehicle_on_time", vehicle_id=vid, at=_dt(now))
+                    written.append("vehicle_on_time")
+                    self._late_vehicles.pop(vid, None)
+        return written
+
+    def _watch_vehicle(self, vehicle_id: str | None) -> None:
+        """:meth:`watch` the vehicle's days after a change (outside any transaction)."""
+        if vehicle_id is None:
+            return
+        with self.lock:
+            keys = self.vehicle_day_keys(vehicle_id)
+            if keys:
+                self.watch(keys=keys)
+
+    # ------------------------------------------------------------------ end of shift
+
+    def back_at_depot(self, vehicle_id: str, actor_id: str, end_shift: bool = False
+                      ) -> dict[str, Any]:
+        """The driver reports the vehicle back at its depot (and, with ``end_shift``, the shift
+        over). Refused while riders are on board; ending the shift is refused while bookings
+        are still planned on the vehicle (the operator moves them first). An ended shift takes
+        the vehicle out of planning for the day, so it never holds up anyone else's plans.
+        """
+        now = self.clock()
+        with self.lock:
+            day = self.today()
+            key = vd_key(vehicle_id, day)
+            if key not in self.live.vehicles:
+                raise NotFound("今日の勤務がありません", "no shift of this vehicle today",
+                               vehicle_id=vehicle_id)
+            st = self.live.states[key]
+            plan = self.live.plans[key]
+            if st.onboard:
+                raise Conflict("乗客が乗車中です。降車を記録してから帰庫してください。",
+                               "Riders are on board: record their drop-off first.",
+                               rule="riders_on_board")
+            if end_shift and plan.stops:
+                raise Conflict(
+                    f"まだ{len({x.booking_id for x in plan.stops})}件の予約が残っています。"
+                    "運行管理者に他の車両への移動を依頼してください。",
+                    f"{len({x.booking_id for x in plan.stops})} booking(s) are still planned on "
+                    "this vehicle; ask the operator to move them first.", rule="bookings_left")
+            depot = self.live.vehicles[key].depot
+            self.live.states[key] = VehicleState(key, depot, max(st.time_s, now))
+            self._en_route.discard(key)
+            if end_shift:
+                self._ended.add(key)
+            self.live.revisions[key] = self.live.revisions.get(key, 0) + 1
+            with Session(self.db, expire_on_commit=False) as s, s.begin():
+                if depot != st.node:
+                    self._log_leg(s, vehicle_id, st, depot, now, 0)
+                if end_shift:
+                    for sh in s.exec(select(ShiftRow).where(ShiftRow.vehicle_id == vehicle_id,
+                                                            ShiftRow.day == day)):
+                        sh.ended_at = _dt(now)
+                self._save_plan(s, key)
+                repo.add_event(s, "shift_ended" if end_shift else "at_depot",
+                               vehicle_id=vehicle_id, actor_id=actor_id, at=_dt(now))
+            self._bump([])
+            return {"ok": True, "at": now, "shift_ended": end_shift or key in self._ended}
 
     # ------------------------------------------------------------------ views
 

@@ -96,6 +96,22 @@ def start_break(principal: DriverDep, runtime: RuntimeDep) -> dict[str, Any]:
             "end": datetime.fromtimestamp(out["end_s"], tz).isoformat()}
 
 
+@router.post("/depot")
+def at_depot(principal: DriverDep, runtime: RuntimeDep) -> dict[str, Any]:
+    """My vehicle is back at its depot (nobody on board); the plan goes on from there."""
+    return runtime.engine.back_at_depot(_vehicle(principal), principal.user_id)
+
+
+@router.post("/shift/end")
+def end_shift(principal: DriverDep, runtime: RuntimeDep) -> dict[str, Any]:
+    """Back at the depot and my shift is over: the vehicle leaves planning for today.
+
+    Refused (409, ja/en) while riders are on board or bookings are still planned on the
+    vehicle (the operator moves them to another vehicle first).
+    """
+    return runtime.engine.back_at_depot(_vehicle(principal), principal.user_id, end_shift=True)
+
+
 @router.get("/stream")
 async def stream(request: Request, principal: DriverDep, runtime: RuntimeDep) -> StreamingResponse:
     """Server-sent events: the manifest again whenever my vehicle's plan changes."""

@@ -7,11 +7,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header
 from sqlmodel import Session, col, select
 
+from dispatcher.alerts import risk_text
 from dispatcher.api.deps import RiderDep, RuntimeDep
 from dispatcher.api.runtime import Runtime
 from dispatcher.api.schemas import AcceptIn, BookingOut, OffersOut, TripIn
 from dispatcher.api.views import booking_out, offer_out
 from dispatcher.errors import InvalidInput, NotFound
+from dispatcher.feasibility import RouteCheck
 from dispatcher.model import StopKind
 from dispatcher.store.tables import BookingRow, User
 from dispatcher.trip import Party, Place, TripInput
@@ -134,4 +136,19 @@ def booking_eta(booking_id: str, principal: RiderDep, runtime: RuntimeDep) -> di
                 out["stops_before"] = i
                 out["eta_kind"] = want.value
                 break
+        out["at_risk"] = _risk_of(engine.schedule(key), booking_id, row.status)
     return out
+
+
+def _risk_of(check: RouteCheck, booking_id: str, status: str) -> dict[str, Any] | None:
+    """The rider's promise at risk, if any: the worst part still ahead, worded (ja/en)."""
+    ahead = {"pickup", "dropoff", "ride"} if status == "confirmed" else {"dropoff", "ride"}
+    found = [(lvl, x) for lvl, items in (("late", check.late), ("at_risk", check.at_risk))
+             for x in items if x.booking_id == booking_id and x.part.value in ahead]
+    if not found:
+        return None
+    level, x = max(found, key=lambda f: (f[0] == "late", f[1].by_s))
+    what = "pickup" if x.part.value == "pickup" else "dropoff"
+    text = risk_text(what, level, x.by_s)
+    return {"what": x.part.value, "level": level, "late_s": x.by_s if level == "late" else 0,
+            "message_ja": text.ja, "message_en": text.en}

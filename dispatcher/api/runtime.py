@@ -10,7 +10,9 @@ from datetime import datetime
 
 from sqlalchemy import Engine as DbEngine
 
+from dispatcher.api.notify import RiskNotifier
 from dispatcher.engine import Clock, Engine
+from dispatcher.line.client import ReplyClient
 from dispatcher.places import RoadNetwork
 from dispatcher.service_area import ServiceArea
 from dispatcher.services import load_service
@@ -83,16 +85,26 @@ class Runtime:
         if self.settings.reopt_interval_s <= 0 or self._thread is not None:
             return
 
+        notifier = self.notifier()
+
         def loop() -> None:
             while not self._stop.wait(self.settings.reopt_interval_s):
                 try:
                     self.last_cycle = self.engine.reoptimize(
                         time_limit_s=self.settings.reopt_time_limit_s)
+                    notifier.run_once()
                 except Exception:  # keep the service alive; the cycle is retried
                     log.exception("re-optimisation cycle failed")
 
         self._thread = threading.Thread(target=loop, name="noriai-reopt", daemon=True)
         self._thread.start()
+
+    def notifier(self) -> RiskNotifier:
+        """The LINE notifier of promises at risk (pushes nothing without a LINE channel)."""
+        client = None
+        if self.settings.line_access_token:
+            client = ReplyClient(self.settings.line_api_base, self.settings.line_access_token)
+        return RiskNotifier(self.db, client)
 
     def stop(self) -> None:
         """Stop the background thread and release the database."""

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from dispatcher.api.schemas import BookingOut, OfferOut
 from dispatcher.engine import Engine, split_vd
+from dispatcher.feasibility import Late
 from dispatcher.model import StopKind
 from dispatcher.store.tables import BookingRow, OfferRow
 
@@ -53,14 +54,31 @@ def _iso(seconds: int, tz: ZoneInfo) -> str:
     return datetime.fromtimestamp(seconds, tz=UTC).astimezone(tz).isoformat()
 
 
+def _late_out(x: Late) -> dict[str, Any]:
+    return {"booking_id": x.booking_id, "what": x.part.value, "by_s": x.by_s,
+            "stop_index": x.stop_index}
+
+
 def manifest(engine: Engine, key: str, rows: dict[str, BookingRow]) -> dict[str, Any]:
-    """A vehicle-day's manifest: ordered stops with times, who boards and alights, needs."""
+    """A vehicle-day's manifest: ordered stops with times, who boards and alights, needs.
+
+    Times are always given (also when the vehicle is late): ``eta`` and ``service_start`` the
+    expected arrival and start of service, ``leave_by`` the latest departure from the previous
+    place that keeps the planned start under planning travel times, ``slack_s`` how much later
+    the stop may start before a promise is at risk, ``late_s`` how late (s) the stop's promise
+    is expected to be and ``at_risk`` whether it may be broken. ``promises_late`` and
+    ``promises_at_risk`` name them for the whole vehicle (:mod:`dispatcher.timetable`).
+    """
     tz = engine.tz
     vid, day = split_vd(key)
     plan = engine.live.plans[key]
     state = engine.live.states[key]
     check = engine.schedule(key)
     stop_of = {p: sid for sid, p in engine.stop_place.items()}
+    late: dict[tuple[str, int], int] = {}
+    for x in check.late:
+        late[(x.booking_id, x.stop_index)] = max(late.get((x.booking_id, x.stop_index), 0), x.by_s)
+    risk = {(x.booking_id, x.stop_index) for x in check.at_risk}
     stops: list[dict[str, Any]] = []
     for i, st in enumerate(plan.stops):
         row = rows.get(st.booking_id)
@@ -81,6 +99,10 @@ def manifest(engine: Engine, key: str, rows: dict[str, BookingRow]) -> dict[str,
                                           else row.destination_lon if row else None),
             "eta": _iso(timing.arrival_s, tz) if timing else None,
             "service_start": _iso(timing.start_s, tz) if timing else None,
+            "leave_by": _iso(check.leave_by_s[i], tz) if check.leave_by_s else None,
+            "slack_s": check.latest_s[i] - timing.start_s if timing and check.latest_s else None,
+            "late_s": late.get((st.booking_id, i), 0),
+            "at_risk": (st.booking_id, i) in risk,
             "locked": i < plan.locked,
         }
         if booking is not None and st.kind == StopKind.PICKUP:
@@ -99,6 +121,11 @@ def manifest(engine: Engine, key: str, rows: dict[str, BookingRow]) -> dict[str,
         "revision": engine.live.revisions.get(key, 0),
         "onboard": list(state.onboard),
         "feasible": check.feasible,
+        "late_s": max((x.by_s for x in check.late), default=0),
+        "promises_late": [_late_out(x) for x in check.late],
+        "promises_at_risk": [_late_out(x) for x in check.at_risk],
+        "shift_overrun_s": check.shift_overrun_s,
+        "shift_ended": engine.shift_ended(key),
         "stops": stops,
         "shift": [_iso(engine.live.vehicles[key].shift_start_s, tz),
                   _iso(engine.live.vehicles[key].shift_end_s, tz)],

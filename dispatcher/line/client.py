@@ -1,4 +1,5 @@
-"""Outgoing LINE messages: the reply endpoint of the Messaging API, at a configurable base URL."""
+"""Outgoing LINE messages: the reply and push endpoints of the Messaging API, at a configurable
+base URL."""
 
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ def text_message(text: str, quick: list[str] | None = None) -> dict[str, Any]:
 
 
 class ReplyClient:
-    """Sends replies with ``POST {base}/v2/bot/message/reply`` and the channel access token.
+    """Sends replies (``POST {base}/v2/bot/message/reply``) and pushes (``.../push``) with the
+    channel access token.
 
     Parameters
     ----------
@@ -45,14 +47,22 @@ class ReplyClient:
     def reply(self, reply_token: str, messages: list[dict[str, Any]]) -> bool:
         """Send up to five messages as the reply to an event; False (logged) if it failed."""
         body = {"replyToken": reply_token, "messages": messages[:MAX_MESSAGES]}
+        return self._post("reply", body)
+
+    def push(self, to: str, messages: list[dict[str, Any]]) -> bool:
+        """Send up to five messages to a LINE user unprompted (``POST /v2/bot/message/push``);
+        False (logged) if it failed."""
+        return self._post("push", {"to": to, "messages": messages[:MAX_MESSAGES]})
+
+    def _post(self, what: str, body: dict[str, Any]) -> bool:
         try:
-            r = httpx.post(f"{self.base_url}/v2/bot/message/reply", json=body,
+            r = httpx.post(f"{self.base_url}/v2/bot/message/{what}", json=body,
                            headers={"Authorization": f"Bearer {self.access_token}"},
                            timeout=self.timeout_s)
         except httpx.HTTPError as exc:
-            log.warning("LINE reply failed: %s", exc)
+            log.warning("LINE %s failed: %s", what, exc)
             return False
         if r.status_code >= 300:
-            log.warning("LINE reply refused: %s %s", r.status_code, r.text[:200])
+            log.warning("LINE %s refused: %s %s", what, r.status_code, r.text[:200])
             return False
         return True

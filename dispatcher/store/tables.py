@@ -93,6 +93,9 @@ class ShiftRow(SQLModel, table=True):
     break_latest_end_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
     break_s: int = 0
     driver_id: str | None = Field(default=None, max_length=40)
+    #: When the driver reported the shift over (back at the depot); the vehicle is then out of
+    #: planning for the day.
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
 
 
 class OfferRow(SQLModel, table=True):
