@@ -111,19 +111,20 @@ def vehicle_runs(engine: Engine, day: date, served: dict[str, list[tuple[int, st
     names = {v.id: v.name for v in engine.service.fleet}
     for key in engine.vehicle_day_keys(day=day):
         vid, _ = split_vd(key)
-        done = [RunStop(sid, 0, t, t) for t, sid in served.get(vid, [])]
+        done = [RunStop(sid, 0, t, t, served=True) for t, sid in served.get(vid, [])]
         todo = planned_stops(engine, key, points, (positions or {}).get(vid))
         if not todo and not done:
             continue
-        # A plan computed from an older vehicle state can start before the last served stop.
-        floor = done[-1].departure if done else None
+        # A plan computed from an older vehicle state can start before the last served stop:
+        # no stop is published earlier than the one before it (served stops keep their times).
+        floor: int | None = None
         stops: list[RunStop] = []
         for seq, s in enumerate(done + todo, start=1):
             arr, dep = s.arrival, s.departure
             if floor is not None and arr < floor:
                 arr, dep = floor, max(dep, floor)
             floor = dep
-            stops.append(RunStop(s.stop_id, seq, arr, dep))
+            stops.append(RunStop(s.stop_id, seq, arr, dep, s.served))
         runs.append(VehicleRun(run_trip_id(vid, day), vid, tuple(stops), names.get(vid, "")))
     return runs
 
@@ -134,7 +135,9 @@ def vehicle_fixes(engine: Engine, vehicles: Iterable[Any], day: date, now_s: int
 
     ``vehicles`` are vehicle rows (``id``, ``name``, ``seats``, ``lat``, ``lon``, ``heading``,
     ``position_at``); vehicles without a position, or with one older than ``max_age_s``, are
-    left out. Occupancy counts the riders on board now. Call under ``engine.lock``.
+    left out. Occupancy counts the riders on board now. The stop is the run's next stop not yet
+    served: ``IN_TRANSIT_TO`` it while the vehicle drives there, ``STOPPED_AT`` when it is
+    there; no stop once nothing is left. Call under ``engine.lock``.
     """
     by_vehicle = {r.vehicle_id: r for r in runs}
     out = []
@@ -146,17 +149,22 @@ def vehicle_fixes(engine: Engine, vehicles: Iterable[Any], day: date, now_s: int
             continue
         keys = engine.vehicle_day_keys(v.id, day)
         onboard = 0
+        status = None
         if keys:
+            state = engine.live.states[keys[0]]
             onboard = sum(engine.live.bookings[b].request.passengers.seats
-                          for b in engine.live.states[keys[0]].onboard
-                          if b in engine.live.bookings)
+                          for b in state.onboard if b in engine.live.bookings)
+            plan = engine.live.plans[keys[0]]
+            if plan.stops:
+                status = ("STOPPED_AT" if state.node == plan.stops[0].node
+                          and not engine.en_route(keys[0]) else "IN_TRANSIT_TO")
         run = by_vehicle.get(v.id)
-        upcoming = [s for s in run.stops if s.arrival >= at] if run else []
+        upcoming = [s for s in run.stops if not s.served] if run else []
         out.append(VehicleFix(
             vehicle_id=v.id, lat=v.lat, lon=v.lon, timestamp=at,
             occupancy=occupancy_from_load(onboard, v.seats), label=v.name,
             bearing=v.heading, trip_id=run.trip_id if run else "",
             stop_id=upcoming[0].stop_id if upcoming else "",
-            current_status="IN_TRANSIT_TO" if upcoming else None,
+            current_status=status if upcoming else None,
         ))
     return out

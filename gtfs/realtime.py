@@ -46,12 +46,14 @@ class VehicleFix:
 
 @dataclass(frozen=True, slots=True)
 class RunStop:
-    """A planned stop of a vehicle run: stop id, sequence, arrival and departure (epoch s)."""
+    """A stop of a vehicle run: stop id, sequence, arrival and departure (epoch s); ``served``
+    for a stop already made (its actual time), else planned."""
 
     stop_id: str
     stop_sequence: int
     arrival: int
     departure: int
+    served: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,10 +35,12 @@ from dispatcher.sim.demand import DemandParams, TripSpec, generate_day
 from dispatcher.sim.records import (
     DayRecords,
     LogCheck,
+    PromiseFigures,
     check_log,
     classify_broken,
     kpis_of,
     load_records,
+    promise_figures,
 )
 from dispatcher.sim.vehicles import SimVehicle, StopView, VehicleView
 from dispatcher.store.db import make_engine, migrate
@@ -70,6 +72,11 @@ class Scenario:
         Multiplies the expected number of trips.
     slow_traffic
         Upper end of actual/planned driving time (e.g. 1.15: up to 15 % slower than planned).
+    slower, leg_noise, dwell_noise
+        The stochastic noise model (:class:`dispatcher.sim.noise.Reality`): a day slower than
+        routing by this factor on average, lognormal spread per leg and per dwell (mean 1).
+        Setting ``slower`` makes driving average exactly that factor (no uniform range), setting
+        ``dwell_noise`` makes dwell average the planned dwell.
     """
 
     name: str = "base"
@@ -81,6 +88,9 @@ class Scenario:
     ride_offset_min: int | None = None
     demand_scale: float = 1.0
     slow_traffic: float | None = None
+    slower: float | None = None
+    leg_noise: float | None = None
+    dwell_noise: float | None = None
 
 
 def _hm(s: int) -> str:
@@ -132,6 +142,8 @@ class EngineGateway:
         self.day = day
         self.network = engine.network
         self.infeasible_views = 0
+        #: Views of a vehicle with pending stops but no times (a driver left without a schedule).
+        self.untimed_views = 0
 
     def _key(self, vehicle_id: str) -> str:
         return vd_key(vehicle_id, self.day)
@@ -148,6 +160,8 @@ class EngineGateway:
             state = e.live.states[key]
             if not check.feasible:
                 self.infeasible_views += 1
+            if plan.stops and not check.stops:
+                self.untimed_views += 1
             stops = []
             for i, st in enumerate(plan.stops):
                 b = e.live.bookings[st.booking_id]
@@ -156,7 +170,8 @@ class EngineGateway:
                     st.booking_id, st.kind.value, e.places.node_of(st.node),
                     timing.arrival_s if timing else 0, timing.start_s if timing else 0,
                     b.promise.pickup_earliest_s if st.kind == StopKind.PICKUP else None,
-                    e.params.dwell_s(b.request.passengers)))
+                    e.params.dwell_s(b.request.passengers),
+                    check.leave_by_s[i] if check.leave_by_s else None))
             return VehicleView(tuple(stops), tuple(check.break_starts_s), tuple(state.onboard))
 
     def report(self, vehicle_id: str, kind: str, booking_id: str | None,
@@ -289,6 +304,11 @@ class SimResult:
     broken_planned: list[str] = field(default_factory=list)
     broken_reality: list[str] = field(default_factory=list)
     broken_grace: list[str] = field(default_factory=list)
+    #: Promise-keeping shares and worst lateness; re-optimisation cycles that failed for the
+    #: whole fleet; views of a vehicle with stops but without times.
+    promises: PromiseFigures | None = None
+    reopt_failed: int = 0
+    untimed_views: int = 0
 
     def row(self) -> dict[str, Any]:
         """One flat row of headline figures (for tables)."""
@@ -307,7 +327,31 @@ class SimResult:
                 "promises_broken": len(self.check.broken_promises),
                 "broken_planned": len(self.broken_planned),
                 "broken_reality": len(self.broken_reality),
-                "broken_grace": len(self.broken_grace)}
+                "broken_grace": len(self.broken_grace),
+                **self.promise_row()}
+
+    def promise_row(self) -> dict[str, Any]:
+        """Promise-keeping figures (shares of pickups in window, drop-offs on time, rides in
+        limit; worst lateness in s; failed re-optimisation cycles; views without times)."""
+        p = self.promises or promise_figures(self.check)
+        return {"pickup_in_window": round(p.pickup_share, 4),
+                "dropoff_on_time": round(p.dropoff_share, 4),
+                "ride_in_limit": round(p.ride_share, 4),
+                "pickup_late_max_s": p.pickup_late_max_s,
+                "dropoff_late_max_s": p.dropoff_late_max_s,
+                "reopt_failed": self.reopt_failed, "untimed_views": self.untimed_views}
+
+
+def noisy(demand: DemandParams, sc: Scenario) -> DemandParams:
+    """The demand model with the scenario's noise model applied."""
+    if sc.slower is not None:
+        demand = replace(demand, travel_factor=(1.0, 1.0), day_factor=sc.slower)
+    if sc.leg_noise is not None:
+        demand = replace(demand, leg_sigma=sc.leg_noise)
+    if sc.dwell_noise is not None:
+        demand = replace(demand, dwell_factor=(1.0, 1.0), dwell_sigma=sc.dwell_noise)
+    demand.reality()
+    return demand
 
 
 def next_operating_day(service: ServiceArea, after: date) -> date:
@@ -353,6 +397,7 @@ def run_day(base: ServiceArea, network: RoadNetwork, workdir: Path, *, scenario:
         demand = replace(demand, outbound_per_day=demand.outbound_per_day * sc.demand_scale)
     if sc.slow_traffic is not None:
         demand = replace(demand, travel_factor=(demand.travel_factor[0], sc.slow_traffic))
+    demand = noisy(demand, sc)
     tz = ZoneInfo(service.timezone)
     day = day or next_operating_day(service, datetime.now(tz).date())
     rng = np.random.default_rng(seed)
@@ -393,7 +438,7 @@ def run_day(base: ServiceArea, network: RoadNetwork, workdir: Path, *, scenario:
         v = engine.live.vehicles[key]
         fleet[vid] = SimVehicle(vid, engine.places.node_of(v.depot), gw,
                                 np.random.default_rng(vrng.integers(1 << 31)),
-                                demand.travel_factor, demand.dwell_factor, riders.no_show,
+                                demand.reality(), riders.no_show,
                                 service.booking.no_show_grace_s,
                                 demand.position_every_s if positions else 0)
         wake(vid, v.shift_start_s)
@@ -405,6 +450,7 @@ def run_day(base: ServiceArea, network: RoadNetwork, workdir: Path, *, scenario:
         push(start_s + reopt_every_s, "reopt", None)
     seen = dict(engine.live.revisions)
     reopt_ms: list[float] = []
+    reopt_failed = 0
     t_wall = wall.perf_counter()
     last_note = start_s
     while heap:
@@ -423,6 +469,7 @@ def run_day(base: ServiceArea, network: RoadNetwork, workdir: Path, *, scenario:
         elif kind == "reopt":
             t0 = wall.perf_counter()
             _r = engine.reoptimize(day, time_limit_s=reopt_limit_s, seed=seed)
+            reopt_failed += _r.get("status") == "no_feasible_solution"
             if progress and _r.get("status") not in ("improved", "idle", "unchanged", "not_better"):
                 progress(f"reopt {_r}")
             reopt_ms.append((wall.perf_counter() - t0) * 1000)
@@ -454,6 +501,7 @@ def run_day(base: ServiceArea, network: RoadNetwork, workdir: Path, *, scenario:
                        wall_s, int(clock() - start_s), len(reopt_ms), reopt_ms,
                        [f"{v.id}: {e}" for v in fleet.values() for e in v.errors],
                        gw.infeasible_views, db_path, causes["planned"],
-                       causes["late_in_reality"], causes["grace_wait"])
+                       causes["late_in_reality"], causes["grace_wait"],
+                       promise_figures(check), reopt_failed, gw.untimed_views)
     db.dispose()
     return result

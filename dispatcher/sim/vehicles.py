@@ -16,8 +16,9 @@ from typing import Protocol
 import numpy as np
 
 from dispatcher.errors import NoriaiError
+from dispatcher.sim.noise import Reality
 
-#: Seconds a driver leaves earlier than the plan's latest sensible departure.
+#: Seconds a driver leaves earlier than the manifest's "leave by" time.
 DEPART_MARGIN_S = 60
 
 
@@ -32,6 +33,7 @@ class StopView:
     start_s: int
     window_earliest_s: int | None
     dwell_s: int
+    leave_by_s: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,8 +129,8 @@ class SimVehicle:
         Where it reads plans and reports.
     rng
         Random generator for travel and dwell noise.
-    travel_factor, dwell_factor
-        Actual / planned ranges (uniform) for driving and dwell.
+    reality
+        How actual driving and dwell differ from the plan (:class:`~dispatcher.sim.noise.Reality`).
     no_show
         Tells whether the rider of a booking stays away.
     grace_s
@@ -138,14 +140,12 @@ class SimVehicle:
     """
 
     def __init__(self, vehicle_id: str, node: int, gateway: Gateway, rng: np.random.Generator,
-                 travel_factor: tuple[float, float], dwell_factor: tuple[float, float],
-                 no_show: Callable[[str], bool], grace_s: int, position_every_s: int = 0) -> None:
+                 reality: Reality, no_show: Callable[[str], bool], grace_s: int, position_every_s: int = 0) -> None:
         self.id = vehicle_id
         self.node = node
         self.gw = gateway
         self.rng = rng
-        self.travel_factor = travel_factor
-        self.dwell_factor = dwell_factor
+        self.reality = reality
         self.is_no_show = no_show
         self.grace_s = grace_s
         self.position_every_s = position_every_s
@@ -214,13 +214,16 @@ class SimVehicle:
         if s0.node == self.node:
             return self._serve(s0, now)
         travel = self.gw.travel_s(self.node, s0.node)
-        depart = s0.arrival_s - travel - DEPART_MARGIN_S
+        # The manifest's "leave by" (planned start minus the planning travel time), else the
+        # planned arrival minus the travel time.
+        leave = s0.leave_by_s if s0.leave_by_s is not None else s0.arrival_s - travel
+        depart = leave - DEPART_MARGIN_S
         wake = min([depart, *[b for b in breaks if b > now]])
         if wake > now:
             return wake
         lat, lon = self.gw.coords(self.node)
         self._try("departed", lambda: self.gw.report(self.id, "departed", s0.booking_id, lat, lon))
-        actual = max(1, round(travel * self.rng.uniform(*self.travel_factor)))
+        actual = self.reality.travel_s(travel, self.rng)
         if actual > travel:
             self.delays.append((now, now + actual, actual - travel, "slower"))
         path = self.gw.polyline(self.node, s0.node) if self.position_every_s else []
@@ -233,7 +236,7 @@ class SimVehicle:
     def _serve(self, s0: StopView, now: int) -> int | None:
         """At the stop of the next planned stop: alight, board, or wait for the rider."""
         lat, lon = self.gw.coords(self.node)
-        dwell = max(1, round(s0.dwell_s * self.rng.uniform(*self.dwell_factor)))
+        dwell = self.reality.dwell_s(s0.dwell_s, self.rng)
         if dwell > s0.dwell_s:
             self.delays.append((now, now + dwell, dwell - s0.dwell_s, "slower"))
         if s0.kind == "dropoff":
