@@ -10,6 +10,10 @@ processes (the machine has 2 cores), each through :func:`dispatcher.sim.runner.r
 same riders (offers + accept), simulated drivers, re-optimisation cycles and event-log checks as
 ``noriai sim``.
 
+With ``--slower 1.10 --leg-noise 0.15 --dwell-noise 0.25`` the simulated drivers meet slower,
+noisy roads (:class:`dispatcher.sim.noise.Reality`); the shares of pickups inside their window,
+drop-offs by their latest time and rides within their limit are reported with the rest.
+
 Reports offer latency p50/p95, re-optimisation time per cycle, share of requests served,
 promises broken (checked against the event log), split into those the engine's plan broke
 (must be 0) and those broken by reality (a simulated vehicle slower than planned, or waiting out a
@@ -112,16 +116,24 @@ def zone_service(base: ServiceArea, side: int, n_stops: int, n_vehicles: int,
 def run_zone(job: dict[str, Any]) -> dict[str, Any]:
     """Simulate one zone's day (in a worker process) and return its figures."""
     from dispatcher.sim.demand import DemandParams
-    from dispatcher.sim.runner import run_day
+    from dispatcher.sim.runner import Scenario, run_day
 
     base = load_service("mitsugi")
     rng = np.random.default_rng(job["seed"])
     service = zone_service(base, job["side"], job["stops"], job["vehicles"], rng)
     net = GridNetwork(job["side"])
     demand = replace(DemandParams.from_toml(), outbound_per_day=job["requests"] / 1.75)
+    if job.get("slack"):
+        factor, margin = job["slack"]
+        service = replace(service, dispatch={**service.dispatch, "travel_factor": factor,
+                                             "travel_margin_s": margin})
+    sc = Scenario("city", slower=job.get("slower"), leg_noise=job.get("leg_noise"),
+                  dwell_noise=job.get("dwell_noise"))
     t0 = time.perf_counter()
-    r = run_day(service, net, Path(job["workdir"]), seed=job["seed"], demand=demand,
-                reopt_every_s=job["reopt_every"], reopt_limit_s=job["reopt_limit"])
+    r = run_day(service, net, Path(job["workdir"]), scenario=sc, seed=job["seed"],
+                demand=demand, reopt_every_s=job["reopt_every"], reopt_limit_s=job["reopt_limit"])
+    p = r.promises
+    assert p is not None
     return {"zone": job["zone"], "asked": r.riders.asked, "booked": r.kpis.accepted,
             "completed": r.kpis.completed, "cancelled": r.kpis.cancellations,
             "no_shows": r.kpis.no_shows, "offer_ms": r.riders.offer_ms, "reopt_ms": r.reopt_ms,
@@ -130,7 +142,11 @@ def run_zone(job: dict[str, Any]) -> dict[str, Any]:
             "infeasible_views": r.infeasible_views,
             "over_capacity": r.check.over_capacity,
             "not_final": r.check.not_final, "sim_s": r.sim_s,
-            "wall_s": time.perf_counter() - t0, "shared": r.kpis.shared_ride_rate}
+            "wall_s": time.perf_counter() - t0, "shared": r.kpis.shared_ride_rate,
+            "pickups": p.pickups, "pickups_in_window": p.pickups_in_window,
+            "dropoffs": p.dropoffs, "dropoffs_on_time": p.dropoffs_on_time,
+            "rides_in_limit": p.rides_in_limit, "reopt_failed": r.reopt_failed,
+            "untimed_views": r.untimed_views}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -145,6 +161,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--reopt-every", type=int, default=900, help="simulated s between cycles")
     p.add_argument("--reopt-limit", type=float, default=0.2, help="wall s per cycle")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--slower", type=float, default=None,
+                   help="roads this much slower than routing on average (e.g. 1.10)")
+    p.add_argument("--leg-noise", type=float, default=None, help="lognormal spread per leg")
+    p.add_argument("--dwell-noise", type=float, default=None, help="lognormal spread per dwell")
+    p.add_argument("--slack", default=None,
+                   help="planning times FACTOR:MARGIN (default: the service's configuration)")
     p.add_argument("--json", type=Path, default=None)
     args = p.parse_args(argv)
     zones = max(1, args.vehicles // args.zone_vehicles)
@@ -152,7 +174,10 @@ def main(argv: list[str] | None = None) -> int:
     jobs = [{"zone": z, "seed": args.seed * 10_000 + z, "side": args.side, "stops": args.stops,
              "vehicles": args.zone_vehicles, "requests": args.requests / zones,
              "workdir": str(workdir / f"z{z}"), "reopt_every": args.reopt_every,
-             "reopt_limit": args.reopt_limit} for z in range(zones)]
+             "reopt_limit": args.reopt_limit, "slower": args.slower,
+             "leg_noise": args.leg_noise, "dwell_noise": args.dwell_noise,
+             "slack": (float(args.slack.split(":")[0]), int(args.slack.split(":")[1] or 0))
+             if args.slack else None} for z in range(zones)]
     t0 = time.perf_counter()
     with mp.get_context("fork").Pool(args.workers) as pool:
         results = []
@@ -182,6 +207,14 @@ def main(argv: list[str] | None = None) -> int:
         "promises_broken_late_in_reality": sum(len(r["broken_reality"]) for r in results),
         "promises_broken_grace_wait": sum(len(r["broken_grace"]) for r in results),
         "infeasible_plan_views": sum(r["infeasible_views"] for r in results),
+        "pickups_in_window_share": sum(r["pickups_in_window"] for r in results)
+        / max(1, sum(r["pickups"] for r in results)),
+        "dropoffs_on_time_share": sum(r["dropoffs_on_time"] for r in results)
+        / max(1, sum(r["dropoffs"] for r in results)),
+        "rides_in_limit_share": sum(r["rides_in_limit"] for r in results)
+        / max(1, sum(r["dropoffs"] for r in results)),
+        "reopt_cycles_failed": sum(r["reopt_failed"] for r in results),
+        "manifests_without_times": sum(r["untimed_views"] for r in results),
         "over_capacity": sum(len(r["over_capacity"]) for r in results),
         "not_final": sum(len(r["not_final"]) for r in results),
         "simulated_s": sim_day, "wall_s": wall, "sim_to_wall": sim_day / wall,

@@ -85,3 +85,22 @@ def test_insertion_bench_cli_small():
                            "--fleets", "5"], cwd=REPO, capture_output=True, text=True,
                           timeout=120, check=False, env={**os.environ, "PYTHONPATH": str(REPO)})
     assert "| 5 |" in proc.stdout and "p95 ms" in proc.stdout
+
+
+def test_live_ops_bench_small(tmp_path):
+    """bench.live_ops plays an exact and a wet Mitsugi morning with and without slack and
+    writes the promise-keeping table (shares, failed cycles, manifests without times)."""
+    out = tmp_path / "live.json"
+    proc = subprocess.run([sys.executable, "-m", "bench.live_ops", "--seeds", "1",
+                           "--demand", "0.8", "--until", "11:00", "--slack", "1.0:0", "1.15:0",
+                           "--json", str(out)],
+                          cwd=REPO, capture_output=True, text=True, timeout=600, check=False,
+                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "| pickups in window |" in proc.stdout
+    summ = json.loads(out.read_text())["summary"]
+    assert {(s["slack"], s["reality"]) for s in summ} == {("1:0", "exact"), ("1:0", "wet"),
+                                                         ("1.15:0", "exact"), ("1.15:0", "wet")}
+    exact = [s for s in summ if s["reality"] == "exact"]
+    assert all(s["pickup_share"] == 1.0 and s["dropoff_share"] == 1.0 for s in exact)
+    assert all(s["reopt_failed"] == 0 and s["untimed_views"] == 0 for s in summ)
