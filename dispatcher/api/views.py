@@ -54,7 +54,11 @@ def _iso(seconds: int, tz: ZoneInfo) -> str:
 
 
 def manifest(engine: Engine, key: str, rows: dict[str, BookingRow]) -> dict[str, Any]:
-    """A vehicle-day's manifest: ordered stops with times, who boards and alights, needs."""
+    """A vehicle-day's manifest: ordered stops with times, who boards and alights, needs.
+
+    ``visit`` numbers the places in order (consecutive stops at one place are one visit; the
+    first visit is where the vehicle is or goes next); pickups carry the rider's phone.
+    """
     tz = engine.tz
     vid, day = split_vd(key)
     plan = engine.live.plans[key]
@@ -62,7 +66,10 @@ def manifest(engine: Engine, key: str, rows: dict[str, BookingRow]) -> dict[str,
     check = engine.schedule(key)
     stop_of = {p: sid for sid, p in engine.stop_place.items()}
     stops: list[dict[str, Any]] = []
+    visit = 0
     for i, st in enumerate(plan.stops):
+        if i and st.node != plan.stops[i - 1].node:
+            visit += 1
         row = rows.get(st.booking_id)
         sid = stop_of.get(st.node)
         info = engine.service.stop(sid) if sid else None
@@ -82,6 +89,7 @@ def manifest(engine: Engine, key: str, rows: dict[str, BookingRow]) -> dict[str,
             "eta": _iso(timing.arrival_s, tz) if timing else None,
             "service_start": _iso(timing.start_s, tz) if timing else None,
             "locked": i < plan.locked,
+            "visit": visit,
         }
         if booking is not None and st.kind == StopKind.PICKUP:
             item["window"] = [_iso(booking.promise.pickup_earliest_s, tz),
@@ -92,6 +100,9 @@ def manifest(engine: Engine, key: str, rows: dict[str, BookingRow]) -> dict[str,
             item.update(rider_name=row.rider_name, adults=row.adults, children=row.children,
                         infants=row.infants, wheelchairs=row.wheelchairs, notes=row.notes,
                         fare=row.fare, payment_status=row.payment_status, status=row.status)
+            if st.kind == StopKind.PICKUP:
+                # To call a rider who is not at the stop: only in manifests of its vehicle.
+                item["rider_phone"] = row.rider_phone
         stops.append(item)
     return {
         "vehicle_id": vid,
