@@ -424,7 +424,7 @@ function askConfirm({ title, text, extra = "", phone = null, who = "", go, goCla
   $("confirm-call-row").hidden = !href;
   if (href) {
     $("confirm-call").href = href;
-    $("confirm-call").textContent = `📞 ${t("call_who", { who })}`;
+    $("confirm-call").textContent = `☎ ${t("call_who", { who })}`;
   }
   $("confirm-go").textContent = go;
   $("confirm-go").className = goClass;
@@ -453,7 +453,7 @@ function askNoShow(s, visitKey) {
     onGo: () => {
       const id = act("no_show", s.booking_id);
       const seconds = state.manifest?.no_show_undo_s ?? 120;
-      state.undo = { booking: s.booking_id, id, who: riderName(s), until: serverNow() + seconds };
+      state.undo = { booking: s.booking_id, id, who: riderName(s), until: serverNow() + seconds, seconds };
       renderUndo();
     },
   });
@@ -489,7 +489,7 @@ async function undoNoShow() {
 
 function renderUndo() {
   const u = state.undo;
-  const left = u ? Math.ceil(u.until - serverNow()) : 0;
+  const left = u ? Math.min(u.seconds ?? 120, Math.ceil(u.until - serverNow())) : 0;
   if (u && left <= 0) state.undo = null;
   $("undo").hidden = !state.undo;
   if (!state.undo) return;
@@ -627,6 +627,8 @@ function online() {
 function renderChrome() {
   document.title = t("title");
   $("lang").textContent = lang() === "ja" ? "EN" : "日本語";
+  // the accessible name starts with the visible text (WCAG 2.5.3)
+  $("lang").setAttribute("aria-label", lang() === "ja" ? "EN: English" : "日本語: Japanese");
   $("signout").textContent = t("sign_out");
   $("signout").hidden = !api.signedIn();
   const m = state.manifest;

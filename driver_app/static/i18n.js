@@ -29,7 +29,7 @@ const TEXTS = {
     confirm_no_show_title: "不乗車の確認", confirm_no_show: "{who}（{party}）を不乗車として記録しますか？",
     waited: "到着 {t}（{m}分待機）", record_no_show: "不乗車を記録", back: "戻る",
     call: "電話", call_who: "{who}に電話する", no_phone: "電話番号の登録がありません",
-    no_show_done: "{who}を不乗車にしました", undo: "元に戻す", undo_left: "元に戻す（あと{s}秒）",
+    no_show_done: "{who}を不乗車にしました", undo: "元に戻す", undo_left: "元に戻す（{s}秒）",
     undo_done: "不乗車を取り消しました", undo_online: "取り消しにはオンライン接続が必要です",
     fare: "運賃 {f}", fare_free: "運賃なし", unpaid: "未収", paid_cash_onboard: "現金受領済み",
     prepaid: "支払済み（事前）", collect_cash: "現金受領", confirm_cash_title: "運賃の受領",

@@ -11,34 +11,11 @@ from datetime import time
 
 import pytest
 
-from tests.driver_app.conftest import DRIVER_PASSWORD, epoch
+from tests.driver_app.conftest import DRIVER_PASSWORD, epoch, rider_row, sign_in, wait_until
 
 pytestmark = pytest.mark.browser
 
 NEXT_BLUE = (11, 61, 145)  # map.js NEXT: the way to the next stop
-
-
-def sign_in(page, service, vehicle: str) -> None:
-    """Open the app and sign in as the driver of ``vehicle``; wait for the manifest."""
-    page.goto(f"{service.url}/driver/")
-    page.fill("#login-id", vehicle)
-    page.fill("#login-pw", DRIVER_PASSWORD)
-    page.click("#login-go")
-    page.wait_for_selector("#next-card")
-
-
-def rider_row(page, booking_id: str, kind: str = "pickup"):
-    """The next-stop card's row of one booking."""
-    return page.locator(f"#next-card li.rider[data-booking='{booking_id}'][data-kind='{kind}']")
-
-
-def wait_until(page, predicate, timeout_s: float = 15.0) -> None:
-    """Poll ``predicate()`` (a Python check against the service) while the page keeps running."""
-    for _ in range(int(timeout_s * 10)):
-        if predicate():
-            return
-        page.wait_for_timeout(100)
-    assert predicate()
 
 
 def count_pixels(page, rgb: tuple[int, int, int]) -> int:
