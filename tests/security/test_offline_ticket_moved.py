@@ -10,9 +10,6 @@ headless Chromium.
 
 from __future__ import annotations
 
-import functools
-import http.server
-import threading
 from collections.abc import Iterator
 from datetime import datetime, time
 from pathlib import Path
@@ -23,10 +20,7 @@ import pytest
 from dispatcher import tickets
 from dispatcher.units import at_local
 from tests.api.conftest import DAY, TestClock, driver, login, make_client, register, trip
-
-STATIC = Path(__file__).resolve().parents[2] / "driver_app" / "static"
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--no-first-run"]
+from tests.tickets.test_ticket_api_browser import page  # noqa: F401 (the verifier page fixture)
 
 
 @pytest.fixture
@@ -78,34 +72,6 @@ def test_moved_booking_is_refused_offline_by_the_old_vehicle(moved):
     assert offline(moved["new_sync"], moved["text"], moved["now_s"]).ok
 
 
-@pytest.fixture
-def page(chromium_path: str) -> Iterator[Any]:
-    """The driver app's modules in headless Chromium, served from 127.0.0.1."""
-    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            """Keep the test output clean."""
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
-                                             functools.partial(Quiet, directory=str(STATIC)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium_path, args=LAUNCH_ARGS)
-            pg = browser.new_page()
-            errors: list[str] = []
-            pg.on("pageerror", lambda e: errors.append(str(e)))
-            pg.goto(f"http://127.0.0.1:{server.server_address[1]}/verify-test.html")
-            pg.wait_for_function("window.ticketVerify !== undefined")
-            yield pg
-            assert not errors, errors
-            browser.close()
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 APP_VERIFY = """
 async ([sync, text, now]) => {
   const { Tickets } = await import("./tickets.js");
@@ -118,7 +84,7 @@ async ([sync, text, now]) => {
 
 
 @pytest.mark.browser
-def test_moved_booking_is_refused_by_the_apps_offline_check(page, moved):
+def test_moved_booking_is_refused_by_the_apps_offline_check(page, moved):  # noqa: F811
     """The driver app's own offline check (tickets.js with ticket-verify.js), given the old
     vehicle's sync, refuses the moved booking's ticket as the server does; given the new
     vehicle's sync it accepts it."""
