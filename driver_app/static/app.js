@@ -5,6 +5,7 @@
 // the grace time and a confirmation, and can be undone for a short time.
 
 import { Api } from "./api.js";
+import { diff, hhmm, placeKey, riderName } from "./changes.js";
 import { t, lang, setLang, pick } from "./i18n.js";
 import { RouteMap } from "./map.js";
 import { Outbox, newClientId } from "./outbox.js";
@@ -74,11 +75,6 @@ function tzOffsetS() {
   return m ? (m[1] === "-" ? -1 : 1) * (Number(m[2]) * 3600 + Number(m[3]) * 60) : 9 * 3600;
 }
 
-/** HH:MM of an ISO time in the service's zone (the server writes local ISO times). */
-function hhmm(iso) {
-  return iso ? iso.slice(11, 16) : "--:--";
-}
-
 function hhmmOfEpoch(s) {
   const d = new Date((s + tzOffsetS()) * 1000);
   return d.toISOString().slice(11, 16);
@@ -123,11 +119,6 @@ function beep(kind) {
 
 // ---------------------------------------------------------------- manifest model
 
-/** The place of a stop: its stop id, or the chosen point. */
-function placeKey(s) {
-  return s.stop_id || `${s.lat},${s.lon}`;
-}
-
 /** Consecutive stops at one place (the service numbers them in ``visit``). */
 function visitsOf(stops) {
   const out = [];
@@ -156,15 +147,6 @@ function telHref(phone) {
   return digits.length >= 3 ? `tel:${digits}` : null;
 }
 
-function stopKey(s) {
-  return `${s.booking_id}:${s.kind}`;
-}
-
-function riderName(s) {
-  const name = s.rider_name || s.booking_id;
-  return lang() === "ja" ? `${name} ${t("sama")}`.trim() : name;
-}
-
 function party(s) {
   const parts = [];
   if (s.adults) parts.push(t("adults", { n: s.adults }));
@@ -184,64 +166,6 @@ function noShowFrom(s) {
 
 function payment(s) {
   return state.paid[s.booking_id] ? "paid_cash_onboard" : s.payment_status || "unpaid";
-}
-
-/**
- * What changed between two manifests that the driver did not do: new stops, stops that left
- * (returned as ``gone`` for announce() to explain: cancelled, or moved to another vehicle),
- * and real changes: a new pickup window, a new next stop, or a stop moved in the order whose
- * time changed. ETAs drifting as the day goes on are shown in place, not announced, and a line
- * never says "09:31 → 09:31".
- */
-function diff(before, after) {
-  const old = new Map(before.stops.map((s) => [stopKey(s), s]));
-  const now = new Map(after.stops.map((s) => [stopKey(s), s]));
-  const lines = [];
-  const kinds = new Set();
-  const gone = [];
-  const where = (s) => pick(s.name_ja, s.name_en);
-  for (const [k, s] of now) {
-    if (!old.has(k)) {
-      kinds.add("new");
-      lines.push(`${t("new_stop")}: ${hhmm(s.eta)} ${where(s)} ${t(`kind_${s.kind}`)} ${riderName(s)}`);
-    }
-  }
-  for (const [k, s] of old) {
-    if (!now.has(k) && !state.acted[s.booking_id] && !after.onboard.includes(s.booking_id)) {
-      if (s.kind === "dropoff" && old.has(`${s.booking_id}:pickup`)) continue; // one line a booking
-      gone.push(s);
-    }
-  }
-  const oldOrder = before.stops.map(stopKey).filter((k) => now.has(k));
-  const newOrder = after.stops.map(stopKey).filter((k) => old.has(k));
-  // The next stop changed by a re-plan (not because the driver served or left the old one):
-  // the old next stop is still to come, and another place comes first now.
-  const firstBefore = before.stops[0];
-  const firstAfter = after.stops.length ? after.stops[0] : null;
-  let nextAnnounced = false;
-  if (firstAfter && firstBefore && now.has(stopKey(firstBefore))
-      && placeKey(firstAfter) !== placeKey(firstBefore) && old.has(stopKey(firstAfter))) {
-    kinds.add("changed");
-    nextAnnounced = true;
-    lines.push(`${t("next_changed")}: ${where(firstAfter)} ${hhmm(firstAfter.eta)}`);
-  }
-  for (const [k, s] of now) {
-    const o = old.get(k);
-    if (!o) continue;
-    const moved = oldOrder.indexOf(k) !== newOrder.indexOf(k);
-    const windowChanged = JSON.stringify(o.window || null) !== JSON.stringify(s.window || null);
-    if (windowChanged) {
-      kinds.add("changed");
-      const span = (w) => (w ? `${hhmm(w[0])}–${hhmm(w[1])}` : "--:--");
-      lines.push(`${t("window_changed")}: ${where(s)} ${riderName(s)} ${span(o.window)} → ${span(s.window)}`);
-    } else if (moved && hhmm(o.eta) !== hhmm(s.eta)) {
-      if (nextAnnounced && s === firstAfter) continue;
-      kinds.add("changed");
-      lines.push(`${t("changed_stop")}: ${where(s)} ${riderName(s)} ${hhmm(o.eta)} → ${hhmm(s.eta)}`);
-    }
-  }
-  const kind = kinds.has("new") ? "new" : "changed";
-  return lines.length || gone.length ? { kind, kinds: [...kinds], lines, gone } : null;
 }
 
 /**
@@ -293,7 +217,7 @@ function setManifest(data) {
   if (typeof data.now === "number") state.offset = data.now - Date.now() / 1000;
   const before = state.manifest;
   if (before && before.vehicle_id === data.vehicle_id && before.day === data.day) {
-    const change = diff(before, data);
+    const change = diff(before, data, state.acted);
     if (change) announce(change);
   }
   state.manifest = data;
