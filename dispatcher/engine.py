@@ -826,10 +826,12 @@ class Engine:
                 raise Conflict("この不乗車は運転手の記録ではないため、ここでは取り消せません",
                                "this no-show was not recorded by this driver", rule="no_show_undo")
             if now - _s(mark.at) > within_s:
+                ja, en = ((f"{within_s // 60}分", f"{within_s // 60} min") if within_s % 60 == 0
+                          else (f"{within_s}秒", f"{within_s} s"))
                 raise Conflict(
-                    f"不乗車の取り消しは記録から{within_s // 60}分以内です。営業所へ連絡してください。",
-                    f"A no-show can be undone only within {within_s // 60} min of recording it; "
-                    "call the office.", rule="no_show_undo_expired")
+                    f"不乗車の取り消しは記録から{ja}以内です。営業所へ連絡してください。",
+                    f"A no-show can be undone only within {en} of recording it; call the office.",
+                    rule="no_show_undo_expired")
             booking = self._core_booking(row)
             key = vd_key(vehicle_id, row.service_day)
             placed = self._insert_promised(booking, row.service_day, only=key)
@@ -837,21 +839,30 @@ class Engine:
                 raise Infeasible("元の約束の時間帯ではもう迎えられないため、取り消せません",
                                  "the plan can no longer keep this booking's promise",
                                  rule="no_show_undo_infeasible")
-            _, plan = placed
+            old_plan = self.live.plans[key]
             self.live.bookings[booking_id] = booking
-            self.live.plans[key] = plan
+            self.live.plans[key] = placed[1]
             self.live.assigned[booking_id] = key
             self.live.revisions[key] = self.live.revisions.get(key, 0) + 1
-            with Session(self.db, expire_on_commit=False) as s, s.begin():
-                r = s.get(BookingRow, booking_id)
-                assert r is not None
-                r.status = "confirmed"
-                r.updated_at = _dt(now)
-                self._save_plan(s, key)
-                repo.add_event(s, "no_show_undone", booking_id=booking_id, vehicle_id=vehicle_id,
-                               actor_id=actor_id, at=_dt(now), no_show_event=mark.id)
-                s.flush()
-                s.expunge(r)
+            try:
+                with Session(self.db, expire_on_commit=False) as s, s.begin():
+                    r = s.get(BookingRow, booking_id)
+                    if r is None or r.status != "no_show":
+                        raise Conflict("予約の状態が変わりました", "the booking changed meanwhile")
+                    r.status = "confirmed"
+                    r.updated_at = _dt(now)
+                    self._save_plan(s, key)
+                    repo.add_event(s, "no_show_undone", booking_id=booking_id,
+                                   vehicle_id=vehicle_id, actor_id=actor_id, at=_dt(now),
+                                   no_show_event=mark.id)
+                    s.flush()
+                    s.expunge(r)
+            except Exception:
+                # Roll the memory back: the database is the truth.
+                self.live.bookings.pop(booking_id, None)
+                self.live.assigned.pop(booking_id, None)
+                self.live.plans[key] = old_plan
+                raise
             self._bump([])
             return r
 

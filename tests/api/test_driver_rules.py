@@ -190,6 +190,8 @@ def test_no_show_needs_arrival_at_the_pickup(client, operator, riders, clock: Te
     sato = onto(client, operator, book(client, riders["佐藤 一郎"], "kamisaburo",
                                        "crossroad_mitsugi", time(10, 30)), vehicle)
     suzuki = book(client, riders["鈴木 次郎"], "kamisaburo", "hospital", time(11, 0))
+    back = onto(client, operator, book(client, riders["田中 三枝"], "crossroad_mitsugi",
+                                       "honmura", time(10, 50)), vehicle)
     clock.t = epoch(yamada["pickup_window"][0]) + 200
     drv = driver(client, vehicle)
 
@@ -210,6 +212,17 @@ def test_no_show_needs_arrival_at_the_pickup(client, operator, riders, clock: Te
     r = no_show()
     assert r.status_code == 200 and r.json()["status"] == "no_show", r.text
     assert status_of(client, operator, yamada["id"]) == "no_show"
+    # An arrival naming a rider on board is at that rider's drop-off: 佐藤 boards at 上三郎,
+    # the vehicle reports arriving with him at クロスロードみつぎ, where 田中 is a no-show.
+    assert event(client, drv, "arrived", sato["id"]).status_code == 200
+    assert event(client, drv, "boarded", sato["id"]).status_code == 200
+    assert event(client, drv, "departed", sato["id"]).status_code == 200
+    clock.t = epoch(back["pickup_window"][0]) + 200
+    r = event(client, drv, "no_show", back["id"])
+    assert r.json()["details"]["rule"] == "no_show_arrival"
+    assert event(client, drv, "arrived", sato["id"]).status_code == 200
+    r = event(client, drv, "no_show", back["id"])
+    assert r.status_code == 200, r.text
     # the operator's no-show (a call from the road) needs no arrival report
     clock.t = epoch(suzuki["pickup_window"][0]) + 200
     r = client.post(f"/api/v1/operator/bookings/{suzuki['id']}/no-show", headers=operator)
