@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 from sqlalchemy import Engine as DbEngine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from dispatcher import insertion, optimize, recovery
 from dispatcher.errors import (
@@ -59,6 +59,7 @@ from dispatcher.service_area import ServiceArea
 from dispatcher.store import repo
 from dispatcher.store.tables import (
     BookingRow,
+    Event,
     OfferRow,
     PlanRow,
     ShiftRow,
@@ -809,6 +810,11 @@ class Engine:
                     f"不乗車の記録は迎車時間帯の開始から猶予時間後にできます（あと{wait}分）。",
                     f"A no-show can be recorded only after the window opens plus the grace time "
                     f"({wait} min to go).", rule="no_show_grace")
+            if vehicle_id is not None and not self._at_pickup(s, row, vehicle_id):
+                raise RuleViolation(
+                    "不乗車を記録する前に、乗り場への「到着」を記録してください。",
+                    "Report arrival at the pickup stop before recording a no-show.",
+                    rule="no_show_arrival")
             at = self.live.assigned.get(booking_id)
             pick = None
             if at is not None:
@@ -832,6 +838,136 @@ class Engine:
             s.flush()
             s.expunge(row)
             return row
+
+    def _at_pickup(self, s: Session, row: BookingRow, vehicle_id: str) -> bool:
+        """Whether the driver's reports put the vehicle at ``row``'s pickup now.
+
+        The vehicle's latest arrival or departure report of the booking's day decides: an
+        arrival at the pickup's place means there (an arrival names a booking: the place is
+        that booking's pickup, or its drop-off once that rider was on board; without a booking,
+        the reported position's place), a departure means not. With neither that day, the
+        vehicle is where its live state puts it (its depot at the start of the shift, or where
+        it last boarded or set down someone) unless it is driving.
+        """
+        pickup = self._place_index(Place(row.origin_stop_id, row.origin_lat, row.origin_lon))[0]
+        start = datetime.combine(row.service_day, datetime.min.time(), tzinfo=self.tz)
+        last = s.exec(select(Event).where(
+            Event.vehicle_id == vehicle_id, col(Event.type).in_(("arrived", "departed")),
+            col(Event.at) >= start, col(Event.at) < start + timedelta(days=1))
+            .order_by(col(Event.id).desc()).limit(1)).first()
+        if last is None:
+            key = vd_key(vehicle_id, row.service_day)
+            state = self.live.states.get(key)
+            return state is not None and state.node == pickup and key not in self._en_route
+        if last.type != "arrived":
+            return False
+        there = s.get(BookingRow, last.booking_id) if last.booking_id else None
+        try:
+            if there is None:
+                lat, lon = last.data.get("lat"), last.data.get("lon")
+                if lat is None or lon is None:
+                    return False
+                return self._place_index(Place(None, float(lat), float(lon)))[0] == pickup
+            if there.picked_up_at is None or there.picked_up_at >= last.at:
+                place = Place(there.origin_stop_id, there.origin_lat, there.origin_lon)
+            else:
+                place = Place(there.destination_stop_id, there.destination_lat,
+                              there.destination_lon)
+            return self._place_index(place)[0] == pickup
+        except InvalidInput:  # a reported position outside the zone: not at the pickup
+            return False
+
+    def undo_no_show(self, booking_id: str, actor_id: str, vehicle_id: str,
+                     within_s: int) -> BookingRow:
+        """Undo a no-show the same driver recorded less than ``within_s`` seconds ago.
+
+        The booking is put back into the vehicle's plan with its original promise (pickup
+        window, latest drop-off, ride limit) if that plan can still keep it, and is confirmed
+        again; a ``no_show_undone`` event records it.
+
+        Raises
+        ------
+        NotFound
+            Unless the booking is on ``vehicle_id``.
+        Conflict
+            If it is not a no-show, the no-show was recorded by someone else, or the undo time
+            has passed.
+        Infeasible
+            If the vehicle's plan can no longer keep the booking's promise.
+        """
+        now = self.clock()
+        with self.lock:
+            with Session(self.db, expire_on_commit=False) as s:
+                row = s.get(BookingRow, booking_id)
+                mark = s.exec(select(Event).where(Event.booking_id == booking_id,
+                                                  Event.type == "no_show")
+                              .order_by(col(Event.id).desc()).limit(1)).first()
+            if row is None or row.vehicle_id != vehicle_id:
+                raise NotFound("この車両の予約ではありません", "booking is not on this vehicle",
+                               booking_id=booking_id)
+            if row.status != "no_show" or mark is None:
+                raise Conflict(f"不乗車として記録された予約ではありません（状態: {row.status}）",
+                               f"booking is not a no-show (status: {row.status})",
+                               rule="no_show_undo")
+            if mark.actor_id != actor_id:
+                raise Conflict("この不乗車は運転手の記録ではないため、ここでは取り消せません",
+                               "this no-show was not recorded by this driver", rule="no_show_undo")
+            if now - _s(mark.at) > within_s:
+                ja, en = ((f"{within_s // 60}分", f"{within_s // 60} min") if within_s % 60 == 0
+                          else (f"{within_s}秒", f"{within_s} s"))
+                raise Conflict(
+                    f"不乗車の取り消しは記録から{ja}以内です。営業所へ連絡してください。",
+                    f"A no-show can be undone only within {en} of recording it; call the office.",
+                    rule="no_show_undo_expired")
+            booking = self._core_booking(row)
+            key = vd_key(vehicle_id, row.service_day)
+            placed = self._insert_promised(booking, row.service_day, only=key)
+            if placed is None:
+                raise Infeasible("元の約束の時間帯ではもう迎えられないため、取り消せません",
+                                 "the plan can no longer keep this booking's promise",
+                                 rule="no_show_undo_infeasible")
+            old_plan = self.live.plans[key]
+            self.live.bookings[booking_id] = booking
+            self.live.plans[key] = placed[1]
+            self.live.assigned[booking_id] = key
+            self.live.revisions[key] = self.live.revisions.get(key, 0) + 1
+            try:
+                with Session(self.db, expire_on_commit=False) as s, s.begin():
+                    r = s.get(BookingRow, booking_id)
+                    if r is None or r.status != "no_show":
+                        raise Conflict("予約の状態が変わりました", "the booking changed meanwhile")
+                    r.status = "confirmed"
+                    r.updated_at = _dt(now)
+                    self._save_plan(s, key)
+                    repo.add_event(s, "no_show_undone", booking_id=booking_id,
+                                   vehicle_id=vehicle_id, actor_id=actor_id, at=_dt(now),
+                                   no_show_event=mark.id)
+                    s.flush()
+                    s.expunge(r)
+            except Exception:
+                # Roll the memory back: the database is the truth.
+                self.live.bookings.pop(booking_id, None)
+                self.live.assigned.pop(booking_id, None)
+                self.live.plans[key] = old_plan
+                raise
+            self._bump([])
+            return r
+
+    def boarding_here(self, vehicle_id: str) -> frozenset[str]:
+        """The bookings that board at the vehicle's current stop now: the pickups among the
+        leading stops of today's plan at the place of its first stop (its next visit)."""
+        with self.lock:
+            plan = self.live.plans.get(vd_key(vehicle_id, self.today()))
+            if plan is None or not plan.stops:
+                return frozenset()
+            node = plan.stops[0].node
+            out = set()
+            for st in plan.stops:
+                if st.node != node:
+                    break
+                if st.kind == StopKind.PICKUP:
+                    out.add(st.booking_id)
+            return frozenset(out)
 
     def move(self, booking_id: str, vehicle_id: str, actor_id: str) -> BookingRow:
         """Move a confirmed booking to another vehicle of its day, keeping its promise."""

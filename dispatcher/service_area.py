@@ -133,6 +133,7 @@ class BookingRules:
     max_group: int = 6
     offer_ttl_s: int = 300
     no_show_grace_s: int = 180
+    no_show_undo_s: int = 120
     transfer_buffer_s: int = 300
 
 
@@ -288,6 +289,8 @@ def service_from_dict(conf: dict[str, Any], stops: tuple[StopPoint, ...]) -> Ser
     cal = conf.get("calendar", {})
     if bk.get("type", "same_day") not in BOOKING_TYPES:
         raise InvalidInput("予約種別が不正です", f"booking type must be one of {BOOKING_TYPES}")
+    if not 0 <= int(bk.get("no_show_undo_s", 120)) <= 3600:
+        raise InvalidInput("不乗車を取り消せる時間は0〜3600秒です", "no_show_undo_s must be 0..3600")
     stop_ids = {s.id for s in stops}
     fleet = tuple(
         VehicleSpec(
@@ -345,6 +348,7 @@ def service_from_dict(conf: dict[str, Any], stops: tuple[StopPoint, ...]) -> Ser
             max_group=int(bk.get("max_group", 6)),
             offer_ttl_s=int(bk.get("offer_ttl_s", 300)),
             no_show_grace_s=int(bk.get("no_show_grace_s", 180)),
+            no_show_undo_s=int(bk.get("no_show_undo_s", 120)),
             transfer_buffer_s=int(bk.get("transfer_buffer_min", 5)) * 60,
         ),
         fares=FareRules(

@@ -34,7 +34,7 @@ import logging
 import re
 import sys
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -529,9 +529,11 @@ class Ticketing:
         """What a driver's app needs to verify tickets offline for today and tomorrow.
 
         ``used`` lists bookings checked in (and those already on board or completed: their
-        ticket has been used); ``cancelled`` the cancelled and no-show ones; ``latest_issue``
-        every booking's issue counter; ``manifest_codes`` the short-code hashes of this
-        vehicle's bookings.
+        ticket has been used); ``onboard`` those on board now; ``cancelled`` the cancelled and
+        no-show ones; ``latest_issue`` every booking's issue counter; ``vehicle_of`` and
+        ``day_of`` the vehicle each booking is on now and its service day (so that a booking
+        moved to another vehicle is refused offline too); ``service_day`` today;
+        ``manifest_codes`` the short-code hashes of this vehicle's bookings.
         """
         now = self.clock()
         with Session(self.db, expire_on_commit=False) as s:
@@ -551,7 +553,11 @@ class Ticketing:
             "on_manifest": [r.id for r in mine if r.status in ("confirmed", "onboard")],
             "cancelled": sorted(r.id for r in rows if r.status in REFUSED_STATUSES),
             "used": sorted(checked | {r.id for r in rows if r.status in RIDDEN_STATUSES}),
+            "onboard": sorted(r.id for r in rows if r.status == "onboard"),
             "latest_issue": {r.id: r.ticket_issue for r in rows},
+            "service_day": self._days()[0].isoformat(),
+            "vehicle_of": {r.id: r.vehicle_id or "" for r in rows},
+            "day_of": {r.id: r.service_day.isoformat() for r in rows},
         }
 
     # --- check-in at the door -----------------------------------------------------------------
@@ -560,11 +566,20 @@ class Ticketing:
         used = s.get(TicketCheck, row.id) is not None or row.status in RIDDEN_STATUSES
         return {"used": {row.id} if used else set(),
                 "cancelled": {row.id} if row.status in REFUSED_STATUSES else set(),
+                "onboard": {row.id} if row.status == "onboard" else set(),
                 "latest_issue": {row.id: row.ticket_issue},
-                "on_manifest": {row.id} if row.vehicle_id == vehicle_id else set()}
+                "on_manifest": {row.id} if row.vehicle_id == vehicle_id else set(),
+                "vehicle_of": {row.id: row.vehicle_id or ""},
+                "day_of": {row.id: row.service_day.isoformat()}}
 
-    def verify_ticket(self, text: str, vehicle_id: str) -> tuple[tickets.Verdict, BookingRow | None]:
-        """Verify a ticket's QR text against the live state (never raises for bad input)."""
+    def verify_ticket(self, text: str, vehicle_id: str, boarding_here: Collection[str] | None = None,
+                      ) -> tuple[tickets.Verdict, BookingRow | None]:
+        """Verify a ticket's QR text against the live state (never raises for bad input).
+
+        The booking's vehicle, day and status are the database's; ``boarding_here`` (the
+        bookings that board at the vehicle's current stop now, from the engine's plan) makes
+        any other booking ``other_stop`` (None: not checked).
+        """
         now = self.clock()
         keys = self.keyring()
         try:
@@ -576,20 +591,19 @@ class Ticketing:
                    if ticket.service_id == self.service.id else None)
             state = self._state(s, row, vehicle_id) if row is not None else {}
         verdict = tickets.verify(text, keys=keys, now_s=now, vehicle_id=vehicle_id,
-                                 service_id=self.service.id, **state)
+                                 service_id=self.service.id, service_day=self._days()[0].isoformat(),
+                                 boarding_here=boarding_here if row is not None else None, **state)
         if verdict.ok and row is None:
             return tickets.Verdict(False, tickets.Reason.UNKNOWN_CODE, verdict.ticket,
                                    ticket.booking_id, "no such booking"), None
-        if verdict.ok and row is not None and row.vehicle_id != vehicle_id:
-            # The live plan is the truth: the booking has moved to another vehicle.
-            return tickets.Verdict(False, tickets.Reason.WRONG_VEHICLE, verdict.ticket,
-                                   row.id, "booking is on another vehicle"), row
         return verdict, row
 
-    def verify_short_code(self, code: str,
-                          vehicle_id: str) -> tuple[tickets.Verdict, BookingRow | None]:
+    def verify_short_code(self, code: str, vehicle_id: str,
+                          boarding_here: Collection[str] | None = None,
+                          ) -> tuple[tickets.Verdict, BookingRow | None]:
         """Verify a typed short code against this vehicle's bookings of today and tomorrow,
-        then against the ticket's validity window (the server knows the booking's times)."""
+        then against the ticket's validity window (the server knows the booking's times);
+        ``boarding_here`` as for :meth:`verify_ticket`."""
         now = self.clock()
         with Session(self.db, expire_on_commit=False) as s:
             rows = [r for r in self._rows_of_days(s, self._days()) if r.vehicle_id == vehicle_id]
@@ -601,7 +615,11 @@ class Ticketing:
         verdict = tickets.verify_code(
             code, manifest=manifest, service_id=self.service.id,
             used=checked | {r.id for r in rows if r.status in RIDDEN_STATUSES},
-            cancelled={r.id for r in rows if r.status in REFUSED_STATUSES})
+            cancelled={r.id for r in rows if r.status in REFUSED_STATUSES},
+            onboard={r.id for r in rows if r.status == "onboard"},
+            service_day=self._days()[0].isoformat(),
+            day_of={r.id: r.service_day.isoformat() for r in rows},
+            boarding_here=boarding_here)
         row = next((r for r in rows if r.id == verdict.booking_id), None)
         if verdict.ok and row is not None:
             lo, hi = tickets.default_validity(_s(row.pickup_earliest_at), _s(row.pickup_latest_at))
@@ -611,9 +629,27 @@ class Ticketing:
                 return tickets.Verdict(False, tickets.Reason.EXPIRED, None, row.id), row
         return verdict, row
 
+    def refusal_detail(self, reason: tickets.Reason, row: BookingRow) -> dict[str, str]:
+        """What the driver needs to send a refused rider the right way: where and when the
+        booking boards (another stop), or its day (another day); empty otherwise."""
+        tz = self.tz
+        if reason == tickets.Reason.OTHER_STOP:
+            stop = (self.service.stop(row.origin_stop_id) if row.origin_stop_id
+                    and row.origin_stop_id in self.service.stop_ids() else None)
+            ja, en = (stop.name_ja, stop.name_en) if stop else ("指定地点", "the chosen point")
+            a = row.pickup_earliest_at.astimezone(tz).strftime("%H:%M")
+            b = row.pickup_latest_at.astimezone(tz).strftime("%H:%M")
+            return {"detail_ja": f"乗車: {ja} {a}–{b}", "detail_en": f"Boards at {en} {a}–{b}"}
+        if reason == tickets.Reason.WRONG_DAY:
+            d = row.service_day
+            return {"detail_ja": f"予約日: {d.month}月{d.day}日",
+                    "detail_en": f"Booked for {d.strftime('%a %d %b')}"}
+        return {}
+
     def checkin(self, vehicle_id: str, actor_id: str, *, ticket: str | None = None,
                 code: str | None = None,
-                board: Callable[[str], dict[str, Any]] | None = None) -> dict[str, Any]:
+                board: Callable[[str], dict[str, Any]] | None = None,
+                boarding_here: Collection[str] | None = None) -> dict[str, Any]:
         """Check a ticket or short code in at the door, once; board the rider when accepted.
 
         Parameters
@@ -625,6 +661,9 @@ class Ticketing:
         board
             Called with the booking id when the booking is still ``confirmed`` (the engine's
             ``boarded`` event); if it raises, the check-in is undone.
+        boarding_here
+            The bookings that board at the vehicle's current stop now: a ticket of any other
+            booking is refused (``other_stop``) and boards nobody. None: not checked.
 
         Returns
         -------
@@ -637,10 +676,10 @@ class Ticketing:
                                "send exactly one of ticket or code")
         with self._lock:
             if ticket is not None:
-                verdict, row = self.verify_ticket(ticket, vehicle_id)
+                verdict, row = self.verify_ticket(ticket, vehicle_id, boarding_here)
                 method, issue = "qr", verdict.ticket.issue if verdict.ticket else None
             else:
-                verdict, row = self.verify_short_code(str(code), vehicle_id)
+                verdict, row = self.verify_short_code(str(code), vehicle_id, boarding_here)
                 method, issue = "code", row.ticket_issue if row else None
             out: dict[str, Any] = {"ok": verdict.ok, "booking_id": verdict.booking_id,
                                    "reason": str(verdict.reason), "message": verdict.message_ja,
@@ -648,6 +687,8 @@ class Ticketing:
                                    "message_en": verdict.message_en}
             if not verdict.ok or row is None:
                 out["ok"] = False
+                if row is not None:
+                    out.update(self.refusal_detail(verdict.reason, row))
                 return out
             now = self.clock()
             try:

@@ -60,8 +60,12 @@ How the shells use this
 - Reissue (operator): the same call with ``issue + 1``; the new counter reaches drivers with
   the next sync (``latest_issue``), after which the old ticket is ``superseded``.
 - Sync (driver app, whenever online): the keyring (:func:`keyring_to_json`), the vehicle's
-  manifest with :class:`ManifestCode` entries, and the service's cancelled and used booking
-  ids and latest issue counters for the day.
+  manifest with :class:`ManifestCode` entries, and the service's cancelled, used and on-board
+  booking ids, latest issue counters, and each booking's vehicle and service day.
+- Boarding: a ticket boards only its own booking, and only at its own stop: with
+  ``boarding_here`` (the pickups of the vehicle's next visit, from the live manifest) a
+  valid ticket of any other booking is ``other_stop``; ``vehicle_of`` and ``day_of`` make a
+  booking moved to another vehicle ``wrong_vehicle`` and one of another day ``wrong_day``.
 - At the door, offline: :func:`verify` (or ``verifyTicket`` in ticket-verify.js) and
   :func:`verify_code`; an accepted booking is added to the device's local ``used`` set and
   checked in online once a connection exists (the server's check-in is the single truth:
@@ -607,6 +611,9 @@ class Reason(StrEnum):
     WRONG_VEHICLE = "wrong_vehicle"
     BAD_CODE = "bad_code"
     UNKNOWN_CODE = "unknown_code"
+    WRONG_DAY = "wrong_day"
+    ALREADY_ONBOARD = "already_onboard"
+    OTHER_STOP = "other_stop"
 
 
 MESSAGES: dict[Reason, tuple[str, str]] = {
@@ -636,6 +643,12 @@ MESSAGES: dict[Reason, tuple[str, str]] = {
     Reason.UNKNOWN_CODE: (
         "この便の予約に該当する番号がありません",
         "No booking on this trip has this code",
+    ),
+    Reason.WRONG_DAY: ("別の日の予約の乗車券です", "Ticket of a booking on another day"),
+    Reason.ALREADY_ONBOARD: ("この方はすでに乗車中です", "This rider is already on board"),
+    Reason.OTHER_STOP: (
+        "この乗り場で乗る予約ではありません",
+        "This booking does not board at this stop",
     ),
 }
 """Japanese and English message of each reason, for the driver's screen."""
@@ -685,6 +698,11 @@ def verify(
     cancelled: Container[str] = (),
     latest_issue: Mapping[str, int] | None = None,
     on_manifest: Container[str] = (),
+    vehicle_of: Mapping[str, str] | None = None,
+    service_day: str | None = None,
+    day_of: Mapping[str, str] | None = None,
+    onboard: Container[str] = (),
+    boarding_here: Container[str] | None = None,
 ) -> Verdict:
     """Verify a ticket's QR text offline at ``now_s`` (epoch seconds); never raises.
 
@@ -707,13 +725,27 @@ def verify(
         Booking id -> newest issue counter known; an older ticket is ``superseded``.
     on_manifest
         Booking ids on this vehicle's synced manifest.
+    vehicle_of
+        Booking id -> the vehicle the booking is on now (synced). Where known it decides
+        ``wrong_vehicle``, whatever vehicle the ticket was issued for: a booking moved away
+        from this vehicle is refused even with a ticket naming this vehicle.
+    service_day, day_of
+        The verifier's service day and booking id -> the booking's service day (ISO dates);
+        a booking of another day is ``wrong_day``.
+    onboard
+        Booking ids on board now: their ticket is ``already_onboard``.
+    boarding_here
+        Booking ids that board at this vehicle's current stop now (its next visit's
+        pickups); any other booking is ``other_stop``. None: not checked (ticket validity
+        only, e.g. the rider's own view).
 
     Returns
     -------
     Verdict
         ``ok`` with reason ``ok``, or the first refusal in this order: bad_format,
         unknown_key, bad_signature, key_not_yet_valid, key_expired, wrong_service, cancelled,
-        superseded, already_used, not_yet_valid, expired, wrong_vehicle.
+        superseded, already_onboard, already_used, wrong_day, not_yet_valid, expired,
+        wrong_vehicle, other_stop.
     """
     try:
         ticket, payload, signature = decode_text(ticket_text)
@@ -739,6 +771,11 @@ def verify(
         cancelled=cancelled,
         latest_issue=latest_issue or {},
         on_manifest=on_manifest,
+        vehicle_of=vehicle_of or {},
+        service_day=service_day,
+        day_of=day_of or {},
+        onboard=onboard,
+        boarding_here=boarding_here,
     )
 
 
@@ -752,8 +789,13 @@ def _check_state(
     cancelled: Container[str],
     latest_issue: Mapping[str, int],
     on_manifest: Container[str],
+    vehicle_of: Mapping[str, str],
+    service_day: str | None,
+    day_of: Mapping[str, str],
+    onboard: Container[str],
+    boarding_here: Container[str] | None,
 ) -> Verdict:
-    """The checks after the signature holds: service, synced lists, time, vehicle."""
+    """The checks after the signature holds: service, synced lists, day, time, vehicle, stop."""
     booking = ticket.booking_id
     if service_id is not None and ticket.service_id != service_id:
         return _refuse(Reason.WRONG_SERVICE, ticket)
@@ -761,20 +803,44 @@ def _check_state(
         return _refuse(Reason.CANCELLED, ticket)
     if latest_issue.get(booking, ticket.issue) > ticket.issue:
         return _refuse(Reason.SUPERSEDED, ticket)
-    if booking in used:
-        return _refuse(Reason.ALREADY_USED, ticket)
+    seen = _check_seen(booking, used=used, onboard=onboard, service_day=service_day,
+                       day_of=day_of)
+    if seen is not None:
+        return _refuse(seen, ticket)
     if now_s < ticket.not_before_s:
         return _refuse(Reason.NOT_YET_VALID, ticket)
     if now_s >= ticket.not_after_s:
         return _refuse(Reason.EXPIRED, ticket)
-    if (
-        vehicle_id is not None
-        and ticket.vehicle_id
-        and ticket.vehicle_id != vehicle_id
-        and booking not in on_manifest
-    ):
-        return _refuse(Reason.WRONG_VEHICLE, ticket)
+    if vehicle_id is not None:
+        if booking in vehicle_of:
+            elsewhere = vehicle_of[booking] != vehicle_id
+        else:
+            elsewhere = bool(ticket.vehicle_id) and ticket.vehicle_id != vehicle_id and (
+                booking not in on_manifest)
+        if elsewhere:
+            return _refuse(Reason.WRONG_VEHICLE, ticket)
+    if boarding_here is not None and booking not in boarding_here:
+        return _refuse(Reason.OTHER_STOP, ticket)
     return Verdict(True, Reason.OK, ticket, booking)
+
+
+def _check_seen(
+    booking: str,
+    *,
+    used: Container[str],
+    onboard: Container[str],
+    service_day: str | None,
+    day_of: Mapping[str, str],
+) -> Reason | None:
+    """The refusals a ticket and a short code share after cancellation: on board already,
+    used already, or a booking of another day."""
+    if booking in onboard:
+        return Reason.ALREADY_ONBOARD
+    if booking in used:
+        return Reason.ALREADY_USED
+    if service_day is not None and day_of.get(booking, service_day) != service_day:
+        return Reason.WRONG_DAY
+    return None
 
 
 # --- QR rendering -----------------------------------------------------------------------------
@@ -894,14 +960,25 @@ def verify_code(
     service_id: str,
     used: Container[str] = (),
     cancelled: Container[str] = (),
+    vehicle_id: str | None = None,
+    vehicle_of: Mapping[str, str] | None = None,
+    service_day: str | None = None,
+    day_of: Mapping[str, str] | None = None,
+    onboard: Container[str] = (),
+    boarding_here: Container[str] | None = None,
 ) -> Verdict:
     """Verify a typed short code against the synced manifest, offline; never raises.
+
+    ``vehicle_id``, ``vehicle_of``, ``service_day``, ``day_of``, ``onboard`` and
+    ``boarding_here`` mean what they mean for :func:`verify`.
 
     Returns
     -------
     Verdict
         ``ok`` with the booking id, or ``bad_code`` (check character or form wrong),
-        ``unknown_code`` (no manifest booking has it), ``cancelled`` or ``already_used``.
+        ``unknown_code`` (no manifest booking has it), or the first of ``cancelled``,
+        ``already_onboard``, ``already_used``, ``wrong_day``, ``wrong_vehicle``,
+        ``other_stop``.
     """
     norm = normalize_code(code_text) if isinstance(code_text, str) else None
     if norm is None:
@@ -912,8 +989,15 @@ def verify_code(
             booking = entry.booking_id
             if booking in cancelled:
                 return Verdict(False, Reason.CANCELLED, None, booking)
-            if booking in used:
-                return Verdict(False, Reason.ALREADY_USED, None, booking)
+            seen = _check_seen(booking, used=used, onboard=onboard, service_day=service_day,
+                               day_of=day_of or {})
+            if seen is not None:
+                return Verdict(False, seen, None, booking)
+            where = (vehicle_of or {}).get(booking, vehicle_id)
+            if vehicle_id is not None and where != vehicle_id:
+                return Verdict(False, Reason.WRONG_VEHICLE, None, booking)
+            if boarding_here is not None and booking not in boarding_here:
+                return Verdict(False, Reason.OTHER_STOP, None, booking)
             return Verdict(True, Reason.OK, None, booking)
     return _refuse(Reason.UNKNOWN_CODE)
 

@@ -6,9 +6,9 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import StreamingResponse
 from sqlmodel import Session, select
 
@@ -35,7 +35,8 @@ def driver_manifest(runtime: RuntimeDep, vehicle_id: str, day: date | None = Non
     day = day or engine.today()
     engine.ensure_day(day)
     keys = engine.vehicle_day_keys(vehicle_id, day)
-    extra = {"now": engine.clock(), "no_show_grace_s": engine.service.booking.no_show_grace_s}
+    extra = {"now": engine.clock(), "no_show_grace_s": engine.service.booking.no_show_grace_s,
+             "no_show_undo_s": engine.service.booking.no_show_undo_s}
     if not keys:
         return {"vehicle_id": vehicle_id, "day": day.isoformat(), "stops": [], "revision": 0,
                 "onboard": [], "off_shift": True, **extra}
@@ -77,6 +78,21 @@ def post_event(body: DriverEventIn, principal: DriverDep, runtime: RuntimeDep) -
             s.add(ClientAction(client_id=f"{principal.user_id}:{body.client_id}",
                                actor_id=principal.user_id, result=result))
     return result
+
+
+@router.post("/bookings/{booking_id}/no-show/undo",
+             responses={404: {"description": "not a booking of my vehicle"},
+                        409: {"description": "not a no-show, too late, or the plan cannot "
+                                             "keep the promise any more"}})
+def undo_no_show(booking_id: Annotated[str, Path(max_length=40)], principal: DriverDep,
+                 runtime: RuntimeDep) -> dict[str, Any]:
+    """Undo my no-show of a booking (the rider turned up) within the service's undo time
+    (``no_show_undo_s``): the booking is confirmed again with its original promise if my
+    plan can still keep it, else 409 with the reason."""
+    engine = runtime.engine
+    row = engine.undo_no_show(booking_id, principal.user_id, _vehicle(principal),
+                              engine.service.booking.no_show_undo_s)
+    return {"ok": True, "booking_id": row.id, "status": row.status}
 
 
 @router.post("/position", status_code=204)

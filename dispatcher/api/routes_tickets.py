@@ -116,14 +116,24 @@ def driver_sync(principal: DriverDep, runtime: RuntimeDep,
                                            422: {"description": "not a ticket"}})
 def driver_checkin(body: CheckinIn, principal: DriverDep, runtime: RuntimeDep,
                    ticketing: TicketingDep) -> JSONResponse:
-    """Check a ticket (QR text or short code) in once; boards the rider when it is valid."""
+    """Check a ticket (QR text or short code) in once; boards the rider when it is valid.
+
+    A ticket boards only its own booking, and only at its own stop: the booking must be on my
+    vehicle today, waiting for pickup, and board at my vehicle's current stop (the pickups of
+    its next visit). Anything else is refused with the reason (``other_stop``,
+    ``wrong_vehicle``, ``wrong_day``, ``already_onboard``, ``cancelled``, ...) and, where it
+    helps, ``detail_ja``/``detail_en`` (where and when that booking boards, or its day).
+    """
     vehicle = _vehicle(principal)
+    engine = runtime.engine
 
     def board(booking_id: str) -> dict[str, Any]:
-        return runtime.engine.driver_event(vehicle, "boarded", booking_id, principal.user_id)
+        return engine.driver_event(vehicle, "boarded", booking_id, principal.user_id)
 
-    result = ticketing.checkin(vehicle, principal.user_id, ticket=body.ticket, code=body.code,
-                               board=board)
+    with engine.lock:  # the plan cannot change between the stop check and the boarding
+        result = ticketing.checkin(vehicle, principal.user_id, ticket=body.ticket,
+                                   code=body.code, board=board,
+                                   boarding_here=engine.boarding_here(vehicle))
     if result["ok"]:
         return JSONResponse(result)
     status = 422 if result["reason"] == "bad_format" else 409

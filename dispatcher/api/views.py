@@ -68,6 +68,8 @@ def manifest(engine: Engine, key: str, rows: dict[str, BookingRow]) -> dict[str,
     the stop may start before a promise is at risk, ``late_s`` how late (s) the stop's promise
     is expected to be and ``at_risk`` whether it may be broken. ``promises_late`` and
     ``promises_at_risk`` name them for the whole vehicle (:mod:`dispatcher.timetable`).
+    ``visit`` numbers the places in order (consecutive stops at one place are one visit; the
+    first visit is where the vehicle is or goes next); pickups carry the rider's phone.
     """
     tz = engine.tz
     vid, day = split_vd(key)
@@ -80,7 +82,10 @@ def manifest(engine: Engine, key: str, rows: dict[str, BookingRow]) -> dict[str,
         late[(x.booking_id, x.stop_index)] = max(late.get((x.booking_id, x.stop_index), 0), x.by_s)
     risk = {(x.booking_id, x.stop_index) for x in check.at_risk}
     stops: list[dict[str, Any]] = []
+    visit = 0
     for i, st in enumerate(plan.stops):
+        if i and st.node != plan.stops[i - 1].node:
+            visit += 1
         row = rows.get(st.booking_id)
         sid = stop_of.get(st.node)
         info = engine.service.stop(sid) if sid else None
@@ -104,6 +109,7 @@ def manifest(engine: Engine, key: str, rows: dict[str, BookingRow]) -> dict[str,
             "late_s": late.get((st.booking_id, i), 0),
             "at_risk": (st.booking_id, i) in risk,
             "locked": i < plan.locked,
+            "visit": visit,
         }
         if booking is not None and st.kind == StopKind.PICKUP:
             item["window"] = [_iso(booking.promise.pickup_earliest_s, tz),
@@ -114,6 +120,9 @@ def manifest(engine: Engine, key: str, rows: dict[str, BookingRow]) -> dict[str,
             item.update(rider_name=row.rider_name, adults=row.adults, children=row.children,
                         infants=row.infants, wheelchairs=row.wheelchairs, notes=row.notes,
                         fare=row.fare, payment_status=row.payment_status, status=row.status)
+            if st.kind == StopKind.PICKUP:
+                # To call a rider who is not at the stop: only in manifests of its vehicle.
+                item["rider_phone"] = row.rider_phone
         stops.append(item)
     return {
         "vehicle_id": vid,

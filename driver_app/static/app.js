@@ -1,12 +1,15 @@
 // noriai driver app: sign in, today's manifest with the next stop first, the route map,
-// actions (arrived, boarded, no-show, alighted, departed) that survive losses of connection,
-// live plan changes with a visible and audible notice, and the phone's position.
+// actions (arrived, boarded, no-show, alighted, departed, cash fares) that survive losses of
+// connection, live plan changes with a visible and audible notice, and the phone's position.
+// A ticket boards only its own booking at its own stop; a no-show needs arrival at the stop,
+// the grace time and a confirmation, and can be undone for a short time.
 
 import { Api } from "./api.js";
+import { diff, hhmm, placeKey, riderName } from "./changes.js";
 import { t, lang, setLang, pick } from "./i18n.js";
 import { RouteMap } from "./map.js";
 import { Outbox, newClientId } from "./outbox.js";
-import { Tickets, canScan, scan } from "./tickets.js";
+import { Tickets, canScan, nextVisit, scan } from "./tickets.js";
 
 const $ = (id) => document.getElementById(id);
 const MANIFEST = "noriai.driver.manifest";
@@ -37,7 +40,10 @@ const state = {
   offset: 0, // service clock minus this device's clock (s)
   reachable: true,
   acted: JSON.parse(localStorage.getItem("noriai.driver.acted") || "{}"), // booking -> action
-  arrived: JSON.parse(localStorage.getItem("noriai.driver.arrived") || "{}"), // visit -> true
+  // place key -> {state: "arrived" | "departed", at: epoch s}: only the latest place is kept
+  arrived: JSON.parse(localStorage.getItem("noriai.driver.arrived") || "{}"),
+  paid: JSON.parse(localStorage.getItem("noriai.driver.paid") || "{}"), // booking -> true (sent)
+  undo: null, // {booking, id, who, until}: the no-show that can still be undone
   notice: null, // {kind, lines: []}
   message: null, // transient message {text, bad}
   position: null,
@@ -55,6 +61,7 @@ let lastPositionSent = 0;
 let boardingFor = null; // booking id the boarding dialog is open for
 let verdict = null;
 let scanner = null;
+let confirmAction = null; // what the confirm dialog's main button does
 
 // ---------------------------------------------------------------- time
 
@@ -66,11 +73,6 @@ function tzOffsetS() {
   const iso = state.manifest?.shift?.[0] || "";
   const m = /([+-])(\d\d):(\d\d)$/.exec(iso);
   return m ? (m[1] === "-" ? -1 : 1) * (Number(m[2]) * 3600 + Number(m[3]) * 60) : 9 * 3600;
-}
-
-/** HH:MM of an ISO time in the service's zone (the server writes local ISO times). */
-function hhmm(iso) {
-  return iso ? iso.slice(11, 16) : "--:--";
 }
 
 function hhmmOfEpoch(s) {
@@ -117,24 +119,32 @@ function beep(kind) {
 
 // ---------------------------------------------------------------- manifest model
 
+/** Consecutive stops at one place (the service numbers them in ``visit``). */
 function visitsOf(stops) {
   const out = [];
   for (const s of stops) {
-    const key = s.stop_id || `${s.lat},${s.lon}`;
+    const key = placeKey(s);
     const last = out[out.length - 1];
-    if (last && last.key === key) last.stops.push(s);
+    const same = last && (s.visit !== undefined ? last.first.visit === s.visit : last.key === key);
+    if (same) last.stops.push(s);
     else out.push({ key, stops: [s], first: s });
   }
   return out;
 }
 
-function stopKey(s) {
-  return `${s.booking_id}:${s.kind}`;
+/** Whether the driver reported arrival at ``key`` (and has not left it since). */
+function arrivedAt(key) {
+  return state.arrived[key]?.state === "arrived";
 }
 
-function riderName(s) {
-  const name = s.rider_name || s.booking_id;
-  return lang() === "ja" ? `${name} ${t("sama")}`.trim() : name;
+function yen(n) {
+  return t("yen", { n: Number(n).toLocaleString("ja-JP") });
+}
+
+/** "tel:" link of a phone number as stored (digits and a leading + only). */
+function telHref(phone) {
+  const digits = String(phone || "").replace(/[^0-9+]/g, "");
+  return digits.length >= 3 ? `tel:${digits}` : null;
 }
 
 function party(s) {
@@ -154,44 +164,40 @@ function noShowFrom(s) {
   return epoch(s.window[0]) + (state.manifest?.no_show_grace_s ?? 180);
 }
 
+function payment(s) {
+  return state.paid[s.booking_id] ? "paid_cash_onboard" : s.payment_status || "unpaid";
+}
+
 /**
- * What changed between two manifests that the driver did not do: new stops, cancelled ones,
- * and changed ones (moved in the order, or a promised time changed). ETAs drifting as the day
- * goes on are shown in place, not announced.
+ * Announce a change; stops that left the manifest are first explained from a fresh ticket sync
+ * (which knows each booking's vehicle now): moved to another vehicle (not a cancellation),
+ * cancelled, or, if that cannot be known now, "no longer on this run".
  */
-function diff(before, after) {
-  const old = new Map(before.stops.map((s) => [stopKey(s), s]));
-  const now = new Map(after.stops.map((s) => [stopKey(s), s]));
-  const lines = [];
-  const kinds = new Set();
-  const where = (s) => pick(s.name_ja, s.name_en);
-  for (const [k, s] of now) {
-    if (!old.has(k)) {
-      kinds.add("new");
-      lines.push(`${t("new_stop")}: ${hhmm(s.eta)} ${where(s)} ${t(`kind_${s.kind}`)} ${riderName(s)}`);
+async function announce(change) {
+  if (change.gone.length) {
+    await tickets.sync();
+    const d = tickets.data || {};
+    const me = state.manifest?.vehicle_id;
+    for (const s of change.gone) {
+      const where = `${pick(s.name_ja, s.name_en)} ${riderName(s)}`;
+      const cancelled = (d.cancelled || []).includes(s.booking_id);
+      const vehicle = (d.vehicle_of || {})[s.booking_id];
+      if (cancelled) {
+        change.kinds.push("cancelled");
+        change.lines.push(`${t("cancelled_stop")}: ${where}`);
+      } else if (vehicle && vehicle !== me) {
+        change.kinds.push("moved");
+        change.lines.push(`${t("moved_stop")}: ${where}`);
+      } else {
+        change.kinds.push("removed");
+        change.lines.push(`${t("removed_stop")}: ${where}`);
+      }
     }
+    change.kinds = [...new Set(change.kinds)];
+    if (change.kinds.includes("cancelled")) change.kind = "cancelled";
+    else if (!change.kinds.includes("new")) change.kind = change.kinds.includes("moved") ? "moved" : "changed";
   }
-  for (const [k, s] of old) {
-    if (!now.has(k) && !state.acted[s.booking_id] && !after.onboard.includes(s.booking_id)) {
-      if (s.kind === "dropoff" && old.has(`${s.booking_id}:pickup`)) continue; // one line a booking
-      kinds.add("cancelled");
-      lines.push(`${t("cancelled_stop")}: ${where(s)} ${riderName(s)}`);
-    }
-  }
-  const oldOrder = before.stops.map(stopKey).filter((k) => now.has(k));
-  const newOrder = after.stops.map(stopKey).filter((k) => old.has(k));
-  for (const [k, s] of now) {
-    const o = old.get(k);
-    if (!o) continue;
-    const moved = oldOrder.indexOf(k) !== newOrder.indexOf(k);
-    const windowChanged = JSON.stringify(o.window || null) !== JSON.stringify(s.window || null);
-    if (moved || windowChanged) {
-      kinds.add("changed");
-      lines.push(`${t("changed_stop")}: ${where(s)} ${riderName(s)} ${hhmm(o.eta)} → ${hhmm(s.eta)}`);
-    }
-  }
-  const kind = kinds.has("cancelled") ? "cancelled" : kinds.has("new") ? "new" : "changed";
-  return lines.length ? { kind, kinds: [...kinds], lines } : null;
+  if (change.lines.length) notify(change);
 }
 
 function notify(change) {
@@ -211,8 +217,8 @@ function setManifest(data) {
   if (typeof data.now === "number") state.offset = data.now - Date.now() / 1000;
   const before = state.manifest;
   if (before && before.vehicle_id === data.vehicle_id && before.day === data.day) {
-    const change = diff(before, data);
-    if (change) notify(change);
+    const change = diff(before, data, state.acted);
+    if (change) announce(change);
   }
   state.manifest = data;
   localStorage.setItem(MANIFEST, JSON.stringify(data));
@@ -222,6 +228,10 @@ function setManifest(data) {
     if (a.sent && !present.has(b)) delete state.acted[b];
     if (a.sent && a.type === "boarded" && data.onboard.includes(b)) delete state.acted[b];
   }
+  for (const s of data.stops) {
+    if (state.paid[s.booking_id] && (s.payment_status || "unpaid") !== "unpaid") delete state.paid[s.booking_id];
+  }
+  for (const b of Object.keys(state.paid)) if (!present.has(b)) delete state.paid[b];
   saveMarks();
   render(true);
   if (data.revision !== state.routeRevision) {
@@ -233,20 +243,28 @@ function setManifest(data) {
 function saveMarks() {
   localStorage.setItem("noriai.driver.acted", JSON.stringify(state.acted));
   localStorage.setItem("noriai.driver.arrived", JSON.stringify(state.arrived));
+  localStorage.setItem("noriai.driver.paid", JSON.stringify(state.paid));
 }
 
 // ---------------------------------------------------------------- actions
 
 function answered(item, answer) {
   const d = answer.data || {};
-  if (answer.status === 200 || (item.kind === "checkin" && d.reason === "already_used" && item.attempts > 1)) {
+  const repeated = item.attempts > 1 && (
+    (item.kind === "checkin" && ["already_used", "already_onboard"].includes(d.reason))
+    || (item.kind === "payment" && answer.status === 409));
+  if (answer.status === 200 || repeated) {
     if (state.acted[item.booking_id]) state.acted[item.booking_id].sent = true;
     if (item.kind === "checkin" && d.booking_id) tickets.markUsed(d.booking_id);
     if (item.kind === "checkin") flash(pick(d.message_ja, d.message_en) || t("checked_in"));
+    if (item.kind === "payment") flash(t("cash_recorded"));
   } else {
     if (state.acted[item.booking_id]?.id === item.id) delete state.acted[item.booking_id];
+    if (item.kind === "payment") delete state.paid[item.booking_id];
     if (item.visit && answer.status >= 400) delete state.arrived[item.visit];
-    const why = pick(d.message_ja || d.message, d.message_en) || `HTTP ${answer.status}`;
+    if (state.undo?.id === item.id) state.undo = null;
+    const why = [pick(d.message_ja || d.message, d.message_en), pick(d.detail_ja, d.detail_en)]
+      .filter(Boolean).join(" — ") || `HTTP ${answer.status}`;
     flash(t("failed", { m: why }), true);
   }
   saveMarks();
@@ -258,19 +276,20 @@ function here() {
   return state.position ? { lat: state.position[0], lon: state.position[1] } : {};
 }
 
-/** Queue a driver event (sent now if online) with its own client_id. */
+/** Queue a driver event (sent now if online) with its own client_id; returns that id. */
 function act(type, bookingId, visit = null) {
   const id = newClientId();
   if (bookingId && type !== "arrived" && type !== "departed") {
     state.acted[bookingId] = { type, id, sent: false };
   }
-  if (visit) state.arrived[visit] = type === "arrived" ? true : "departed";
+  if (visit) state.arrived = { [visit]: { state: type, at: Math.floor(serverNow()) } };
   saveMarks();
   render(true);
   unlockAudio();
   const body = { type, booking_id: bookingId, client_id: id, ...here() };
-  return outbox.add({ id, path: "/api/v1/driver/events", body, kind: "event", type,
-                      booking_id: bookingId, visit });
+  outbox.add({ id, path: "/api/v1/driver/events", body, kind: "event", type,
+               booking_id: bookingId, visit });
+  return id;
 }
 
 function flash(text, bad = false) {
@@ -317,6 +336,125 @@ async function startBreak() {
   }
 }
 
+// ---------------------------------------------------------------- confirm, no-show, undo, fares
+
+/** Open the confirm dialog: title, text, an extra line, a phone to call, the main action. */
+function askConfirm({ title, text, extra = "", phone = null, who = "", go, goClass = "warn", onGo }) {
+  $("confirm-title").textContent = title;
+  $("confirm-text").textContent = text;
+  $("confirm-extra").textContent = extra;
+  $("confirm-extra").hidden = !extra;
+  const href = telHref(phone);
+  $("confirm-call-row").hidden = !href;
+  if (href) {
+    $("confirm-call").href = href;
+    $("confirm-call").textContent = `☎ ${t("call_who", { who })}`;
+  }
+  $("confirm-go").textContent = go;
+  $("confirm-go").className = goClass;
+  $("confirm-back").textContent = t("back");
+  confirmAction = onGo;
+  $("confirm").showModal();
+  $("confirm-back").focus();
+}
+
+function closeConfirm() {
+  confirmAction = null;
+  if ($("confirm").open) $("confirm").close();
+}
+
+/** A no-show needs arrival at the stop and the grace time, then the driver's confirmation. */
+function askNoShow(s, visitKey) {
+  if (!arrivedAt(visitKey)) return flash(t("arrive_first"), true);
+  const arrival = state.arrived[visitKey];
+  const waited = Math.max(0, Math.floor((serverNow() - arrival.at) / 60));
+  const when = s.window ? `${t("window")} ${hhmm(s.window[0])}–${hhmm(s.window[1])}` : "";
+  askConfirm({
+    title: t("confirm_no_show_title"),
+    text: t("confirm_no_show", { who: riderName(s), party: party(s) }),
+    extra: [when, t("waited", { t: hhmmOfEpoch(arrival.at), m: waited })].filter(Boolean).join(" ・ "),
+    phone: s.rider_phone, who: riderName(s), go: t("record_no_show"),
+    onGo: () => {
+      const id = act("no_show", s.booking_id);
+      const seconds = state.manifest?.no_show_undo_s ?? 120;
+      state.undo = { booking: s.booking_id, id, who: riderName(s), until: serverNow() + seconds, seconds };
+      renderUndo();
+    },
+  });
+}
+
+/** Take a no-show back: still queued here, or undone by the service within its undo time. */
+async function undoNoShow() {
+  const u = state.undo;
+  if (!u) return;
+  if (outbox.remove(u.id)) {
+    delete state.acted[u.booking];
+  } else {
+    if (!online()) return flash(t("undo_online"), true);
+    let r;
+    try {
+      r = await api.post(`/api/v1/driver/bookings/${encodeURIComponent(u.booking)}/no-show/undo`, {});
+    } catch {
+      return flash(t("undo_online"), true);
+    }
+    if (r.status !== 200) {
+      state.undo = null;
+      renderUndo();
+      return flash(t("failed", { m: pick(r.data?.message_ja, r.data?.message_en) || r.status }), true);
+    }
+    delete state.acted[u.booking];
+  }
+  state.undo = null;
+  saveMarks();
+  renderUndo();
+  flash(t("undo_done"));
+  refresh();
+}
+
+function renderUndo() {
+  const u = state.undo;
+  const left = u ? Math.min(u.seconds ?? 120, Math.ceil(u.until - serverNow())) : 0;
+  if (u && left <= 0) state.undo = null;
+  $("undo").hidden = !state.undo;
+  if (!state.undo) return;
+  $("undo").dataset.booking = u.booking;
+  $("undo-text").textContent = t("no_show_done", { who: u.who });
+  $("undo-go").textContent = t("undo_left", { s: left });
+}
+
+/** Record a cash fare received on board (after the driver confirms the amount). */
+function askCash(s) {
+  askConfirm({
+    title: t("confirm_cash_title"),
+    text: t("confirm_cash", { who: riderName(s), f: yen(s.fare) }),
+    go: t("record_cash"), goClass: "go",
+    onGo: () => {
+      const id = newClientId();
+      state.paid[s.booking_id] = true;
+      saveMarks();
+      render(true);
+      outbox.add({ id, path: "/api/v1/driver/payment", kind: "payment", booking_id: s.booking_id,
+                   body: { booking_id: s.booking_id, status: "paid_cash_onboard" } });
+    },
+  });
+}
+
+/** A rider's fare: the amount and whether it is paid (to collect, paid in cash, prepaid). */
+function fareLine(s) {
+  if (s.fare === undefined || s.fare === null) return null;
+  if (!s.fare) return h("span", { class: "fare", dataset: { pay: "free" } }, t("fare_free"));
+  const status = payment(s);
+  return h("span", { class: `fare ${status === "unpaid" ? "due" : "paid"}`, dataset: { pay: status } },
+    h("span", {}, t("fare", { f: yen(s.fare) })), " ", h("b", { class: "pay" }, t(status)));
+}
+
+/** The button recording a cash fare, while one is due. */
+function cashButton(s) {
+  if (!s.fare || payment(s) !== "unpaid") return null;
+  return h("button", { type: "button", class: "cash", dataset: { action: "cash", booking: s.booking_id },
+                       onclick: () => askCash(s) }, t("collect_cash"));
+}
+
 // ---------------------------------------------------------------- boarding dialog
 
 async function openBoarding(stop) {
@@ -341,9 +479,26 @@ function closeBoarding() {
   if ($("board").open) $("board").close();
 }
 
+/** Why a refused ticket was refused, in detail the driver can tell the rider (or nothing). */
+function refusalDetail(v) {
+  const stop = state.manifest?.stops.find((s) => s.booking_id === v.bookingId && s.kind === "pickup");
+  if (v.reason === "other_stop" && stop) {
+    const [a, b] = stop.window || [stop.eta, stop.eta];
+    return t("boards_at", { stop: pick(stop.name_ja, stop.name_en), a: hhmm(a), b: hhmm(b) });
+  }
+  const day = (tickets.data?.day_of || {})[v.bookingId];
+  if (v.reason === "wrong_day" && day) {
+    const d = new Date(`${day}T12:00:00+09:00`);
+    const text = lang() === "ja" ? `${d.getUTCMonth() + 1}月${d.getUTCDate()}日`
+      : d.toLocaleDateString("en-GB", { weekday: "short", day: "numeric", month: "short", timeZone: "UTC" });
+    return t("booked_for", { d: text });
+  }
+  return "";
+}
+
 async function checkCode(text) {
   const box = $("verdict");
-  const v = await tickets.verify(text, Math.floor(serverNow()));
+  const v = await tickets.verify(text, Math.floor(serverNow()), state.manifest);
   verdict = v ? { ...v, text: text.trim() } : null;
   box.hidden = false;
   if (!v) {
@@ -353,15 +508,24 @@ async function checkCode(text) {
     $("board-confirm").hidden = true;
     return;
   }
+  // One language at a time: the app's.
   const main = pick(v.message.ja, v.message.en);
-  const other = lang() === "ja" ? v.message.en : v.message.ja;
   const stop = state.manifest?.stops.find((s) => s.booking_id === v.bookingId && s.kind === "pickup");
-  const extra = v.ok && v.bookingId !== boardingFor && stop
-    ? h("small", {}, t("not_this_booking", { who: riderName(stop) })) : null;
+  const lines = [];
+  if (v.ok && stop) {
+    lines.push(v.bookingId === boardingFor ? t("ticket_of", { who: riderName(stop) })
+      : t("other_rider_here", { who: riderName(stop) }));
+    const fare = fareLine(stop);
+    if (fare) lines.push(fare);
+  } else if (!v.ok) {
+    const detail = refusalDetail(v);
+    if (detail) lines.push(detail);
+  }
   box.className = v.ok ? "verdict ok" : "verdict ng";
   box.dataset.reason = v.reason;
   box.dataset.booking = v.bookingId || "";
-  box.replaceChildren(main, h("small", {}, other), extra || "");
+  box.replaceChildren(h("span", { class: "main" }, v.ok ? "✓ " : "✕ ", main),
+    ...lines.map((l) => h("small", {}, l)));
   $("board-confirm").hidden = !v.ok;
 }
 
@@ -387,6 +551,8 @@ function online() {
 function renderChrome() {
   document.title = t("title");
   $("lang").textContent = lang() === "ja" ? "EN" : "日本語";
+  // the accessible name starts with the visible text (WCAG 2.5.3)
+  $("lang").setAttribute("aria-label", lang() === "ja" ? "EN: English" : "日本語: Japanese");
   $("signout").textContent = t("sign_out");
   $("signout").hidden = !api.signedIn();
   const m = state.manifest;
@@ -416,6 +582,7 @@ function renderChrome() {
   $("board-close").textContent = t("close");
   $("scan-go").textContent = scanner ? t("scan_stop") : t("scan");
   $("scan-none").textContent = t("scan_none");
+  renderUndo();
 }
 
 function renderNotice() {
@@ -427,7 +594,7 @@ function renderNotice() {
   $("notice-text").replaceChildren(...n.lines.slice(-4).map((l) => h("span", { class: "line" }, l)));
 }
 
-function riderRow(s, isNext) {
+function riderRow(s, visitKey) {
   const mark = state.acted[s.booking_id];
   const needs = [];
   if (s.wheelchairs) needs.push(h("span", { class: "need" }, `♿ ${t("wheelchair", { n: s.wheelchairs })}`));
@@ -435,51 +602,66 @@ function riderRow(s, isNext) {
     ? `${t("window")} ${hhmm(s.window[0])}–${hhmm(s.window[1])}`
     : s.latest ? `${t("latest")} ${hhmm(s.latest)}` : "";
   const buttons = [];
-  if (isNext && !mark) {
+  if (!mark) {
     if (s.kind === "pickup") {
       const from = noShowFrom(s);
-      const allowed = from === null || serverNow() >= from;
+      const arrived = arrivedAt(visitKey);
+      const allowed = arrived && (from === null || serverNow() >= from);
+      const why = !arrived ? t("no_show_after_arrival")
+        : allowed ? null : t("no_show_at", { t: hhmmOfEpoch(from) });
       buttons.push(h("button", { class: "go", type: "button", dataset: { action: "board", booking: s.booking_id },
                                  onclick: () => openBoarding(s) }, t("board")));
       buttons.push(h("button", { class: "warn", type: "button", disabled: !allowed,
-                                 dataset: { action: "no_show", booking: s.booking_id, from: from ?? "" },
-                                 onclick: () => act("no_show", s.booking_id) },
-                     t("no_show"), allowed ? null : h("small", { class: "from" }, t("no_show_at", { t: hhmmOfEpoch(from) }))));
+                                 dataset: { action: "no_show", booking: s.booking_id, from: from ?? "",
+                                            arrived: arrived ? "1" : "" },
+                                 onclick: () => askNoShow(s, visitKey) },
+                     t("no_show"), why ? h("small", { class: "from" }, why) : null));
+      const tel = telHref(s.rider_phone);
+      if (tel) {
+        buttons.push(h("a", { class: "button call", href: tel, dataset: { action: "call", booking: s.booking_id },
+                              "aria-label": t("call_who", { who: riderName(s) }) }, `☎ ${t("call")}`));
+      }
     } else {
       buttons.push(h("button", { class: "go", type: "button", dataset: { action: "alight", booking: s.booking_id },
                                  onclick: () => act("alighted", s.booking_id) }, t("alight")));
     }
   }
+  if (!mark || mark.type !== "no_show") buttons.push(cashButton(s));
+  const fare = fareLine(s);
   return h("li", { class: "rider", dataset: { booking: s.booking_id, kind: s.kind } },
     h("div", { class: "who" },
       h("span", { class: `kind ${s.kind}` }, t(`kind_${s.kind}`)),
       h("b", {}, riderName(s)),
       h("span", { class: "party" }, party(s)), ...needs,
       mark ? h("span", { class: "pending" }, mark.sent ? t("sent") : t("pending")) : null),
-    when ? h("div", {}, when) : null,
+    when || fare ? h("div", { class: "info" }, when ? h("span", { class: "when" }, when) : null, fare) : null,
     s.notes ? h("div", { class: "note" }, `${t("notes")}: ${s.notes}`) : null,
-    buttons.length ? h("div", { class: "row" }, ...buttons) : null);
+    buttons.some(Boolean) ? h("div", { class: "row" }, ...buttons) : null);
 }
 
 function nextCard(v) {
   const s = v.first;
   const name = pick(s.name_ja, s.name_en);
-  const arrived = state.arrived[v.key + "@" + s.booking_id];
+  const mark = state.arrived[v.key];
+  const arrived = mark?.state === "arrived";
   const geo = s.lat != null ? `geo:${s.lat},${s.lon}?q=${s.lat},${s.lon}(${encodeURIComponent(name)})` : null;
+  // .head keeps the stop and its actions in view (sticky in landscape); .times has room for
+  // more timing lines (e.g. when to leave) and badges.
   return h("section", { class: "card", id: "next-card", dataset: { stop: s.stop_id || "" } },
-    h("div", { class: "label" }, t("next_stop")),
-    h("div", { class: "stop" }, name),
-    h("div", { class: "times" },
-      h("span", {}, `${t("eta")} `, h("b", {}, hhmm(s.eta))),
-      arrived ? h("span", { class: "arrived" }, arrived === true ? t("arrived_mark") : t("departed")) : null),
-    h("div", { class: "row" },
-      arrived === true
-        ? h("button", { type: "button", class: "primary", dataset: { action: "departed" },
-                        onclick: () => act("departed", s.booking_id, v.key + "@" + s.booking_id) }, t("departed"))
-        : h("button", { type: "button", class: "primary", dataset: { action: "arrived" },
-                        onclick: () => act("arrived", s.booking_id, v.key + "@" + s.booking_id) }, t("arrived")),
-      geo ? h("a", { class: "button", href: geo, id: "navigate" }, t("navigate")) : null),
-    h("ul", { class: "riders" }, ...v.stops.map((x) => riderRow(x, true))));
+    h("div", { class: "head" },
+      h("div", { class: "label" }, t("next_stop")),
+      h("div", { class: "stop" }, name),
+      h("div", { class: "times", id: "next-times" },
+        h("span", {}, `${t("eta")} `, h("b", {}, hhmm(s.eta))),
+        mark ? h("span", { class: "arrived" }, arrived ? t("arrived_mark") : t("departed")) : null),
+      h("div", { class: "row actions" },
+        arrived
+          ? h("button", { type: "button", class: "primary", dataset: { action: "departed" },
+                          onclick: () => act("departed", s.booking_id, v.key) }, t("departed"))
+          : h("button", { type: "button", class: "primary", dataset: { action: "arrived" },
+                          onclick: () => act("arrived", s.booking_id, v.key) }, t("arrived")),
+        geo ? h("a", { class: "button", href: geo, id: "navigate" }, t("navigate")) : null)),
+    h("ul", { class: "riders" }, ...v.stops.map((x) => riderRow(x, v.key))));
 }
 
 function laterItem(v, i) {
@@ -503,6 +685,7 @@ function render(force = false) {
   const allowedSig = m ? m.stops.map((s) => (noShowFrom(s) ?? 0) <= serverNow()).join() : "";
   const breakSig = m?.breaks?.length ? serverNow() >= Date.parse(m.breaks[0]) / 1000 - 900 : false;
   const sig = `${lang()}|${online()}|${outbox.size}|${allowedSig}|${breakSig}|${state.onBreakUntil > serverNow()}`;
+  renderUndo();
   if (!force && sig === state.renderSig) return;
   state.renderSig = sig;
   renderChrome();
@@ -617,6 +800,8 @@ function signOut() {
   state.manifest = null;
   state.acted = {};
   state.arrived = {};
+  state.paid = {};
+  state.undo = null;
   state.notice = null;
   localStorage.removeItem(MANIFEST);
   saveMarks();
@@ -689,6 +874,13 @@ function wire() {
     if (b) act("boarded", b);
   });
   $("board-close").addEventListener("click", closeBoarding);
+  $("confirm-go").addEventListener("click", () => {
+    const go = confirmAction;
+    closeConfirm();
+    if (go) go();
+  });
+  $("confirm-back").addEventListener("click", closeConfirm);
+  $("undo-go").addEventListener("click", undoNoShow);
   $("board").addEventListener("close", () => {
     if (scanner) scanner.stop();
     scanner = null;
@@ -721,6 +913,7 @@ function wire() {
     sendPosition(true);
   }, 15000);
   setInterval(() => render(), 5000);
+  setInterval(() => { if (state.undo) renderUndo(); }, 1000);
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("sw.js").catch((e) => console.warn("service worker", e));
   }

@@ -76,6 +76,18 @@ export class Outbox {
     return true;
   }
 
+  /**
+   * Take back an action that has not been sent yet (e.g. a no-show undone at once).
+   * @returns {boolean} true if it was still waiting; false if sent or being sent now
+   */
+  remove(id) {
+    const i = this.items.findIndex((x) => x.id === id);
+    if (i < 0 || (i === 0 && this.sending)) return false;
+    this.items.splice(i, 1);
+    this.save();
+    return true;
+  }
+
   /** Forget everything (sign-out). */
   clear() {
     this.items = [];

@@ -4,7 +4,7 @@
 const CACHE = "noriai-driver-v1";
 const SHELL = [
   "./", "index.html", "app.css", "app.js", "api.js", "i18n.js", "map.js", "outbox.js",
-  "tickets.js", "ticket-verify.js", "manifest.webmanifest", "icons/icon.svg",
+  "tickets.js", "ticket-verify.js", "changes.js", "manifest.webmanifest", "icons/icon.svg",
   "icons/icon-192.png", "icons/icon-512.png",
 ];
 const ROADS = "/api/v1/map/roads";

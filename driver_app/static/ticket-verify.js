@@ -52,6 +52,12 @@ export const MESSAGES = Object.freeze({
     ja: "この便の予約に該当する番号がありません",
     en: "No booking on this trip has this code",
   },
+  wrong_day: { ja: "別の日の予約の乗車券です", en: "Ticket of a booking on another day" },
+  already_onboard: { ja: "この方はすでに乗車中です", en: "This rider is already on board" },
+  other_stop: {
+    ja: "この乗り場で乗る予約ではありません",
+    en: "This booking does not board at this stop",
+  },
 });
 
 export class TicketFormatError extends Error {}
@@ -248,6 +254,13 @@ function verdict(ok, reason, ticket = null, bookingId = null, detail = "") {
  * @param {Set|Array} [o.cancelled] booking ids cancelled (synced)
  * @param {Map|object} [o.latestIssue] booking id -> newest issue counter known
  * @param {Set|Array} [o.onManifest] booking ids on this vehicle's synced manifest
+ * @param {Map|object} [o.vehicleOf] booking id -> the vehicle it is on now (where known it
+ *   decides wrong_vehicle, whatever vehicle the ticket names)
+ * @param {string|null} [o.serviceDay] this service day (ISO date)
+ * @param {Map|object} [o.dayOf] booking id -> its service day (ISO date)
+ * @param {Set|Array} [o.onboard] booking ids on board now
+ * @param {Set|Array|null} [o.boardingHere] booking ids that board at this vehicle's current
+ *   stop now; any other booking is other_stop (null/undefined: not checked)
  * @returns {Promise<{ok: boolean, reason: string, ticket: object|null, bookingId: string|null,
  *   message: {ja: string, en: string}}>}
  */
@@ -279,14 +292,29 @@ export async function verifyTicket(text, o) {
   if (has(o.cancelled, b)) return refuse("cancelled");
   const latest = lookup(o.latestIssue, b);
   if (latest !== undefined && latest > ticket.issue) return refuse("superseded");
-  if (has(o.used, b)) return refuse("already_used");
+  const seen = checkSeen(b, o);
+  if (seen) return refuse(seen);
   if (o.nowS < ticket.not_before_s) return refuse("not_yet_valid");
   if (o.nowS >= ticket.not_after_s) return refuse("expired");
-  if (o.vehicleId != null && ticket.vehicle_id && ticket.vehicle_id !== o.vehicleId &&
-      !has(o.onManifest, b)) {
-    return refuse("wrong_vehicle");
+  if (o.vehicleId != null) {
+    const where = lookup(o.vehicleOf, b);
+    const elsewhere = where !== undefined ? where !== o.vehicleId
+      : Boolean(ticket.vehicle_id) && ticket.vehicle_id !== o.vehicleId && !has(o.onManifest, b);
+    if (elsewhere) return refuse("wrong_vehicle");
   }
+  if (o.boardingHere != null && !has(o.boardingHere, b)) return refuse("other_stop");
   return verdict(true, "ok", ticket, b);
+}
+
+/** The refusals a ticket and a short code share after cancellation (as _check_seen in Python). */
+function checkSeen(b, o) {
+  if (has(o.onboard, b)) return "already_onboard";
+  if (has(o.used, b)) return "already_used";
+  if (o.serviceDay != null) {
+    const day = lookup(o.dayOf, b);
+    if (day !== undefined && day !== o.serviceDay) return "wrong_day";
+  }
+  return null;
 }
 
 function luhn32Ok(symbols) {
@@ -334,6 +362,8 @@ export async function codeHash(code, serviceId, bookingId) {
  * @param {string} o.serviceId
  * @param {Set|Array} [o.used]
  * @param {Set|Array} [o.cancelled]
+ * @param {string|null} [o.vehicleId] and o.vehicleOf, o.serviceDay, o.dayOf, o.onboard,
+ *   o.boardingHere as for verifyTicket
  */
 export async function verifyCode(text, o) {
   const code = normalizeCode(text);
@@ -342,7 +372,13 @@ export async function verifyCode(text, o) {
     if ((await codeHash(code, o.serviceId, entry.booking_id)) === entry.code_hash) {
       const b = entry.booking_id;
       if (has(o.cancelled, b)) return verdict(false, "cancelled", null, b);
-      if (has(o.used, b)) return verdict(false, "already_used", null, b);
+      const seen = checkSeen(b, o);
+      if (seen) return verdict(false, seen, null, b);
+      const where = lookup(o.vehicleOf, b);
+      if (o.vehicleId != null && where !== undefined && where !== o.vehicleId) {
+        return verdict(false, "wrong_vehicle", null, b);
+      }
+      if (o.boardingHere != null && !has(o.boardingHere, b)) return verdict(false, "other_stop", null, b);
       return verdict(true, "ok", null, b);
     }
   }

@@ -51,26 +51,71 @@ export class Tickets {
   }
 
   /**
-   * Verify a scanned ticket text (NR1:...) or a typed short code, offline.
+   * Verify a scanned ticket text (NR1:...) or a typed short code, offline, with the same
+   * rules as the service's check-in: a ticket boards only its own booking, only at its own
+   * stop (the pickups of the manifest's next visit), on this vehicle and service day.
    * @param {string} text
    * @param {number} nowS the service's time now (epoch s)
+   * @param {object|null} manifest the vehicle's live manifest (fresher than the sync): which
+   *   bookings board at the next stop, who is on board, which bookings are on this vehicle
    * @returns {Promise<object|null>} the verdict of ticket-verify.js, or null without synced data
    */
-  async verify(text, nowS) {
+  async verify(text, nowS, manifest = null) {
     const d = this.data;
     if (!d) return null;
-    const used = new Set([...(d.used || []), ...this.localUsed]);
-    const cancelled = new Set(d.cancelled || []);
+    const o = boardingContext(d, manifest, this.localUsed);
     const value = text.trim();
     if (value.toUpperCase().startsWith("NR1:")) {
       if (!this.keys) this.keys = await importKeyring(d.keyring);
-      return verifyTicket(value, {
-        keys: this.keys, nowS, vehicleId: d.vehicle_id, serviceId: d.service_id, used, cancelled,
-        latestIssue: d.latest_issue || {}, onManifest: new Set(d.on_manifest || []),
-      });
+      return verifyTicket(value, { keys: this.keys, nowS, ...o });
     }
-    return verifyCode(value, { manifest: d.manifest_codes || [], serviceId: d.service_id, used, cancelled });
+    return verifyCode(value, { manifest: d.manifest_codes || [], ...o });
   }
+}
+
+/**
+ * The options of ticket-verify.js from the synced data and the live manifest: the synced
+ * vehicle of each booking, corrected by the manifest (its bookings are on this vehicle; a
+ * booking the sync put here that the manifest no longer holds has left it), the service day,
+ * who is on board, and who boards at the next stop now.
+ */
+export function boardingContext(d, manifest, localUsed = new Set()) {
+  const vehicleOf = { ...(d.vehicle_of || {}) };
+  const onboard = new Set(d.onboard || []);
+  let boardingHere = null;
+  if (manifest && manifest.vehicle_id === d.vehicle_id) {
+    const listed = new Set(manifest.stops.map((s) => s.booking_id));
+    for (const [b, v] of Object.entries(vehicleOf)) {
+      if (v === d.vehicle_id && !listed.has(b) && (d.day_of || {})[b] === manifest.day
+          && !(d.cancelled || []).includes(b) && !(d.used || []).includes(b)) vehicleOf[b] = "";
+    }
+    for (const b of listed) vehicleOf[b] = d.vehicle_id;
+    for (const b of manifest.onboard || []) onboard.add(b);
+    boardingHere = new Set(nextVisit(manifest.stops)
+      .filter((s) => s.kind === "pickup" && (s.status ?? "confirmed") === "confirmed")
+      .map((s) => s.booking_id));
+  }
+  return {
+    vehicleId: d.vehicle_id, serviceId: d.service_id,
+    used: new Set([...(d.used || []), ...localUsed]), cancelled: new Set(d.cancelled || []),
+    latestIssue: d.latest_issue || {}, onManifest: new Set(d.on_manifest || []),
+    vehicleOf, serviceDay: manifest?.day ?? d.service_day ?? null, dayOf: d.day_of || {},
+    onboard, boardingHere,
+  };
+}
+
+/** The manifest's stops of the next visit (the place the vehicle is at or drives to). */
+export function nextVisit(stops) {
+  if (!stops.length) return [];
+  const first = stops[0];
+  const same = (s) => (first.visit !== undefined ? s.visit === first.visit
+    : (s.stop_id || `${s.lat},${s.lon}`) === (first.stop_id || `${first.lat},${first.lon}`));
+  const out = [];
+  for (const s of stops) {
+    if (!same(s)) break;
+    out.push(s);
+  }
+  return out;
 }
 
 /** True when this browser can read QR codes from the camera (BarcodeDetector). */

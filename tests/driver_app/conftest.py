@@ -7,6 +7,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,7 +18,7 @@ from dispatcher.api import security
 from dispatcher.api.app import create_app
 from dispatcher.settings import Settings
 from dispatcher.units import at_local
-from tests.api.conftest import DAY, TestClock, trip
+from tests.api.conftest import DAY, TestClock, local, trip
 from tests.api.live import serve
 
 LAUNCH_ARGS = [
@@ -29,6 +30,8 @@ LAUNCH_ARGS = [
     "--autoplay-policy=no-user-gesture-required",
 ]
 DRIVER_PASSWORD = "driver-test"
+AXE = Path(__file__).resolve().parents[1] / "rider_app" / "vendor" / "axe.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2,
          "is_mobile": True, "has_touch": True, "locale": "ja-JP", "timezone_id": "Asia/Tokyo"}
 
@@ -58,9 +61,13 @@ class Service:
         return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
     def book(self, rider: dict[str, str], **request: Any) -> dict[str, Any]:
-        """Ask for offers as ``rider`` and accept the first; the booking."""
+        """Ask for offers as ``rider`` and accept the first; the booking (``day``: another
+        day than the test day)."""
         notes = request.pop("notes", "")
+        day = request.pop("day", None)
         body = {**trip(**request), "notes": notes}
+        if day is not None:
+            body["time"] = local(request.get("at", time(10, 0)), day)
         r = self.http.post("/api/v1/offers", json=body, headers=rider)
         assert r.status_code == 200 and r.json()["offers"], r.text
         offer = r.json()["offers"][0]
@@ -148,6 +155,42 @@ def day(service: Service) -> Day:
         assert service.move(first["id"], second["vehicle_id"])
         first = service.booking(first["id"])
     return Day(second["vehicle_id"], first, second, {first["id"]: yamada, second["id"]: sato})
+
+
+def axe_problems(page: Any) -> list[dict[str, Any]]:
+    """Serious and critical axe-core findings (WCAG 2.1 A/AA and best practice) on the page
+    as it is now (the vendored axe-core of the rider app's tests)."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    found = page.evaluate("""async (tags) => {
+        const r = await axe.run(document, {runOnly: {type: 'tag', values: tags}});
+        return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+            nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}));
+    }""", AXE_TAGS)
+    return [v for v in found if v["impact"] in ("serious", "critical")]
+
+
+def sign_in(page: Any, service: Service, vehicle: str) -> None:
+    """Open the app and sign in as the driver of ``vehicle``; wait for the manifest."""
+    page.goto(f"{service.url}/driver/")
+    page.fill("#login-id", vehicle)
+    page.fill("#login-pw", DRIVER_PASSWORD)
+    page.click("#login-go")
+    page.wait_for_selector("#next-card")
+
+
+def rider_row(page: Any, booking_id: str, kind: str = "pickup") -> Any:
+    """The next-stop card's row of one booking."""
+    return page.locator(f"#next-card li.rider[data-booking='{booking_id}'][data-kind='{kind}']")
+
+
+def wait_until(page: Any, predicate: Any, timeout_s: float = 15.0) -> None:
+    """Poll ``predicate()`` (a Python check against the service) while the page keeps running."""
+    for _ in range(int(timeout_s * 10)):
+        if predicate():
+            return
+        page.wait_for_timeout(100)
+    assert predicate()
 
 
 def epoch(iso: str) -> int:

@@ -11,34 +11,11 @@ from datetime import time
 
 import pytest
 
-from tests.driver_app.conftest import DRIVER_PASSWORD, epoch
+from tests.driver_app.conftest import DRIVER_PASSWORD, epoch, rider_row, sign_in, wait_until
 
 pytestmark = pytest.mark.browser
 
 NEXT_BLUE = (11, 61, 145)  # map.js NEXT: the way to the next stop
-
-
-def sign_in(page, service, vehicle: str) -> None:
-    """Open the app and sign in as the driver of ``vehicle``; wait for the manifest."""
-    page.goto(f"{service.url}/driver/")
-    page.fill("#login-id", vehicle)
-    page.fill("#login-pw", DRIVER_PASSWORD)
-    page.click("#login-go")
-    page.wait_for_selector("#next-card")
-
-
-def rider_row(page, booking_id: str, kind: str = "pickup"):
-    """The next-stop card's row of one booking."""
-    return page.locator(f"#next-card li.rider[data-booking='{booking_id}'][data-kind='{kind}']")
-
-
-def wait_until(page, predicate, timeout_s: float = 15.0) -> None:
-    """Poll ``predicate()`` (a Python check against the service) while the page keeps running."""
-    for _ in range(int(timeout_s * 10)):
-        if predicate():
-            return
-        page.wait_for_timeout(100)
-    assert predicate()
 
 
 def count_pixels(page, rgb: tuple[int, int, int]) -> int:
@@ -128,27 +105,33 @@ def test_board_by_typing_ticket_code(phone, service, day, artifacts_dir):
 
 
 def test_no_show_only_after_grace(phone, service, day):
-    """Before the window's start plus the grace time the no-show button is disabled and says
-    from when it is allowed; once the service's clock passes it, the button works and the
-    booking becomes a no-show."""
+    """Before arrival at the stop the no-show button is disabled and says so; after arrival,
+    until the window's start plus the grace time, it says from when it is allowed; once the
+    service's clock passes it, the button asks for confirmation and the booking becomes a
+    no-show."""
     page = phone
     start = epoch(day.first["pickup_window"][0])
     service.clock.t = start
     sign_in(page, service, day.vehicle)
     button = rider_row(page, day.first["id"]).locator("[data-action=no_show]")
     assert button.is_disabled()
+    assert button.inner_text().split() == ["不乗車", "到着後"]
+    page.click("[data-action=arrived]")
+    page.wait_for_selector("#next-card [data-action=departed]")
     allowed = (start + 180) % 86400  # UTC seconds of the day; +9 h for Tokyo
     hh, mm = divmod(((allowed + 9 * 3600) % 86400) // 60, 60)
+    assert button.is_disabled()
     assert button.inner_text().split() == ["不乗車", f"{hh:02d}:{mm:02d}から"]
     service.clock.t = start + 181
     page.wait_for_function(
         f"!document.querySelector(\"[data-action=no_show][data-booking='{day.first['id']}']\").disabled")
     assert rider_row(page, day.first["id"]).locator("[data-action=no_show]").inner_text() == "不乗車"
     rider_row(page, day.first["id"]).locator("[data-action=no_show]").click()
+    page.click("#confirm-go")
     wait_until(page, lambda: service.booking(day.first["id"])["status"] == "no_show")
     assert len(service.events("no_show", day.first["id"])) == 1
     rider_row(page, day.first["id"]).wait_for(state="detached")
-    assert page.locator("#notice").is_hidden()  # the driver's own action is not announced
+    assert page.locator("#notice").is_hidden(), page.inner_text("#notice")  # the driver's own action is not announced
 
 
 def test_new_and_cancelled_stops_appear_live(phone, service, day):

@@ -106,7 +106,9 @@ def offline(synced: dict, text: str, now_s: int | None = None) -> tickets.Verdic
         now_s=synced["now_s"] if now_s is None else now_s, vehicle_id=synced["vehicle_id"],
         service_id=synced["service_id"], used=set(synced["used"]),
         cancelled=set(synced["cancelled"]), latest_issue=synced["latest_issue"],
-        on_manifest=set(synced["on_manifest"]))
+        on_manifest=set(synced["on_manifest"]), vehicle_of=synced["vehicle_of"],
+        service_day=synced["service_day"], day_of=synced["day_of"],
+        onboard=set(synced["onboard"]))
 
 
 def offline_code(synced: dict, code: str) -> tickets.Verdict:
@@ -114,13 +116,32 @@ def offline_code(synced: dict, code: str) -> tickets.Verdict:
     manifest = [tickets.ManifestCode(m["booking_id"], m["issue"], m["code_hash"])
                 for m in synced["manifest_codes"]]
     return tickets.verify_code(code, manifest=manifest, service_id=synced["service_id"],
-                               used=set(synced["used"]), cancelled=set(synced["cancelled"]))
+                               used=set(synced["used"]), cancelled=set(synced["cancelled"]),
+                               vehicle_id=synced["vehicle_id"], vehicle_of=synced["vehicle_of"],
+                               service_day=synced["service_day"], day_of=synced["day_of"],
+                               onboard=set(synced["onboard"]))
 
 
 def checkin(client: TestClient, drv: dict[str, str], **body: str) -> tuple[int, dict]:
     """POST a check-in; status and body."""
     r = client.post("/api/v1/driver/checkin", json=body, headers=drv)
     return r.status_code, r.json()
+
+
+def serve_stops_before(client: TestClient, drv: dict[str, str], booking_id: str) -> None:
+    """Report the vehicle's stops before ``booking_id``'s pickup as served (riders boarded or
+    set down), so that its pickup is the vehicle's next stop: only there does its ticket
+    board anyone."""
+    for _ in range(20):
+        stops = client.get("/api/v1/driver/manifest", headers=drv).json()["stops"]
+        if any(s["visit"] == 0 and s["booking_id"] == booking_id and s["kind"] == "pickup"
+               for s in stops):
+            return
+        kind = "boarded" if stops[0]["kind"] == "pickup" else "alighted"
+        r = client.post("/api/v1/driver/events", headers=drv,
+                        json={"type": kind, "booking_id": stops[0]["booking_id"]})
+        assert r.status_code == 200, r.text
+    raise AssertionError(f"{booking_id} never became the next stop")
 
 
 def at_window(clock: ApiClock, booking: dict, minutes: int = -5) -> None:
@@ -202,11 +223,11 @@ def test_checkin_boards_once_by_qr_or_code(client, rider, operator, clock):
                                       "issue": 1}
     assert client.get(f"/api/v1/bookings/{first['id']}", headers=rider).json()["status"] == "onboard"
     status, body = checkin(client, d1, ticket=t1["text"])
-    assert (status, body["ok"], body["reason"]) == (409, False, "already_used")
-    assert body["message_ja"] == "この乗車券は使用済みです"
+    assert (status, body["ok"], body["reason"]) == (409, False, "already_onboard")
+    assert body["message_ja"] == "この方はすでに乗車中です"
     synced = sync(client, d1)
-    assert first["id"] in synced["used"]
-    assert offline(synced, t1["text"]).reason is tickets.Reason.ALREADY_USED
+    assert first["id"] in synced["used"] and first["id"] in synced["onboard"]
+    assert offline(synced, t1["text"]).reason is tickets.Reason.ALREADY_ONBOARD
     events = client.get(f"/api/v1/operator/bookings/{first['id']}/events", headers=operator).json()
     assert [e["type"] for e in events].count("ticket_checked_in") == 1
     assert "boarded" in [e["type"] for e in events]
@@ -217,8 +238,8 @@ def test_checkin_boards_once_by_qr_or_code(client, rider, operator, clock):
     status, body = checkin(client, d2, code=t2["code"].replace("-", " ").lower())
     assert (status, body["reason"], body["status"]) == (200, "ok", "onboard")
     status, body = checkin(client, d2, code=t2["code"])
-    assert (status, body["reason"]) == (409, "already_used")
-    assert offline_code(sync(client, d2), t2["code"]).reason is tickets.Reason.ALREADY_USED
+    assert (status, body["reason"]) == (409, "already_onboard")
+    assert offline_code(sync(client, d2), t2["code"]).reason is tickets.Reason.ALREADY_ONBOARD
     typo = t2["code"][:1] + ("0" if t2["code"][1] != "0" else "1") + t2["code"][2:]
     assert checkin(client, d2, code=typo)[1]["reason"] == "bad_code"
     assert checkin(client, d2, ticket="hello")[0] == 422
@@ -394,6 +415,7 @@ def test_key_rotation_keeps_old_tickets_valid(client, rider, clock):
     assert checkin(client, d, ticket=t1["text"])[1]["reason"] == "ok"
     at_window(clock, b3)
     d3 = driver(client, b3["vehicle_id"])
+    serve_stops_before(client, d3, b3["id"])
     assert offline(sync(client, d3), t3["text"]).ok
     assert checkin(client, d3, ticket=t3["text"])[1]["reason"] == "ok"
     assert ticketing.pick_key(clock.t, clock.t + 3600).key_id == "k-next" != later.key_id

@@ -32,6 +32,7 @@ from dispatcher.tickets import (
     short_code,
     sign_ticket,
     verify,
+    verify_code,
 )
 
 pytestmark = pytest.mark.browser
@@ -56,6 +57,9 @@ async ([ring, cases]) => {
       keys, nowS: o.now_s, vehicleId: o.vehicle_id ?? null, serviceId: o.service_id ?? null,
       used: new Set(o.used ?? []), cancelled: new Set(o.cancelled ?? []),
       latestIssue: o.latest_issue ?? {}, onManifest: new Set(o.on_manifest ?? []),
+      vehicleOf: o.vehicle_of, serviceDay: o.service_day ?? null, dayOf: o.day_of ?? {},
+      onboard: new Set(o.onboard ?? []),
+      boardingHere: o.boarding_here === undefined ? null : new Set(o.boarding_here),
     });
     out.push([v.ok, v.reason, v.ticket ? v.ticket.booking_id : null, v.message.ja, v.message.en]);
   }
@@ -110,6 +114,11 @@ def run_both(page: Any, keys: dict, cases: list[tuple[str, dict]]) -> list[tuple
             cancelled=set(o.get("cancelled", [])),
             latest_issue=o.get("latest_issue", {}),
             on_manifest=set(o.get("on_manifest", [])),
+            vehicle_of=o.get("vehicle_of"),
+            service_day=o.get("service_day"),
+            day_of=o.get("day_of"),
+            onboard=set(o.get("onboard", [])),
+            boarding_here=None if "boarding_here" not in o else set(o["boarding_here"]),
         )
         for t, o in cases
     ]
@@ -152,6 +161,21 @@ def test_js_and_python_agree_on_every_named_case(page, key, make_ticket):
         (by_soon, {"now_s": NOW + DAY}, Reason.OK),
         (good[:-3], at, Reason.BAD_FORMAT),
         ("hello", at, Reason.BAD_FORMAT),
+        # where the booking is now, its day, who is on board, who boards here (issues 15, 16)
+        (good, at | {"vehicle_id": "v1", "vehicle_of": {b: "v2"}}, Reason.WRONG_VEHICLE),
+        (good, at | {"vehicle_id": "v2", "vehicle_of": {b: "v2"}}, Reason.OK),
+        (good, at | {"vehicle_id": "v1", "vehicle_of": {"other": "v2"}}, Reason.OK),
+        (good, at | {"service_day": "2027-01-15", "day_of": {b: "2027-01-16"}},
+         Reason.WRONG_DAY),
+        (good, at | {"service_day": "2027-01-15", "day_of": {b: "2027-01-15"}}, Reason.OK),
+        (good, at | {"onboard": [b], "used": [b]}, Reason.ALREADY_ONBOARD),
+        (good, at | {"onboard": [b], "cancelled": [b]}, Reason.CANCELLED),
+        (good, at | {"boarding_here": []}, Reason.OTHER_STOP),
+        (good, at | {"boarding_here": [b]}, Reason.OK),
+        (good, at | {"boarding_here": [], "vehicle_id": "v1", "vehicle_of": {b: "v3"}},
+         Reason.WRONG_VEHICLE),
+        (good, {"now_s": NOW - 3601, "service_day": "2027-01-15", "day_of": {b: "2027-01-16"}},
+         Reason.WRONG_DAY),
     ]
     results = run_both(page, keys, [(t, o) for t, o, _ in cases])
     for (py, js), (_, _, expected) in zip(results, cases, strict=True):
@@ -215,6 +239,11 @@ def test_js_short_codes_match_python(page):
             good: await r(good), lower: await r(good.toLowerCase()), stale: await r(stale),
             typo: await r(typo), used: await r(good, {used: new Set(["B3"])}),
             cancelled: await r(good, {cancelled: ["B3"]}),
+            onboard: await r(good, {onboard: ["B3"], used: ["B3"]}),
+            day: await r(good, {serviceDay: "2027-01-15", dayOf: {B3: "2027-01-16"}}),
+            moved: await r(good, {vehicleId: "v1", vehicleOf: {B3: "v2"}}),
+            here: await r(good, {boardingHere: ["B3"]}),
+            elsewhere: await r(good, {boardingHere: ["B1"]}),
           };
         }""",
         [[m.as_json() for m in manifest], good, stale, typo],
@@ -226,6 +255,16 @@ def test_js_short_codes_match_python(page):
     assert js["stale"]["reason"] == "unknown_code"
     assert js["typo"]["reason"] == "bad_code"
     assert (js["used"]["reason"], js["cancelled"]["reason"]) == ("already_used", "cancelled")
+    m = {e.booking_id: e for e in manifest}.values()
+    for name, opts in (("onboard", {"onboard": {"B3"}, "used": {"B3"}}),
+                       ("day", {"service_day": "2027-01-15", "day_of": {"B3": "2027-01-16"}}),
+                       ("moved", {"vehicle_id": "v1", "vehicle_of": {"B3": "v2"}}),
+                       ("here", {"boarding_here": {"B3"}}),
+                       ("elsewhere", {"boarding_here": {"B1"}})):
+        py = verify_code(good, manifest=m, service_id="mitsugi", **opts)
+        assert (js[name]["ok"], js[name]["reason"]) == (py.ok, str(py.reason)), name
+    assert [js[n]["reason"] for n in ("onboard", "day", "moved", "here", "elsewhere")] == [
+        "already_onboard", "wrong_day", "wrong_vehicle", "ok", "other_stop"]
 
 
 def test_js_messages_equal_python(page):

@@ -148,6 +148,25 @@ def test_wrong_vehicle_and_moved_booking(text, keys, make_ticket, key):
     assert verify(text, keys=keys, now_s=NOW, service_id="other").reason is Reason.WRONG_SERVICE
 
 
+def test_where_the_booking_is_now_decides(text, keys):
+    """The synced vehicle of a booking overrides the vehicle its ticket names (a booking moved
+    away from v1 is refused there even though its ticket says v1); a booking of another day is
+    wrong_day, one on board already_onboard, and with the next stop's pickups given any other
+    booking is other_stop — after the checks of the ticket itself."""
+    b = "B7K3M9Q2XZ"
+    assert verify(text, keys=keys, now_s=NOW, vehicle_id="v1").ok
+    moved = verify(text, keys=keys, now_s=NOW, vehicle_id="v1", vehicle_of={b: "v2"})
+    assert moved.reason is Reason.WRONG_VEHICLE
+    assert verify(text, keys=keys, now_s=NOW, vehicle_id="v2", vehicle_of={b: "v2"}).ok
+    day = {"service_day": "2027-01-15", "day_of": {b: "2027-01-16"}}
+    assert verify(text, keys=keys, now_s=NOW, **day).reason is Reason.WRONG_DAY
+    assert verify(text, keys=keys, now_s=NOW, onboard={b}, used={b}).reason is Reason.ALREADY_ONBOARD
+    assert verify(text, keys=keys, now_s=NOW, boarding_here=set()).reason is Reason.OTHER_STOP
+    assert verify(text, keys=keys, now_s=NOW, boarding_here={b}).ok
+    assert verify(text, keys=keys, now_s=NOW, boarding_here=set(),
+                  cancelled={b}).reason is Reason.CANCELLED
+
+
 def test_key_rotation(base_ticket):
     """After rotation the old key still verifies its tickets until its end, new tickets use
     the new key, and once the old key's validity ends its tickets are refused."""
