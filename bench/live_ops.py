@@ -63,8 +63,10 @@ def one_day(service: Any, network: Any, slack: tuple[float, int], sc: Scenario, 
             day: date, workdir: Path, until: str | None = None) -> dict[str, Any]:
     """Simulate one day under a slack setting; its figures as a flat row."""
     factor, margin = slack
-    svc = replace(service, dispatch={**service.dispatch, "travel_factor": factor,
-                                     "travel_margin_s": margin})
+    svc = service
+    if slack != (1.0, 0) or "travel_factor" in service.dispatch:
+        svc = replace(service, dispatch={**service.dispatch, "travel_factor": factor,
+                                         "travel_margin_s": margin})
     r = run_day(svc, network, workdir, scenario=sc, seed=seed, day=day,
                 demand=DemandParams.from_toml(), reopt_every_s=300, reopt_limit_s=0.3,
                 until=until)

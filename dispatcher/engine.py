@@ -567,6 +567,21 @@ class Engine:
                                reason=reason, message=exc.message_en)
             raise
 
+    def _expected_offer(self, fleet: Fleet, request: Request, offer: insertion.Offer
+                        ) -> insertion.Offer:
+        """The offer with the expected pickup and drop-off of its plan's timetable (what the
+        rider is told; the promise was checked against planning times)."""
+        vehicle = next(v for v in fleet.vehicles if v.id == offer.vehicle_id)
+        books = {**fleet.bookings, request.id: offer.booking(request)}
+        tt = timetable(vehicle, fleet.state_of(vehicle), offer.plan.stops, books, self.plan_s,
+                       self.places.time_s, self.params)
+        if len(tt.stops) != len(offer.plan.stops):
+            return offer
+        at = {(st.booking_id, st.kind): tt.stops[i].start_s
+              for i, st in enumerate(offer.plan.stops)}
+        return replace(offer, expected_pickup_s=at[(request.id, StopKind.PICKUP)],
+                       expected_dropoff_s=at[(request.id, StopKind.DROPOFF)])
+
     def _within_hours(self, epoch_s: int) -> bool:
         """True if a moment falls inside the service's operating periods (local time of day)."""
         local = datetime.fromtimestamp(epoch_s, tz=self.tz)
@@ -594,6 +609,7 @@ class Engine:
             found = insertion.offers(fleet, request, self.plan_s, self.params, now_s=now,
                                      dist_m=self.places.dist_m, indexed=self._indexed(fleet),
                                      expected_s=self.places.time_s)
+            found = [self._expected_offer(fleet, request, o) for o in found]
         if trip.connection is not None:
             # Only offers that arrive in time for the bus: no later alternatives.
             limit = int(trip.connection.get("latest_dropoff_s", trip.time_s))

@@ -253,7 +253,13 @@ class SimVehicle:
                 if extra > 0:
                     self.delays.append((now, allowed, extra, "grace"))
                 return allowed
-            self._try("no_show", lambda: self.gw.no_show(self.id, s0.booking_id))
+            if not self._try("no_show", lambda: self.gw.no_show(self.id, s0.booking_id)):
+                # An arrival refused on the way (its booking went away meanwhile) leaves none on
+                # record here: report it for this rider and try again; never spin in place.
+                self._try("arrived", lambda: self.gw.report(self.id, "arrived", s0.booking_id,
+                                                            lat, lon))
+                if not self._try("no_show", lambda: self.gw.no_show(self.id, s0.booking_id)):
+                    return now + 60
             return now
         board_at = max(s0.start_s, earliest)
         if now < board_at:
