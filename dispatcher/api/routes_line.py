@@ -37,6 +37,7 @@ from dispatcher.line.dialogue import (
 )
 from dispatcher.line.parse import PartyCounts, fold
 from dispatcher.line.signature import verify
+from dispatcher.stop_search import search_stops
 from dispatcher.store import repo
 from dispatcher.store.tables import ClientAction, Setting, User
 from dispatcher.trip import Party, Place, TripInput
@@ -108,20 +109,15 @@ class LinePort:
             repo.add_event(s, "pin_set", actor_id=user.id, at=self.engine.now_dt(), channel="line")
 
     def find_stops(self, text: str) -> list[StopChoice]:
-        """Stops whose name, English name or reading contains the text, most visited first
-        (only the one stop whose name or reading is exactly the text, if there is one)."""
-        needle = fold(text)
-        if not needle:
+        """Stops whose name, reading or alias (「やくば」「みちのえき」) matches the text, best
+        first (only the one stop the text names in full, if there is one)."""
+        if not fold(text):
             return []
-        out, exact = [], []
-        for s in sorted(self.runtime.service.stops, key=lambda s: -s.weight):
-            names = [fold(x) for x in (s.name_ja, s.name_en, s.name_kana, s.id)]
-            if any(needle in x for x in names):
-                out.append(StopChoice(s.id, s.name_ja))
-            if needle in names:
-                exact.append(StopChoice(s.id, s.name_ja))
-        # A name or reading typed in full means that stop, not every stop that starts with it.
-        return exact if len(exact) == 1 else out
+        svc = self.runtime.service
+        found = search_stops(svc.stops, svc.aliases, text)
+        exact = [m for m in found if m.exact]
+        # A name, reading or alias typed in full means that stop, not every stop it starts.
+        return [StopChoice(m.stop.id, m.stop.name_ja) for m in (exact if len(exact) == 1 else found)]
 
     def home_stop(self) -> StopChoice | None:
         """The rider's home stop."""
