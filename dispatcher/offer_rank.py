@@ -67,6 +67,12 @@ def ride_s(o: OfferTimes) -> int:
     return max(0, o.dropoff_expected_s - o.pickup_earliest_s)
 
 
+#: The reason of an offer recommended because it keeps what the rider asked, where another does
+#: not: (leave at or after, arrive by).
+_KEEPS = (Label("keeps_rule", "ご希望の時刻より前には出発しません", "does not leave before the time you asked"),
+          Label("keeps_rule", "ご希望の時刻までに到着します", "arrives by the time you asked"))
+
+
 def _minutes(seconds: int) -> int:
     return max(1, round(seconds / 60))
 
@@ -88,8 +94,9 @@ def rank_offers(offers: Sequence[OfferTimes], rule: str, asked_s: int) -> list[R
     list[Ranked]
         One entry per offer, in the order given; ``rank`` 0 is the best: offers that keep the rider's condition before those
         that do not, then nearest the asked time (by whole minutes), then the shortest ride,
-        then the lowest fare. The best is recommended, with its reasons: ``on_time`` or
-        ``closest_time``, and ``shortest_ride`` when no other offer is shorter. Others carry
+        then the lowest fare. The best is recommended, with its reasons: ``on_time``, else
+        ``keeps_rule`` (it keeps the rider's condition where another offer does not), else
+        ``closest_time``; and ``shortest_ride`` when no other offer is shorter. Others carry
         ``shortest_ride`` if theirs is the shortest, and ``earlier``/``later`` with the minutes
         they differ from the asked time.
     """
@@ -104,6 +111,7 @@ def rank_offers(offers: Sequence[OfferTimes], rule: str, asked_s: int) -> list[R
     shortest = min(ride_s(o) for o in offers)
     closest = min(gap_s(o, rule, asked_s) for o in offers)
     several = len(offers) > 1
+    keeps = [_keeps(o, rule, asked_s) for o in offers]
     out = []
     for rank, i in enumerate(order):
         o = offers[i]
@@ -113,6 +121,8 @@ def rank_offers(offers: Sequence[OfferTimes], rule: str, asked_s: int) -> list[R
             labels.append(Label("recommended", "おすすめ", "Recommended"))
             if gap <= ON_TIME_S:
                 labels.append(Label("on_time", "ご希望の時刻どおり", "at the time you asked"))
+            elif not all(keeps):
+                labels.append(_KEEPS[rule == "dropoff_before"])
             elif gap == closest:
                 labels.append(Label("closest_time", "ご希望の時刻にいちばん近い",
                                     "closest to the time you asked"))

@@ -316,10 +316,10 @@ class StandingOrders:
             if not asked:
                 times = [r.pickup_earliest_at.astimezone(self.tz).strftime("%H:%M")
                          for r in sorted(found["alternatives"], key=lambda r: r.pickup_earliest_at)]
-                near_ja = f"（近い時間の空き: {'、'.join(times)}）" if times else ""
+                near_ja = f"（近い時間の空き：{'、'.join(times)}）" if times else ""
                 near_en = f" (free nearby: {', '.join(times)})" if times else ""
                 raise Infeasible(f"ご希望の時刻は満席でした{near_ja}",
-                                 f"the asked time was full{near_en}", rule="full")
+                                 f"The time asked for was full{near_en}.", rule="full")
             ranked = rank_offers([OfferTimes(int(r.pickup_earliest_at.timestamp()),
                                              int(r.pickup_latest_at.timestamp()),
                                              int(r.dropoff_expected_at.timestamp()),

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlmodel import Session, col, select
 
@@ -30,6 +30,8 @@ from dispatcher.units import from_epoch
 router = APIRouter(prefix="/api/v1/standing-orders", tags=["rider"])
 operator_router = APIRouter(prefix="/api/v1/operator/standing-orders", tags=["operator"])
 
+#: Largest row id of an integer key (a larger number names nothing and must not reach the database).
+MAX_ROW_ID = 2_147_483_647
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 _ORDER = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -41,7 +43,8 @@ class StandingOrderIn(BaseModel):
     origin: PlaceIn
     destination: PlaceIn
     party: PartyIn = Field(default_factory=PartyIn)
-    family_member_ids: list[int] = Field(default_factory=list, max_length=12,
+    family_member_ids: list[Annotated[int, Field(ge=1, le=MAX_ROW_ID)]] = Field(
+        default_factory=list, max_length=12,
                                          description="registered family members who travel")
     rule: Literal["pickup_after", "dropoff_before"] = "pickup_after"
     time: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", examples=["08:30"])
@@ -280,7 +283,8 @@ def my_notices(principal: RiderDep, runtime: RuntimeDep) -> list[NoticeOut]:
 
 
 @router.post("/notices/{notice_id}/dismiss", status_code=204)
-def dismiss_notice(notice_id: int, principal: RiderDep, runtime: RuntimeDep) -> None:
+def dismiss_notice(notice_id: Annotated[int, Path(ge=1, le=MAX_ROW_ID)], principal: RiderDep,
+                   runtime: RuntimeDep) -> None:
     """Hide a notice I have read."""
     runtime.standing.dismiss(notice_id, principal.user_id, rider_id=principal.user_id)
 

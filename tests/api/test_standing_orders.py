@@ -102,6 +102,7 @@ def test_a_day_that_cannot_be_placed_is_a_notice_and_an_operator_event(client, r
     assert client.post(url, headers=rider).status_code == 204
     assert client.get("/api/v1/standing-orders/notices", headers=rider).json() == []
     _bad(client.post(url, headers=rider), 404)
+    _bad(client.post(f"/api/v1/standing-orders/notices/{2**70}/dismiss", headers=rider))
     # The failed day is not tried again by later passes.
     assert client.app.state.runtime.standing.place_due() == []
 
@@ -131,6 +132,7 @@ def test_stopping_keeps_booked_trips_and_books_no_more(client, rider, clock):
     ({"party": {"adults": 9}}, None),
     ({"party": {"adults": 0}}, None),
     ({"family_member_ids": [999999]}, "家族"),
+    ({"family_member_ids": [2**70]}, None),
     ({"start_date": "2027-01-01"}, "過去"),
     ({"start_date": "2027-02-01", "end_date": "2027-01-20"}, None),
     ({"rule": "sometime"}, None),

@@ -32,13 +32,22 @@ def test_at_the_asked_time_the_shortest_ride_wins():
 
 
 def test_leave_after_prefers_the_later_alternative():
-    """Asked time full, alternatives 10 min before and after: for 'leave at or after' the later one
-    keeps the condition and is recommended as closest; the earlier one says it is earlier."""
-    ranked = rank_offers([offer(-10 * M, 15 * M), offer(10 * M, 15 * M)], "pickup_after", ASKED)
+    """Asked time full, alternatives 30 min before and 40 min after: for 'leave at or after' the
+    later one keeps the condition and is recommended for that, though further from the time; the
+    earlier one says how much earlier it is."""
+    ranked = rank_offers([offer(-30 * M, 15 * M), offer(40 * M, 15 * M)], "pickup_after", ASKED)
     early, late = ranked
-    assert late.recommended and codes(late) == ["recommended", "closest_time", "later"]
-    assert codes(early) == ["earlier"] and early.labels[0].minutes == 10
-    assert early.labels[0].text_en == "10 min earlier than asked"
+    assert late.recommended and codes(late) == ["recommended", "keeps_rule", "later"]
+    assert late.labels[1].text_ja == "ご希望の時刻より前には出発しません"
+    assert codes(early) == ["earlier"] and early.labels[0].minutes == 30
+    assert early.labels[0].text_en == "30 min earlier than asked"
+
+
+def test_among_offers_that_all_keep_the_condition_the_closest_wins():
+    """Two later alternatives (20 and 10 min after): the nearer is recommended as closest."""
+    ranked = rank_offers([offer(20 * M, 15 * M), offer(10 * M, 15 * M)], "pickup_after", ASKED)
+    assert ranked[1].recommended and codes(ranked[1]) == ["recommended", "closest_time", "later"]
+    assert codes(ranked[0]) == ["later"] and ranked[0].labels[0].minutes == 20
 
 
 def test_arrive_by_prefers_arriving_in_time():
@@ -48,6 +57,8 @@ def test_arrive_by_prefers_arriving_in_time():
     after = OfferTimes(ASKED - 20 * M, ASKED - 10 * M, ASKED + 5 * M, ASKED + 15 * M, 300)
     ranked = rank_offers([after, before], "dropoff_before", ASKED)
     assert ranked[1].recommended and ranked[0].rank == 1
+    assert codes(ranked[1])[:2] == ["recommended", "keeps_rule"]
+    assert ranked[1].labels[1].text_en == "arrives by the time you asked"
     assert "later" in codes(ranked[0])
 
 
