@@ -65,7 +65,7 @@ const W = {
     standing: "定期予約（毎週の予約）", standingTitle: "定期予約", standingNew: "新しい定期予約をつくる", standingNone: "定期予約はありません。",
     standingHint: "決まった曜日と時刻の便を、予約できるようになった日に自動で予約します。予約できなかった日は「予約の確認・履歴」でお知らせします。",
     weekdaysQ: "何曜日に乗りますか？", everyWeek: (d) => `毎週 ${d}`, wdShort: { mon: "月", tue: "火", wed: "水", thu: "木", fri: "金", sat: "土", sun: "日" },
-    wdLong: { mon: "月曜日", tue: "火曜日", wed: "水曜日", thu: "木曜日", fri: "金曜日", sat: "土曜日", sun: "日曜日" }, daySep: "・",
+    wdLong: { mon: "月曜日", tue: "火曜日", wed: "水曜日", thu: "木曜日", fri: "金曜日", sat: "土曜日", sun: "日曜日" }, daySep: "・", colon: "：",
     createStanding: "定期予約を登録する", standingMade: (n, f) => `定期予約を登録しました。${n}回分を予約しました${f ? `（${f}回は予約できませんでした）` : ""}。`,
     bookedDays: "予約した日", failedDays: "予約できなかった日", skippedDays: "運休のため予約しない日", pendingDays: "これから予約する日",
     stopStanding: "この定期予約をやめる", stopSure: "やめますか？すでに予約した便はそのまま残ります（1便ずつ取り消せます）。",
@@ -122,7 +122,7 @@ const W = {
     standing: "Standing orders (every week)", standingTitle: "Standing orders", standingNew: "New standing order", standingNone: "No standing orders.",
     standingHint: "We book the same trip on the days you choose, as soon as each day can be booked. Days we cannot book are shown under “My trips”.",
     weekdaysQ: "Which days of the week?", everyWeek: (d) => `Every ${d}`, wdShort: { mon: "Mon", tue: "Tue", wed: "Wed", thu: "Thu", fri: "Fri", sat: "Sat", sun: "Sun" },
-    wdLong: { mon: "Monday", tue: "Tuesday", wed: "Wednesday", thu: "Thursday", fri: "Friday", sat: "Saturday", sun: "Sunday" }, daySep: ", ",
+    wdLong: { mon: "Monday", tue: "Tuesday", wed: "Wednesday", thu: "Thursday", fri: "Friday", sat: "Saturday", sun: "Sunday" }, daySep: ", ", colon: ": ",
     createStanding: "Create the standing order", standingMade: (n, f) => `Standing order created. ${n} trip${n === 1 ? "" : "s"} booked${f ? ` (${f} could not be booked)` : ""}.`,
     bookedDays: "Booked", failedDays: "Could not be booked", skippedDays: "No service (not booked)", pendingDays: "To be booked",
     stopStanding: "Stop this standing order", stopSure: "Stop it? Trips already booked stay booked (you can cancel them one by one).",
@@ -475,6 +475,7 @@ function pickWhen() {
     <div id="when-err" aria-live="polite"></div><div id="err"></div>
     <button type="button" class="primary big" id="next">${esc(B.fixedParty ? t("seeOffers") : t("next"))}</button>
     <button type="button" id="back">${esc(t("back"))}</button>`, head);
+  clearOnChange();
   $("#next").addEventListener("click", async () => {
     B.rule = main().querySelector("input[name=rule]:checked").value;
     B.day = $("#day").value; B.time = $("#time").value || B.time;
@@ -488,6 +489,10 @@ function pickWhen() {
     else if (B.mode === "repeat") goStep("confirm");
     else goStep("to");
   });
+}
+// A message about the last try goes as soon as the rider changes something on the step.
+function clearOnChange() {
+  main().querySelectorAll("input, select").forEach((el) => el.addEventListener("change", () => { $("#when-err").innerHTML = ""; }));
 }
 function afterWhen() {
   if (S.book.fixedParty) searchOffers($("#next")); else goStep("who");
@@ -539,6 +544,7 @@ function pickSchedule() {
     <div id="when-err" aria-live="polite"></div><div id="err"></div>
     <button type="button" class="primary big" id="next">${esc(B.fixedParty ? t("createStanding") : t("next"))}</button>
     <button type="button" id="back">${esc(t("back"))}</button>`, t("weekdaysQ"));
+  clearOnChange();
   $("#next").addEventListener("click", () => {
     B.weekdays = [...main().querySelectorAll("input[name=wd]:checked")].map((c) => c.value);
     B.rule = main().querySelector("input[name=rule]:checked").value;
@@ -631,6 +637,7 @@ function rankedOffers(result) {
 function offerLabels(o) {
   const reasons = o.labels.filter((l) => l.code !== "recommended").map(labelText);
   const sep = S.lang === "ja" ? "・" : "; ";
+  if (S.lang === "en" && reasons.length) reasons[0] = reasons[0].charAt(0).toUpperCase() + reasons[0].slice(1);
   if (o.recommended) {
     return `<p class="rec" id="rec-${esc(o.id)}"><span class="tag rec-tag">${esc(t("recommended"))}</span><span class="why">${esc(reasons.join(sep))}</span></p>`;
   }
@@ -675,7 +682,8 @@ function confirmOffer() {
     $("#ok").disabled = true;
     try {
       const b = await api("POST", "/bookings", { offer_id: o.id }, { "Idempotency-Key": key });
-      say(t("booked")); S.book = null; location.hash = `#/trip/${b.id}`;
+      // The booked page says 「予約しました」 in its heading; no toast over its 帰りも予約 button.
+      S.book = null; location.hash = `#/trip/${b.id}`;
     } catch (err) { $("#ok").disabled = false; showError("err", err); }
   });
   if (repeat) {
