@@ -34,6 +34,7 @@ from dispatcher.service_area import WEEKDAYS
 from dispatcher.store import repo
 from dispatcher.store.tables import BookingRow, OfferRow, StandingOrder, StandingRun, User
 from dispatcher.trip import Party, Place, TripInput
+from dispatcher.units import clock_hhmm
 
 log = logging.getLogger("noriai.standing")
 
@@ -117,8 +118,7 @@ class StandingOrders:
                 + "・".join(names[d] + "曜日" for d in closed) + "）",
                 f"the service does not run on {', '.join(closed)}", weekdays=closed)
         if not self.service.in_service_hours(order.time_s):
-            hours = "、".join(f"{p.start_s // 3600:02d}:{p.start_s % 3600 // 60:02d}〜"
-                             f"{p.end_s // 3600:02d}:{p.end_s % 3600 // 60:02d}"
+            hours = "、".join(f"{clock_hhmm(p.start_s)}〜{clock_hhmm(p.end_s)}"
                              for p in self.service.periods)
             raise InvalidInput(f"その時刻は運行時間外です（運行時間: {hours}）",
                                "that time is outside the service hours")

@@ -39,16 +39,10 @@ class PastTrip:
 
 @dataclass(frozen=True, slots=True)
 class UsualTrip:
-    """A trip the rider has made ``count`` times, last in booking ``last_booking_id``."""
+    """A trip the rider has made ``count`` times; ``last`` is its latest booking."""
 
-    last_booking_id: str
-    last_day: date
+    last: PastTrip
     count: int
-    origin: tuple[str | None, float, float]
-    destination: tuple[str | None, float, float]
-    rule: str
-    time_s: int
-    party: tuple[int, int, int, int]
 
 
 def _place_key(place: tuple[str | None, float, float]) -> tuple[str | None, float, float]:
@@ -79,14 +73,10 @@ def usual_trips(past: Sequence[PastTrip], limit: int = 3) -> list[UsualTrip]:
             continue
         key = (_place_key(p.origin), _place_key(p.destination), p.rule, p.time_s // 60, p.party)
         groups.setdefault(key, []).append(p)
-    out = []
-    for trips in groups.values():
-        last = max(trips, key=lambda p: (p.booked_s, p.day))
-        out.append((len(trips), last.booked_s, UsualTrip(
-            last.booking_id, last.day, len(trips), last.origin, last.destination, last.rule,
-            last.time_s, last.party)))
-    out.sort(key=lambda x: (-x[0], -x[1]))
-    return [u for _, _, u in out[:limit]]
+    out = [UsualTrip(max(trips, key=lambda p: (p.booked_s, p.day)), len(trips))
+           for trips in groups.values()]
+    out.sort(key=lambda u: (-u.count, -u.last.booked_s))
+    return out[:limit]
 
 
 def next_repeat_day(service: ServiceArea, time_s: int, rule: str, now_s: int,

@@ -18,12 +18,12 @@ from sqlmodel import Session, col, select
 from dispatcher.api.deps import OperatorDep, RiderDep, RuntimeDep
 from dispatcher.api.routes_rider import offers_out, own_booking
 from dispatcher.api.runtime import Runtime
-from dispatcher.api.schemas import OffersOut
+from dispatcher.api.schemas import OffersOut, PartyIn
 from dispatcher.errors import InvalidInput, NotFound, RuleViolation
 from dispatcher.rules import earliest_bookable
 from dispatcher.store.tables import BookingRow, User
 from dispatcher.trip import Party, Place, TripInput
-from dispatcher.units import at_local, from_epoch
+from dispatcher.units import at_local, clock_hhmm, from_epoch
 from dispatcher.usual import PastTrip, UsualTrip, next_repeat_day, usual_trips
 
 router = APIRouter(prefix="/api/v1", tags=["rider"])
@@ -51,15 +51,6 @@ class ReturnIn(BaseModel):
     rule: Literal["pickup_after", "dropoff_before"] = "pickup_after"
 
 
-class PartyOut(BaseModel):
-    """Who travels."""
-
-    adults: int
-    children: int
-    infants: int
-    wheelchairs: int
-
-
 class UsualTripOut(BaseModel):
     """A trip the rider has booked before, how often, and the day a repeat would book."""
 
@@ -72,7 +63,7 @@ class UsualTripOut(BaseModel):
     destination: tuple[float, float]
     rule: str
     time: str
-    party: PartyOut
+    party: PartyIn
     next_day: date | None
 
 
@@ -130,20 +121,21 @@ def _usual(runtime: Runtime, rider_id: str) -> list[UsualTripOut]:
     now = runtime.engine.clock()
     out = []
     for u in usual_trips([_past(b, runtime) for b in history]):
-        last = by_id[u.last_booking_id]
-        out.append(_usual_out(u, next_repeat_day(runtime.service, u.time_s, u.rule, now,
-                                                 _taken_days(history, last))))
+        last = by_id[u.last.booking_id]
+        out.append(_usual_out(u, next_repeat_day(runtime.service, u.last.time_s, u.last.rule,
+                                                 now, _taken_days(history, last))))
     return out
 
 
 def _usual_out(u: UsualTrip, next_day: date | None) -> UsualTripOut:
+    t = u.last
     return UsualTripOut(
-        booking_id=u.last_booking_id, count=u.count, last_day=u.last_day,
-        origin_stop_id=u.origin[0], destination_stop_id=u.destination[0],
-        origin=(u.origin[1], u.origin[2]), destination=(u.destination[1], u.destination[2]),
-        rule=u.rule, time=f"{u.time_s // 3600:02d}:{u.time_s % 3600 // 60:02d}",
-        party=PartyOut(adults=u.party[0], children=u.party[1], infants=u.party[2],
-                       wheelchairs=u.party[3]),
+        booking_id=t.booking_id, count=u.count, last_day=t.day,
+        origin_stop_id=t.origin[0], destination_stop_id=t.destination[0],
+        origin=(t.origin[1], t.origin[2]), destination=(t.destination[1], t.destination[2]),
+        rule=t.rule, time=clock_hhmm(t.time_s),
+        party=PartyIn(adults=t.party[0], children=t.party[1], infants=t.party[2],
+                      wheelchairs=t.party[3]),
         next_day=next_day)
 
 

@@ -25,7 +25,7 @@ from dispatcher.errors import InvalidInput
 from dispatcher.service_area import clock_s
 from dispatcher.standing_orders import Placed
 from dispatcher.store.tables import BookingRow, FamilyMember, StandingOrder, User
-from dispatcher.units import from_epoch
+from dispatcher.units import clock_hhmm, from_epoch
 
 router = APIRouter(prefix="/api/v1/standing-orders", tags=["rider"])
 operator_router = APIRouter(prefix="/api/v1/operator/standing-orders", tags=["operator"])
@@ -143,10 +143,6 @@ class PlacedOut(BaseModel):
     reason: str
 
 
-def _hhmm(seconds: int) -> str:
-    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
-
-
 def _names(runtime: Runtime, rider_ids: set[str]) -> dict[str, str]:
     with Session(runtime.db) as s:
         return {u.id: u.name for u in s.exec(select(User).where(col(User.id).in_(rider_ids)))}
@@ -189,7 +185,7 @@ def _views(runtime: Runtime, orders: list[StandingOrder]) -> list[StandingOrderO
             family_member_ids=list(o.family_member_ids),
             family_names=[family[i].name for i in o.family_member_ids
                           if i in family and family[i].rider_id == o.rider_id],
-            rule=o.rule, time=_hhmm(o.time_s), weekdays=list(o.weekdays),
+            rule=o.rule, time=clock_hhmm(o.time_s), weekdays=list(o.weekdays),
             start_date=o.start_day, end_date=o.end_day, notes=o.notes,
             created_at=o.created_at.astimezone(tz), runs=run_out,
             pending=[t.day for t in exp.trips if t.day not in done] if exp else [],

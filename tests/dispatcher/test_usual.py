@@ -29,7 +29,7 @@ def test_most_frequent_first_then_most_recent():
         past("d", 5, HOSP, HOME, 14 * 3600), past("e", 7, HOSP, HOME, 14 * 3600),
         past("x", 9, status="cancelled"), past("y", 9, HOSP, HOME, 14 * 3600, status="no_show"),
     ])
-    assert [(u.last_booking_id, u.count) for u in found] == [("c", 3), ("e", 2)]
+    assert [(u.last.booking_id, u.count) for u in found] == [("c", 3), ("e", 2)]
 
 
 def test_another_time_party_or_rule_is_another_trip():
@@ -44,7 +44,7 @@ def test_points_on_a_map_within_ten_metres_are_one_place():
     here = (None, 34.520001, 133.150001)
     there = (None, 34.520004, 133.149998)
     found = usual_trips([past("a", 4, origin=here), past("b", 5, origin=there)])
-    assert [(u.last_booking_id, u.count) for u in found] == [("b", 2)]
+    assert [(u.last.booking_id, u.count) for u in found] == [("b", 2)]
 
 
 @pytest.mark.parametrize(("now", "taken", "expected"), [

@@ -8,23 +8,13 @@ from __future__ import annotations
 
 from datetime import date, time, timedelta
 
-import httpx
-
 from dispatcher.units import at_local
 from tests.api.conftest import DAY
 from tests.rider_app.conftest import PHONE
+from tests.rider_app.conftest import call_api as _api
 
 #: A Wednesday in July 2027 whose Monday after (19 Jul, 海の日) is a public holiday.
 JULY = date(2027, 7, 14)
-
-
-def _api(live, method: str, path: str, token: str | None = None, **kw):
-    headers = kw.pop("headers", {})
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    r = httpx.request(method, f"{live.url}/api/v1{path}", headers=headers, timeout=30, **kw)
-    assert r.status_code < 300, r.text
-    return r.json() if r.content else None
 
 
 def _rider(live, phone: str, name: str, pin: str = "2580") -> str:
