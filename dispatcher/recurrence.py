@@ -86,22 +86,14 @@ class Expansion:
     skipped: tuple[SkippedDay, ...]
 
 
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def day_en(day: date) -> str:
-    """A day as English readers write it, whatever the machine's locale: ``Mon 19 Jul``."""
-    return f"{WEEKDAYS[day.weekday()].capitalize()} {day.day} {_MONTHS[day.month - 1]}"
-
-
 def _closed(service: ServiceArea, day: date) -> SkippedDay:
+    """Why the service does not run on ``day`` (the day itself is the caller's to show)."""
     name_ja = service.calendar.holiday(day)
     if name_ja is not None:
         name_en = service.calendar.holiday(day, "en_US") or name_ja
-        return SkippedDay(day, "holiday", f"{day.month}月{day.day}日は祝日（{name_ja}）のため運休です",
-                          f"No service on {day_en(day)}: public holiday ({name_en}).")
-    return SkippedDay(day, "closed", f"{day.month}月{day.day}日は運休日です",
-                      f"No service on {day_en(day)}.")
+        return SkippedDay(day, "holiday", f"祝日（{name_ja}）のため運休です",
+                          f"No service: public holiday ({name_en}).")
+    return SkippedDay(day, "closed", "運休日です", "No service on this day.")
 
 
 def expand(order: Recurrence, service: ServiceArea, now_s: int) -> Expansion:
