@@ -6,12 +6,12 @@ Pure: the service, the asked time (epoch s) and "now" (epoch s) in; a :class:`Ru
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import time, timedelta
 from zoneinfo import ZoneInfo
 
 from dispatcher.errors import InvalidInput, RuleViolation
 from dispatcher.service_area import ServiceArea
-from dispatcher.units import from_epoch, hhmm
+from dispatcher.units import at_local, from_epoch, hhmm
 
 
 def _hm(seconds_of_day: int) -> str:
@@ -127,3 +127,48 @@ def check_party(service: ServiceArea, seats: int, wheelchairs: int, infants: int
                 f"No vehicle can carry this party (at most {max_seats} seats and {max_wc} wheelchairs).",
                 rule="capacity",
             )
+
+
+def earliest_bookable(service: ServiceArea, now_s: int, step_s: int = 300) -> int | None:
+    """The earliest trip time (epoch s) a booking made now may ask for, on a ``step_s`` grid.
+
+    The first moment, from now on, that :func:`check_request_time` accepts: at least the
+    minimum notice ahead, inside the service hours of an operating day, within the booking
+    horizon (and after the prior-day deadline for services booked the day before). This is the
+    time a rider is offered when the asked one is too soon.
+
+    Parameters
+    ----------
+    service
+        The service and its rules.
+    now_s
+        The current time, epoch s.
+    step_s
+        Grid of the answer in seconds (five minutes: what a time picker offers).
+
+    Returns
+    -------
+    int | None
+        Epoch seconds, or None when nothing inside the booking horizon can be booked.
+    """
+    tz = ZoneInfo(service.timezone)
+    today = from_epoch(now_s, tz).date()
+    notice = service.booking.min_notice_s if service.booking.type == "same_day" else 0
+    soonest = now_s + notice
+    for k in range(service.booking.max_days_ahead + 1):
+        day = today + timedelta(days=k)
+        if not service.calendar.runs_on(day):
+            continue
+        midnight = at_local(day, time(0), tz)
+        for period in sorted(service.periods, key=lambda p: p.start_s):
+            start = max(midnight + period.start_s, soonest)
+            # Round up onto the grid of local clock times.
+            start = midnight + -(-(start - midnight) // step_s) * step_s
+            if start > midnight + period.end_s:
+                continue
+            try:
+                check_request_time(service, start, now_s)
+            except (RuleViolation, InvalidInput):
+                continue
+            return start
+    return None

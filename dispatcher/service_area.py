@@ -66,6 +66,20 @@ class StopPoint:
 
 
 @dataclass(frozen=True, slots=True)
+class StopAlias:
+    """Words people say for a place (「やくば」「みちのえき」) and the stop(s) they mean.
+
+    A word that means more than one stop (「えき」: every stop with buses to the station) lists
+    them in the order they are offered; ``note_ja``/``note_en`` say why, for the rider.
+    """
+
+    words: tuple[str, ...]
+    stop_ids: tuple[str, ...]
+    note_ja: str = ""
+    note_en: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class OperatingPeriod:
     """A daily period during which pickups and drop-offs happen (seconds since local midnight)."""
 
@@ -224,6 +238,8 @@ class ServiceArea:
     name_kana: str = ""
     zone_name_kana: str = ""
     short_name_kana: str = ""
+    #: Words people say for places (``aliases.toml`` of the service folder).
+    aliases: tuple[StopAlias, ...] = ()
 
     def stop(self, stop_id: str) -> StopPoint:
         """The stop with ``stop_id``; raises NotFound-style InvalidInput if unknown."""
@@ -281,8 +297,36 @@ def stops_from_rows(rows: list[dict[str, str]]) -> tuple[StopPoint, ...]:
     )
 
 
-def service_from_dict(conf: dict[str, Any], stops: tuple[StopPoint, ...]) -> ServiceArea:
-    """Build a :class:`ServiceArea` from the parsed service.toml and its stop points."""
+def aliases_from_dict(conf: dict[str, Any], stops: tuple[StopPoint, ...]) -> tuple[StopAlias, ...]:
+    """Stop aliases from a parsed ``aliases.toml`` (``[[aliases]]`` tables of ``words``,
+    ``stops`` and optional ``note_ja``/``note_en``), checked against the service's stops.
+
+    Raises
+    ------
+    InvalidInput
+        An entry without words or stops, or naming a stop the service does not have.
+    """
+    known = {s.id for s in stops}
+    out = []
+    for i, entry in enumerate(conf.get("aliases", [])):
+        words = tuple(str(w).strip() for w in entry.get("words", []) if str(w).strip())
+        stop_ids = tuple(str(x) for x in entry.get("stops", []))
+        if not words or not stop_ids:
+            raise InvalidInput(f"別名 {i + 1} 件目に言葉か乗り場がありません",
+                               f"alias entry {i + 1} needs words and stops")
+        unknown = [x for x in stop_ids if x not in known]
+        if unknown:
+            raise InvalidInput(f"別名「{words[0]}」の乗り場が不明です: {', '.join(unknown)}",
+                               f"alias {words[0]!r} names unknown stops: {', '.join(unknown)}")
+        out.append(StopAlias(words, stop_ids, str(entry.get("note_ja", "")),
+                             str(entry.get("note_en", ""))))
+    return tuple(out)
+
+
+def service_from_dict(conf: dict[str, Any], stops: tuple[StopPoint, ...],
+                      aliases: tuple[StopAlias, ...] = ()) -> ServiceArea:
+    """Build a :class:`ServiceArea` from the parsed service.toml, its stop points and the
+    words people say for them."""
     ag = conf["agency"]
     bk = conf.get("booking", {})
     fr = conf.get("fares", {})
@@ -369,4 +413,5 @@ def service_from_dict(conf: dict[str, Any], stops: tuple[StopPoint, ...]) -> Ser
         name_kana=conf.get("name_kana", ""),
         zone_name_kana=conf["zone"].get("name_kana", ""),
         short_name_kana=conf.get("short_name_kana", ""),
+        aliases=aliases,
     )

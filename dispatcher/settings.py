@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     # Background re-optimisation: seconds between cycles and the solver's limit per cycle.
     reopt_interval_s: float = 30.0
     reopt_time_limit_s: float = 2.0
+    # Standing orders: seconds between passes that book their days as they come due (0 = off).
+    standing_interval_s: float = 300.0
     # Simulated clock for the demo: speed-up factor and start (ISO); 0 = the wall clock.
     clock_speed: float = 0.0
     clock_start: str = ""

@@ -72,6 +72,11 @@ def minutes(value: float) -> Seconds:
     return round(value * 60)
 
 
+def clock_hhmm(seconds_of_day: Seconds) -> str:
+    """``HH:MM`` of a local clock time given as seconds since midnight (08:30 → ``"08:30"``)."""
+    return f"{seconds_of_day // 3600:02d}:{seconds_of_day % 3600 // 60:02d}"
+
+
 def hhmm(seconds: EpochSeconds, tz: ZoneInfo = TOKYO) -> str:
     """Local ``HH:MM`` of an epoch time, for people."""
     return from_epoch(seconds, tz).strftime("%H:%M")

@@ -20,7 +20,9 @@ from dispatcher.api import (
     routes_map,
     routes_operator,
     routes_public,
+    routes_repeat,
     routes_rider,
+    routes_standing,
     routes_tickets,
 )
 from dispatcher.api.runtime import Runtime
@@ -101,6 +103,9 @@ def create_app(settings: Settings | None = None, *, network: RoadNetwork | None 
     for module in (routes_public, routes_auth, routes_rider, routes_operator, routes_driver,
                    routes_tickets, routes_family, routes_line, routes_map, routes_feeds):
         app.include_router(module.router)
+    for module in (routes_repeat, routes_standing):
+        app.include_router(module.router)
+        app.include_router(module.operator_router)
     mount_rider_app(app)
     mount_driver_app(app)
     return app

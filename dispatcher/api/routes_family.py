@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, col, select
 
@@ -74,7 +74,8 @@ def add_family(body: FamilyIn, principal: RiderDep, runtime: RuntimeDep) -> Fami
 
 
 @router.delete("/{member_id}", status_code=204)
-def remove_family(member_id: int, principal: RiderDep, runtime: RuntimeDep) -> None:
+def remove_family(member_id: Annotated[int, Path(ge=1, le=2_147_483_647)], principal: RiderDep,
+                  runtime: RuntimeDep) -> None:
     """Remove one of my family members."""
     with Session(runtime.db, expire_on_commit=False) as s, s.begin():
         m = s.get(FamilyMember, member_id)

@@ -24,6 +24,7 @@ from dispatcher.api.deps import RuntimeDep, Unauthorized
 from dispatcher.api.routes_auth import normalise_phone
 from dispatcher.api.runtime import Runtime
 from dispatcher.api.security import hash_password, verify_password
+from dispatcher.api.views import rank_rows
 from dispatcher.errors import InvalidInput, NotFound
 from dispatcher.line.client import ReplyClient, text_message
 from dispatcher.line.dialogue import (
@@ -37,6 +38,8 @@ from dispatcher.line.dialogue import (
 )
 from dispatcher.line.parse import PartyCounts, fold
 from dispatcher.line.signature import verify
+from dispatcher.rules import earliest_bookable
+from dispatcher.stop_search import search_stops
 from dispatcher.store import repo
 from dispatcher.store.tables import ClientAction, Setting, User
 from dispatcher.trip import Party, Place, TripInput
@@ -66,6 +69,11 @@ class LinePort:
     def now(self) -> datetime:
         """The engine's now, local."""
         return datetime.fromtimestamp(self.engine.clock(), tz=UTC).astimezone(self.tz)
+
+    def earliest(self) -> datetime | None:
+        """The earliest trip time a booking made now may ask for."""
+        found = earliest_bookable(self.runtime.service, self.engine.clock())
+        return None if found is None else datetime.fromtimestamp(found, tz=UTC).astimezone(self.tz)
 
     def linked(self) -> bool:
         """Whether this LINE user has a rider account."""
@@ -108,20 +116,15 @@ class LinePort:
             repo.add_event(s, "pin_set", actor_id=user.id, at=self.engine.now_dt(), channel="line")
 
     def find_stops(self, text: str) -> list[StopChoice]:
-        """Stops whose name, English name or reading contains the text, most visited first
-        (only the one stop whose name or reading is exactly the text, if there is one)."""
-        needle = fold(text)
-        if not needle:
+        """Stops whose name, reading or alias (「やくば」「みちのえき」) matches the text, best
+        first (only the one stop the text names in full, if there is one)."""
+        if not fold(text):
             return []
-        out, exact = [], []
-        for s in sorted(self.runtime.service.stops, key=lambda s: -s.weight):
-            names = [fold(x) for x in (s.name_ja, s.name_en, s.name_kana, s.id)]
-            if any(needle in x for x in names):
-                out.append(StopChoice(s.id, s.name_ja))
-            if needle in names:
-                exact.append(StopChoice(s.id, s.name_ja))
-        # A name or reading typed in full means that stop, not every stop that starts with it.
-        return exact if len(exact) == 1 else out
+        svc = self.runtime.service
+        found = search_stops(svc.stops, svc.aliases, text)
+        exact = [m for m in found if m.exact]
+        # A name, reading or alias typed in full means that stop, not every stop it starts.
+        return [StopChoice(m.stop.id, m.stop.name_ja) for m in (exact if len(exact) == 1 else found)]
 
     def home_stop(self) -> StopChoice | None:
         """The rider's home stop."""
@@ -137,16 +140,30 @@ class LinePort:
 
     def offers(self, origin: str, destination: str, rule: str, at: datetime,
                party: PartyCounts) -> list[OfferText]:
-        """Offers from the engine, asked time first."""
+        """Offers from the engine in the rider's order (おすすめ first, with its reason); offers
+        that read the same (same times and fare on another vehicle) once."""
         user = self._require_user()
         trip = TripInput(origin=Place(origin), destination=Place(destination),
                          party=Party(party.adults, party.children, 0, party.wheelchairs),
                          rule=rule, time_s=int(at.timestamp()), notes="LINE")
         result: dict[str, Any] = self.engine.make_offers(user.id, trip)
+        rows = [*result["offers"], *result["alternatives"]]
+        asked = len(result["offers"])
         hm = lambda d: d.astimezone(self.tz).strftime("%H:%M")  # noqa: E731
-        return [OfferText(r.id, hm(r.pickup_earliest_at), hm(r.pickup_latest_at),
-                          hm(r.dropoff_expected_at), r.fare, kind == "alternatives")
-                for kind in ("offers", "alternatives") for r in result[kind]]
+        ranked = sorted(zip(rank_rows(rows), range(len(rows)), strict=True), key=lambda x: x[0].rank)
+        out: list[OfferText] = []
+        seen = set()
+        for r, k in ranked:
+            row = rows[k]
+            same = (row.pickup_earliest_at, row.pickup_latest_at, row.dropoff_expected_at, row.fare)
+            if same in seen:  # another vehicle with the same times reads the same to the rider
+                continue
+            seen.add(same)
+            why = "・".join(lb.text_ja for lb in r.labels if lb.code != "recommended")
+            out.append(OfferText(row.id, hm(row.pickup_earliest_at), hm(row.pickup_latest_at),
+                                 hm(row.dropoff_expected_at), row.fare, k >= asked,
+                                 why if r.recommended else ""))
+        return out
 
     def book(self, offer_id: str) -> Booked:
         """Accept the offer for this rider (the LINE event id is the idempotency key)."""

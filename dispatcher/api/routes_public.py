@@ -1,13 +1,13 @@
-"""Public endpoints: health, the service description, stops (search by name or kana)."""
+"""Public endpoints: health, the service description, stops (search by name, kana or alias)."""
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
 
 from fastapi import APIRouter, Query
 
 from dispatcher.api.deps import RuntimeDep
+from dispatcher.stop_search import search_stops
 
 router = APIRouter(tags=["public"])
 
@@ -40,24 +40,18 @@ def service_info(runtime: RuntimeDep) -> dict[str, Any]:
     }
 
 
-def _fold(text: str) -> str:
-    """Normalise for search: NFKC, lower case, katakana folded to hiragana."""
-    text = unicodedata.normalize("NFKC", text).lower()
-    return "".join(chr(ord(c) - 0x60) if "ァ" <= c <= "ヶ" else c for c in text)
-
-
 @router.get("/api/v1/stops")
 def stops(runtime: RuntimeDep,
-          q: str = Query(default="", max_length=60, description="name, English name or kana")
+          q: str = Query(default="", max_length=60,
+                         description="name, English name, reading or a word people say "
+                                     "(「やくば」「みちのえき」); width, kana, spaces and long "
+                                     "vowels do not matter")
           ) -> list[dict[str, Any]]:
-    """The service's stops, most visited first; ``q`` filters by name or reading."""
-    needle = _fold(q.strip())
-    out = []
-    for s in sorted(runtime.service.stops, key=lambda s: -s.weight):
-        hay = " ".join(_fold(x) for x in (s.name_ja, s.name_en, s.name_kana, s.id))
-        if needle and needle not in hay:
-            continue
-        out.append({"id": s.id, "name_ja": s.name_ja, "name_en": s.name_en,
-                    "name_kana": s.name_kana, "lat": s.lat, "lon": s.lon, "kind": s.kind,
-                    "wheelchair": s.wheelchair})
-    return out
+    """The service's stops, most visited first; ``q`` finds stops by name, reading or alias,
+    best match first (``matched`` is the alias that found a stop, with its note)."""
+    svc = runtime.service
+    return [{"id": m.stop.id, "name_ja": m.stop.name_ja, "name_en": m.stop.name_en,
+             "name_kana": m.stop.name_kana, "lat": m.stop.lat, "lon": m.stop.lon,
+             "kind": m.stop.kind, "wheelchair": m.stop.wheelchair,
+             "matched": m.alias or None, "note_ja": m.note_ja, "note_en": m.note_en}
+            for m in search_stops(svc.stops, svc.aliases, q)]

@@ -11,7 +11,7 @@ from dispatcher.alerts import risk_text
 from dispatcher.api.deps import RiderDep, RuntimeDep
 from dispatcher.api.runtime import Runtime
 from dispatcher.api.schemas import AcceptIn, BookingOut, OffersOut, TripIn
-from dispatcher.api.views import booking_out, offer_out
+from dispatcher.api.views import booking_out, offer_out, rank_rows
 from dispatcher.errors import InvalidInput, NotFound
 from dispatcher.feasibility import RouteCheck
 from dispatcher.model import StopKind
@@ -42,10 +42,14 @@ def trip_from(body: TripIn, runtime: Runtime | None = None) -> TripInput:
 
 
 def offers_out(runtime: RuntimeDep, result: dict[str, Any]) -> OffersOut:
-    """API view of offers and alternatives."""
+    """API view of offers and alternatives, ranked for the rider (おすすめ and why)."""
     tz = runtime.engine.tz
-    return OffersOut(offers=[offer_out(r, tz) for r in result["offers"]],
-                     alternatives=[offer_out(r, tz) for r in result["alternatives"]])
+    rows = [*result["offers"], *result["alternatives"]]
+    ranked = rank_rows(rows)
+    views = [offer_out(r, tz, k) for r, k in zip(rows, ranked, strict=True)]
+    n = len(result["offers"])
+    best = next((v.id for v in views if v.recommended), None)
+    return OffersOut(offers=views[:n], alternatives=views[n:], recommended_id=best)
 
 
 @router.post("/offers")

@@ -17,6 +17,7 @@ from dispatcher.places import RoadNetwork
 from dispatcher.service_area import ServiceArea
 from dispatcher.services import load_service
 from dispatcher.settings import Settings
+from dispatcher.standing_orders import StandingOrders
 from dispatcher.store import repo
 from dispatcher.store.db import make_engine, migrate
 
@@ -57,7 +58,12 @@ class Runtime:
     started: float = field(default_factory=time.time)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
+    _standing_thread: threading.Thread | None = None
     last_cycle: dict[str, object] = field(default_factory=dict)
+    standing: StandingOrders = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.standing = StandingOrders(self.db, self.engine)
 
     @classmethod
     def create(cls, settings: Settings, network: RoadNetwork | None = None,
@@ -81,7 +87,8 @@ class Runtime:
         return cls(settings, service, db, engine)
 
     def start_background(self) -> None:
-        """Start the periodic re-optimisation thread."""
+        """Start the periodic re-optimisation thread and the standing orders' thread."""
+        self._start_standing()
         if self.settings.reopt_interval_s <= 0 or self._thread is not None:
             return
 
@@ -106,9 +113,27 @@ class Runtime:
             client = ReplyClient(self.settings.line_api_base, self.settings.line_access_token)
         return RiskNotifier(self.db, client)
 
+    def _start_standing(self) -> None:
+        """Place standing orders' due days at start and then every ``standing_interval_s``."""
+        if self.settings.standing_interval_s <= 0 or self._standing_thread is not None:
+            return
+
+        def loop() -> None:
+            while True:
+                try:
+                    self.standing.place_due()
+                except Exception:  # keep the service alive; the next pass retries
+                    log.exception("standing orders pass failed")
+                if self._stop.wait(self.settings.standing_interval_s):
+                    return
+
+        self._standing_thread = threading.Thread(target=loop, name="noriai-standing", daemon=True)
+        self._standing_thread.start()
+
     def stop(self) -> None:
-        """Stop the background thread and release the database."""
+        """Stop the background threads and release the database."""
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
+        for thread in (self._thread, self._standing_thread):
+            if thread is not None:
+                thread.join(timeout=30)
         self.db.dispose()

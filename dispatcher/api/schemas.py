@@ -98,8 +98,22 @@ class OperatorAcceptIn(AcceptIn):
     caller: CallerIn
 
 
+class LabelOut(BaseModel):
+    """Why an offer is recommended, or what sets it apart (``code`` stable, texts for people)."""
+
+    code: str
+    text_ja: str
+    text_en: str
+    minutes: int | None = None
+
+
 class OfferOut(BaseModel):
-    """An offer: not binding until accepted; expires."""
+    """An offer: not binding until accepted; expires.
+
+    ``rank`` orders the offers of one answer for the rider (0 = best: keeps the asked
+    condition, nearest the asked time, shortest ride, lowest fare); the best is
+    ``recommended`` (おすすめ) and ``labels`` say why.
+    """
 
     id: str
     vehicle_id: str
@@ -111,13 +125,18 @@ class OfferOut(BaseModel):
     expires_at: datetime
     kind: Literal["asked", "alternative"]
     connection: dict[str, Any] | None = None
+    rank: int = 0
+    recommended: bool = False
+    labels: list[LabelOut] = Field(default_factory=list)
 
 
 class OffersOut(BaseModel):
-    """Offers for the asked time and alternatives around it."""
+    """Offers for the asked time and alternatives around it (each list in the engine's order;
+    ``rank`` and ``recommended_id`` give the rider's order)."""
 
     offers: list[OfferOut]
     alternatives: list[OfferOut]
+    recommended_id: str | None = None
 
 
 class BookingOut(BaseModel):

@@ -6,10 +6,11 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from dispatcher.api.schemas import BookingOut, OfferOut
+from dispatcher.api.schemas import BookingOut, LabelOut, OfferOut
 from dispatcher.engine import Engine, split_vd
 from dispatcher.feasibility import Late
 from dispatcher.model import StopKind
+from dispatcher.offer_rank import OfferTimes, Ranked, rank_offers
 from dispatcher.store.tables import BookingRow, OfferRow
 
 
@@ -18,16 +19,32 @@ def local(dt: datetime, tz: ZoneInfo) -> datetime:
     return dt.astimezone(tz)
 
 
-def offer_out(row: OfferRow, tz: ZoneInfo) -> OfferOut:
-    """API view of an offer."""
+def offer_out(row: OfferRow, tz: ZoneInfo, ranked: Ranked | None = None) -> OfferOut:
+    """API view of an offer (with its rank among the answer's offers when given)."""
+    extra: dict[str, Any] = {}
+    if ranked is not None:
+        extra = {"rank": ranked.rank, "recommended": ranked.recommended,
+                 "labels": [LabelOut(code=lb.code, text_ja=lb.text_ja, text_en=lb.text_en,
+                                     minutes=lb.minutes) for lb in ranked.labels]}
     return OfferOut(
         id=row.id, vehicle_id=row.vehicle_id,
         pickup_window=(local(row.pickup_earliest_at, tz), local(row.pickup_latest_at, tz)),
         dropoff_expected=local(row.dropoff_expected_at, tz),
         dropoff_latest=local(row.dropoff_latest_at, tz), fare=row.fare, fare_lines=row.fare_lines,
         expires_at=local(row.expires_at, tz), kind=row.request.get("kind", "asked"),
-        connection=row.connection,
+        connection=row.connection, **extra,
     )
+
+
+def rank_rows(rows: list[OfferRow]) -> list[Ranked]:
+    """The rider's ranking of the offers of one answer (asked time and rule from the request)."""
+    if not rows:
+        return []
+    req = rows[0].request
+    times = [OfferTimes(int(r.pickup_earliest_at.timestamp()), int(r.pickup_latest_at.timestamp()),
+                        int(r.dropoff_expected_at.timestamp()), int(r.dropoff_latest_at.timestamp()),
+                        r.fare) for r in rows]
+    return rank_offers(times, str(req.get("rule", "pickup_after")), int(req.get("time_s", 0)))
 
 
 def booking_out(row: BookingRow, tz: ZoneInfo) -> BookingOut:

@@ -45,6 +45,8 @@ class OfferText:
     arrive: str
     fare: int
     alternative: bool = False
+    #: Why this offer is recommended (おすすめ), empty for the others.
+    recommended: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +79,10 @@ class Port(Protocol):
 
     def now(self) -> datetime:
         """The service's current moment."""
+        ...
+
+    def earliest(self) -> datetime | None:
+        """The earliest trip time a booking made now may ask for (None: nothing bookable)."""
         ...
 
     def linked(self) -> bool:
@@ -113,7 +119,7 @@ class Port(Protocol):
 
     def offers(self, origin: str, destination: str, rule: str, at: datetime,
                party: PartyCounts) -> list[OfferText]:
-        """Offers for the asked time first, then alternatives."""
+        """Offers in the rider's order (the recommended one first)."""
         ...
 
     def book(self, offer_id: str) -> Booked:
@@ -177,7 +183,8 @@ def _stop(c: StopChoice) -> dict[str, str]:
 
 
 def _offer_line(i: int, o: dict[str, Any]) -> str:
-    return (f"{i}. {o['pickup_from']}〜{o['pickup_to']} にお迎え、"
+    best = f"【おすすめ：{o['recommended']}】" if o.get("recommended") else ""
+    return (f"{i}. {best}{o['pickup_from']}〜{o['pickup_to']} にお迎え、"
             f"{o['arrive']}ごろ到着　運賃 {o['fare']}円")
 
 
@@ -308,6 +315,15 @@ class Dialogue:
         when = parse_when(text, port.now(), port.tz)
         if when is None:
             return Turn(state, [Reply("日時が読み取れませんでした。\n" + ASK_WHEN)])
+        earliest = port.earliest()
+        if earliest is not None and when.at < earliest:
+            # Too soon (inside the minimum notice): say so now, with the earliest time as one tap.
+            at = earliest.astimezone(port.tz)
+            tap = f"{at.month}月{at.day}日 {at:%H:%M}" + ("まで" if when.rule == "dropoff_before" else "")
+            return Turn(state, [Reply(
+                f"{when.at.month}月{when.at.day}日 {when.at:%H:%M} はもう予約できません。"
+                f"いちばん早く予約できるのは {at.month}月{at.day}日 {at:%H:%M} です。\n"
+                "別の日時を送ってください。", (tap,))])
         state.rule, state.at, state.step = when.rule, when.at.isoformat(), "party"
         verb = "に着くように" if when.rule == "dropoff_before" else "以降に出発"
         return Turn(state, [Reply(f"{when.at.month}月{when.at.day}日 {when.at:%H:%M} {verb}\n{ASK_PARTY}", ("1人", "2人"))])

@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from dispatcher.textfold import fold
+
+__all__ = ["PartyCounts", "When", "choice", "fold", "parse_party", "parse_when"]
+
 _KANJI_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9,
                  "十": 10}
-
-
-def fold(text: str) -> str:
-    """Normalise for matching: NFKC (full-width digits become ASCII), lower case, katakana to
-    hiragana, spaces removed."""
-    text = unicodedata.normalize("NFKC", text).lower()
-    text = "".join(chr(ord(c) - 0x60) if "ァ" <= c <= "ヶ" else c for c in text)
-    return re.sub(r"\s+", "", text)
 
 
 def _digits(text: str) -> str:

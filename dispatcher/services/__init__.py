@@ -7,7 +7,13 @@ import tomllib
 from functools import lru_cache
 from pathlib import Path
 
-from dispatcher.service_area import ServiceArea, service_from_dict, stops_from_rows
+from dispatcher.service_area import (
+    ServiceArea,
+    StopAlias,
+    aliases_from_dict,
+    service_from_dict,
+    stops_from_rows,
+)
 
 SERVICES_DIR = Path(__file__).resolve().parent
 
@@ -21,12 +27,17 @@ def service_dir(name: str = "mitsugi") -> Path:
 
 
 def load_service_from(folder: Path) -> ServiceArea:
-    """Read ``service.toml`` and ``stops.csv`` of a service folder."""
+    """Read ``service.toml``, ``stops.csv`` and (if present) ``aliases.toml`` of a service folder."""
     with (folder / "service.toml").open("rb") as fh:
         conf = tomllib.load(fh)
     with (folder / "stops.csv").open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
-    return service_from_dict(conf, stops_from_rows(rows))
+    stops = stops_from_rows(rows)
+    aliases: tuple[StopAlias, ...] = ()
+    if (folder / "aliases.toml").is_file():
+        with (folder / "aliases.toml").open("rb") as fh:
+            aliases = aliases_from_dict(tomllib.load(fh), stops)
+    return service_from_dict(conf, stops, aliases)
 
 
 @lru_cache(maxsize=8)

@@ -235,3 +235,64 @@ class ClientAction(SQLModel, table=True):
     actor_id: str = Field(max_length=40)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
     result: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class StandingOrder(SQLModel, table=True):
+    """A standing order: a trip booked automatically on given weekdays (every Mon/Wed/Fri,
+    leave 08:30 for the hospital), placed day by day as the days enter the booking horizon."""
+
+    __tablename__ = "standing_orders"
+    id: str = Field(primary_key=True, max_length=40)
+    service_id: str = Field(max_length=40)
+    rider_id: str = Field(index=True, foreign_key="users.id", max_length=40)
+    created_by: str = Field(max_length=40)
+    channel: str = Field(default="app", max_length=16)
+    active: bool = Field(default=True, index=True)
+    origin_stop_id: str | None = Field(default=None, max_length=64)
+    destination_stop_id: str | None = Field(default=None, max_length=64)
+    origin_lat: float
+    origin_lon: float
+    destination_lat: float
+    destination_lon: float
+    adults: int = 1
+    children: int = 0
+    infants: int = 0
+    wheelchairs: int = 0
+    concessions: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    family_member_ids: list[int] = Field(default_factory=list,
+                                         sa_column=Column(JSON, nullable=False))
+    rule: str = Field(max_length=16)
+    #: Local clock time of the trip, seconds since midnight.
+    time_s: int
+    #: Weekdays as ``mon``…``sun``.
+    weekdays: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    start_day: date
+    end_day: date | None = None
+    notes: str = Field(default="", max_length=500)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+    stopped_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+
+
+class StandingRun(SQLModel, table=True):
+    """One day of a standing order: claimed once (unique per order and day), then booked or
+    failed. The claim makes placing idempotent across restarts and workers."""
+
+    __tablename__ = "standing_order_runs"
+    __table_args__ = (UniqueConstraint("order_id", "service_day", name="uq_standing_run_day"),)
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: str = Field(index=True, foreign_key="standing_orders.id", max_length=40)
+    rider_id: str = Field(index=True, max_length=40)
+    service_day: date = Field(index=True)
+    requested_at: datetime = Field(sa_type=UTCDateTime())
+    #: placing (claimed, in progress) | booked | failed
+    status: str = Field(default="placing", max_length=16)
+    claim: str = Field(default="", max_length=40)
+    claimed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+    attempts: int = 1
+    booking_id: str | None = Field(default=None, max_length=40)
+    reason: str = Field(default="", max_length=40)
+    message_ja: str = Field(default="", max_length=500)
+    message_en: str = Field(default="", max_length=500)
+    dismissed: bool = False
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())

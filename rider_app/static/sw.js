@@ -1,6 +1,6 @@
 /* Service worker of the rider app: keeps the app shell for offline start; never caches the API. */
-const CACHE = "noriai-rider-v1";
-const SHELL = ["./", "index.html", "app.js", "style.css", "manifest.webmanifest", "icon.svg",
+const CACHE = "noriai-rider-v2";
+const SHELL = ["./", "index.html", "app.js", "standing.js", "style.css", "manifest.webmanifest", "icon.svg",
                "icon-192.png", "icon-512.png"];
 
 self.addEventListener("install", (event) => {

@@ -155,3 +155,33 @@ def test_rider_registered_on_line_sets_a_pin_for_the_web_app(line_app, line_stub
     assert r.status_code == 200, r.text
     u.say("予約")
     assert "どこから" in line_stub.texts()[-1]
+
+
+def test_aliases_minimum_notice_and_recommended_offer(line_app, line_stub, line_clock):
+    """「やくば」 names the branch office at once; a time inside the minimum notice is answered at
+    the time step with the earliest bookable time as a quick reply, which books; the offer says
+    おすすめ and why."""
+    from datetime import time
+
+    from tests.api.conftest import DAY
+
+    line_clock.set(time(8, 0), DAY)
+    u = LineUser(line_app, "U" + "f" * 32)
+    u.post(u.event("follow"))
+    u.say("090-4444-1111")
+    u.say("小林 みどり")
+    u.say("ﾔｸﾊﾞ")
+    assert "乗る場所：市出張所" in line_stub.texts()[-1]
+    u.say("みちの えき")
+    assert "降りる場所：クロスロードみつぎ" in line_stub.texts()[-1]
+    u.say("今日 8時30分")
+    ask = line_stub.requests[-1]["body"]["messages"][-1]
+    assert "もう予約できません" in ask["text"] and "09:00" in ask["text"], ask["text"]
+    quick = [i["action"]["text"] for i in ask["quickReply"]["items"]]
+    assert quick == ["1月13日 09:00"]
+    u.say(quick[0])
+    assert "1月13日 09:00 以降に出発" in line_stub.texts()[-1]
+    u.say("1人")
+    offers = line_stub.texts()[-1]
+    assert "【おすすめ：ご希望の時刻どおり】09:00〜09:10" in offers, offers
+    assert offers.count("にお迎え") == 1  # the same times on another vehicle are listed once

@@ -10,6 +10,7 @@ from datetime import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from dispatcher.api.app import create_app
@@ -31,6 +32,17 @@ class Live:
     url: str
     clock: TestClock
     app: Any
+
+
+def call_api(live: Live, method: str, path: str, token: str | None = None, **kw: Any) -> Any:
+    """Call the running service's API (``/api/v1`` + ``path``) as a bearer of ``token``; the
+    call must succeed; its JSON (None when empty)."""
+    headers = kw.pop("headers", {})
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    r = httpx.request(method, f"{live.url}/api/v1{path}", headers=headers, timeout=30, **kw)
+    assert r.status_code < 300, r.text
+    return r.json() if r.content else None
 
 
 @pytest.fixture(scope="module")

@@ -48,6 +48,8 @@ def test_family_bad_input_and_no_token(api):
         assert r.status_code == 422, body
         assert r.json()["message_ja"] and r.json()["message_en"]
     assert api.get("/api/v1/family").status_code == 401
+    # An id larger than any row is refused before it reaches the database (was a 500).
+    assert api.delete(f"/api/v1/family/{2**70}", headers=me).status_code == 422
 
 
 def test_road_map_geojson(api):

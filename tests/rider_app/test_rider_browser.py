@@ -12,15 +12,7 @@ import httpx
 from dispatcher.units import at_local
 from tests.api.conftest import DAY
 from tests.rider_app.conftest import PHONE
-
-
-def _api(live, method: str, path: str, token: str | None = None, **kw):
-    headers = kw.pop("headers", {})
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    r = httpx.request(method, f"{live.url}/api/v1{path}", headers=headers, timeout=30, **kw)
-    assert r.status_code < 300, r.text
-    return r.json() if r.content else None
+from tests.rider_app.conftest import call_api as _api
 
 
 def _token(live, **body) -> str:
