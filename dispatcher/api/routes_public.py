@@ -37,6 +37,8 @@ def service_info(runtime: RuntimeDep) -> dict[str, Any]:
                   "concessions": dict(svc.fares.concessions)},
         "zone": [list(p) for p in svc.zone],
         "transfer_stops": list(svc.transfer_stops),
+        "districts": [{"id": d.id, "name_ja": d.name_ja, "name_en": d.name_en,
+                       "stops": list(d.stops)} for d in svc.districts],
     }
 
 
@@ -57,7 +59,8 @@ def stops(runtime: RuntimeDep,
         hay = " ".join(_fold(x) for x in (s.name_ja, s.name_en, s.name_kana, s.id))
         if needle and needle not in hay:
             continue
+        district = runtime.service.district_of(s.id)
         out.append({"id": s.id, "name_ja": s.name_ja, "name_en": s.name_en,
                     "name_kana": s.name_kana, "lat": s.lat, "lon": s.lon, "kind": s.kind,
-                    "wheelchair": s.wheelchair})
+                    "wheelchair": s.wheelchair, "district": district.id if district else None})
     return out
