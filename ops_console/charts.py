@@ -126,3 +126,22 @@ def daily_chart(frame: pd.DataFrame, lang: str = "ja") -> alt.Chart:
         y=alt.Y("value:Q", title=None), color=alt.Color("indicator:N", title=None,
                                                         legend=alt.Legend(orient="bottom")),
         tooltip=["day:T", "indicator:N", "value:Q"]).properties(height=260).configure(font=FONT)
+
+
+def whatif_chart(summary: Sequence[Mapping[str, Any]],
+                 compared: Sequence[tuple[str, str, str]], lang: str = "ja") -> alt.Chart:
+    """The compared indicators as small bar charts, base beside the variant."""
+    names = {"base": "基準" if lang == "ja" else "base",
+             "variant": "変更案" if lang == "ja" else "variant"}
+    rows = [{"indicator": ja if lang == "ja" else en, "scenario": names.get(s["scenario"],
+                                                                           s["scenario"]),
+             "value": float(s.get(key, 0))} for key, ja, en in compared for s in summary]
+    return alt.Chart(pd.DataFrame(rows)).mark_bar().encode(
+        x=alt.X("scenario:N", title=None, axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("value:Q", title=None),
+        color=alt.Color("scenario:N", title=None, legend=None,
+                        scale=alt.Scale(range=["#9ecae1", "#3182bd"])),
+        tooltip=["indicator:N", "scenario:N", alt.Tooltip("value:Q", format=".2f")],
+        facet=alt.Facet("indicator:N", title=None, columns=3,
+                        sort=[ja if lang == "ja" else en for _, ja, en in compared]),
+    ).properties(width=180, height=120).resolve_scale(y="independent").configure(font=FONT)

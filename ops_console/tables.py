@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import io
+import re
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from ops_console.i18n import code_label, status_label, tr
+from ops_console.i18n import EVENTS, PAYMENT, code_label, pair_label, status_label, tr
 
 #: KPI key -> (ja label, en label, unit kind). Kinds: n (count), pct (rate 0..1 shown as %),
 #: min (seconds shown as minutes), h (hours), km, x (ratio), p (persons per vehicle-km).
@@ -115,50 +118,174 @@ def stop_name(stop_id: str | None, stops: Mapping[str, Mapping[str, Any]], lang:
     return str(s["name_ja"] if lang == "ja" else s["name_en"])
 
 
+def stop_label(stop: Mapping[str, Any], lang: str = "ja") -> str:
+    """A stop as the pickers show it: the name with its kana reading (English: with the
+    Japanese name), so that typing either finds it."""
+    if lang == "ja":
+        kana = stop.get("name_kana")
+        return f"{stop['name_ja']}（{kana}）" if kana else str(stop["name_ja"])
+    return f"{stop['name_en']} ({stop['name_ja']})"
+
+
 def bookings_frame(bookings: Iterable[Mapping[str, Any]], stops: Mapping[str, Mapping[str, Any]],
-                   lang: str = "ja") -> pd.DataFrame:
-    """The bookings table: one row per booking, newest pickup last."""
-    cols = ["id", "status", "pickup", "rider", "from", "to", "persons", "vehicle", "channel",
-            "fare"]
-    labels = {"ja": ["予約ID", "状態", "お迎え", "利用者", "乗車地", "降車地", "人数", "車両",
-                     "経路", "運賃"],
-              "en": ["Booking", "Status", "Pickup", "Rider", "From", "To", "Persons", "Vehicle",
+                   lang: str = "ja",
+                   vehicle_names: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """The bookings table: one row per booking, newest pickup last; vehicles by name."""
+    names = vehicle_names or {}
+    cols = ["status", "pickup", "rider", "from", "to", "persons", "vehicle", "channel", "fare"]
+    labels = {"ja": ["状態", "お迎え", "利用者", "乗車地", "降車地", "人数", "車両",
+                     "予約経路", "運賃"],
+              "en": ["Status", "Pickup", "Rider", "From", "To", "Persons", "Vehicle",
                      "Channel", "Fare"]}[lang]
     rows = []
     for b in bookings:
         w = b["pickup_window"]
+        vid = b.get("vehicle_id") or ""
         rows.append({
-            "id": b["id"], "status": status_label(b["status"], lang),
-            "pickup": f"{hm(w[0])}–{hm(w[1])}", "rider": b.get("rider_name") or b["rider_id"],
+            "status": status_label(b["status"], lang),
+            "pickup": f"{hm(w[0])}–{hm(w[1])}", "rider": b.get("rider_name") or "—",
             "from": stop_name(b.get("origin_stop_id"), stops, lang),
             "to": stop_name(b.get("destination_stop_id"), stops, lang),
             "persons": b["adults"] + b["children"] + b["infants"] + b["wheelchairs"],
-            "vehicle": b.get("vehicle_id") or "", "channel": code_label(b["channel"], lang),
+            "vehicle": names.get(vid, vid), "channel": code_label(b["channel"], lang),
             "fare": b["fare"]})
     frame = pd.DataFrame(rows, columns=cols)
     frame.columns = labels
     return frame
 
 
-def events_frame(events: Iterable[Mapping[str, Any]], lang: str = "ja") -> pd.DataFrame:
-    """A booking's history: time, event, vehicle, who, details."""
+def local_hm(epoch_s: float | None, tz: ZoneInfo) -> str:
+    """``HH:MM`` local of an epoch time ('' for None)."""
+    if epoch_s is None:
+        return ""
+    return datetime.fromtimestamp(float(epoch_s), tz=UTC).astimezone(tz).strftime("%H:%M")
+
+
+def actor_label(event: Mapping[str, Any], rider_name: str, lang: str = "ja") -> str:
+    """Who did an event: the person's name (the rider's for their own actions), "system" for
+    the service itself; never an account id."""
+    role = event.get("actor_role")
+    if role == "rider":
+        return (f"{rider_name}（ご本人）" if lang == "ja" else f"{rider_name} (rider)") if rider_name \
+            else ("ご本人" if lang == "ja" else "the rider")
+    if event.get("actor_name"):
+        return str(event["actor_name"])
+    if event.get("actor_id") in (None, "", "system"):
+        return "システム" if lang == "ja" else "system"
+    return "—"
+
+
+def _minutes(seconds: Any, lang: str) -> str:
+    m = max(0, round(float(seconds or 0) / 60))
+    return f"{m}分" if lang == "ja" else f"{m} min"
+
+
+def history_frame(events: Iterable[Mapping[str, Any]], booking: Mapping[str, Any],
+                  stops: Mapping[str, Mapping[str, Any]], vehicle_names: Mapping[str, str],
+                  tz: ZoneInfo, lang: str = "ja") -> pd.DataFrame:
+    """A booking's history as people read it: local time, what happened, the vehicle's name,
+    who did it, and details with stop names and local times (no ids, epoch seconds or
+    coordinates)."""
     labels = ["時刻", "出来事", "車両", "操作者", "内容"] if lang == "ja" else [
         "Time", "Event", "Vehicle", "By", "Details"]
-    rows = [[datetime.fromisoformat(e["at"]).strftime("%m-%d %H:%M:%S"), e["type"],
-             e.get("vehicle_id") or "", e.get("actor_id") or "",
-             ", ".join(f"{k}={v}" for k, v in (e.get("data") or {}).items() if v is not None)]
-            for e in events]
+    origin = stop_name(booking.get("origin_stop_id"), stops, lang)
+    dest = stop_name(booking.get("destination_stop_id"), stops, lang)
+    rider = str(booking.get("rider_name") or "")
+    rows = []
+    on_board = False
+    for e in events:
+        kind, data = str(e["type"]), dict(e.get("data") or {})
+        vehicle = vehicle_names.get(e.get("vehicle_id") or "", "")
+        detail = ""
+        if kind == "booked":
+            w = data.get("pickup_window") or [None, None]
+            detail = (f"お迎え {local_hm(w[0], tz)}〜{local_hm(w[1], tz)}・到着 "
+                      f"{local_hm(data.get('dropoff_latest'), tz)}まで・{code_label(str(data.get('channel', 'app')), lang)}"
+                      if lang == "ja" else
+                      f"pickup {local_hm(w[0], tz)}–{local_hm(w[1], tz)}, arrive by "
+                      f"{local_hm(data.get('dropoff_latest'), tz)}, "
+                      f"{code_label(str(data.get('channel', 'app')), lang)}")
+        elif kind == "cancelled":
+            by = {"rider": ("ご本人から", "by the rider"),
+                  "operator": ("運行管理から", "by the operator")}.get(str(data.get("by")), ("", ""))
+            late = ("直前の取消", "late cancellation") if data.get("late") else ("", "")
+            detail = "・".join(x for x in (by[0], late[0]) if x) if lang == "ja" else \
+                ", ".join(x for x in (by[1], late[1]) if x)
+        elif kind == "moved":
+            before = vehicle_names.get(str(data.get("from_vehicle") or ""), "")
+            detail = f"{before} → {vehicle}" if before else vehicle
+        elif kind in ("arrived", "departed"):
+            detail = dest if on_board else origin
+        elif kind == "boarded":
+            on_board = True
+            detail = f"{origin}で乗車" if lang == "ja" else f"at {origin}"
+        elif kind == "alighted":
+            on_board = False
+            detail = f"{dest}で降車" if lang == "ja" else f"at {dest}"
+        elif kind == "no_show":
+            detail = f"{origin}でお迎えできず" if lang == "ja" else f"not at {origin}"
+        elif kind == "payment":
+            detail = pair_label(PAYMENT, str(data.get("status", "")), lang)
+            if data.get("amount"):
+                detail += f" {int(data['amount'])}円" if lang == "ja" else f" ¥{int(data['amount'])}"
+        elif kind in ("ticket_issued", "ticket_reissued"):
+            issue = (data.get("ticket") or {}).get("issue")
+            detail = (f"第{issue}版" if lang == "ja" else f"issue {issue}") if issue else ""
+        elif kind == "ticket_checked_in":
+            detail = {"qr": ("QRコード", "QR code"), "code": ("番号入力", "typed code")}.get(
+                str(data.get("method")), ("", ""))[0 if lang == "ja" else 1]
+        elif kind == "promise_at_risk":
+            detail = alert_detail(data, tz, lang)
+        rows.append([datetime.fromisoformat(e["at"]).strftime("%m/%d %H:%M"),
+                     pair_label(EVENTS, kind, lang), vehicle, actor_label(e, rider, lang),
+                     detail])
     return pd.DataFrame(rows, columns=labels)
 
 
-def offer_label(offer: Mapping[str, Any], lang: str = "ja") -> str:
-    """One line describing an offer: pickup window, arrival, fare, vehicle."""
+def alert_detail(data: Mapping[str, Any], tz: ZoneInfo, lang: str = "ja") -> str:
+    """What a promise_at_risk event says: which promise, how late, expected vs promised."""
+    what = tr(f"alert_{data.get('what', 'pickup')}", lang)
+    level = tr("alert_late" if data.get("level") == "late" else "alert_at_risk", lang)
+    late = _minutes(data.get("late_s"), lang)
+    expected, promised = local_hm(data.get("expected_at"), tz), local_hm(data.get("promised_by"), tz)
+    if lang == "ja":
+        return f"{what}：{level} {late}（見込み {expected}／約束 {promised}まで）"
+    return f"{what}: {level.lower()} {late} (expected {expected}, promised by {promised})"
+
+
+def offer_label(offer: Mapping[str, Any], lang: str = "ja",
+                vehicle_names: Mapping[str, str] | None = None) -> str:
+    """One line describing an offer: pickup window, arrival, fare, vehicle (by name)."""
     w = offer["pickup_window"]
+    vehicle = (vehicle_names or {}).get(offer["vehicle_id"], offer["vehicle_id"])
     if lang == "ja":
         return (f"お迎え {hm(w[0])}〜{hm(w[1])} ／ 到着予定 {hm(offer['dropoff_expected'])}"
-                f"（遅くとも {hm(offer['dropoff_latest'])}）／ {offer['fare']}円 ／ {offer['vehicle_id']}")
+                f"（遅くとも {hm(offer['dropoff_latest'])}）／ {offer['fare']}円 ／ {vehicle}")
     return (f"pickup {hm(w[0])}–{hm(w[1])} / arrive {hm(offer['dropoff_expected'])} "
-            f"(latest {hm(offer['dropoff_latest'])}) / ¥{offer['fare']} / {offer['vehicle_id']}")
+            f"(latest {hm(offer['dropoff_latest'])}) / ¥{offer['fare']} / {vehicle}")
+
+
+def usual_trip_text(usual: Mapping[str, Any] | None, stops: Mapping[str, Mapping[str, Any]],
+                    lang: str = "ja") -> str:
+    """A rider's usual trip in one line: stops, time, party, how often."""
+    if not usual:
+        return tr("no_usual_trip", lang)
+    party = [(usual.get("adults", 0), "大人", "adult"), (usual.get("children", 0), "小児", "child"),
+             (usual.get("infants", 0), "乳幼児", "infant"),
+             (usual.get("wheelchairs", 0), "車いす", "wheelchair")]
+    if lang == "ja":
+        who = "・".join(f"{ja}{n}" for n, ja, _ in party if n)
+        rule = "発" if usual.get("rule") == "pickup_after" else "着"
+    else:
+        who = ", ".join(f"{n} {en}{'s' if n > 1 else ''}" for n, _, en in party if n)
+        rule = "leave" if usual.get("rule") == "pickup_after" else "arrive by"
+    often = tr("usual_times", lang).format(trips=usual.get("trips", 0),
+                                           recent=usual.get("recent", 0))
+    route = (f"{stop_name(usual['origin_stop_id'], stops, lang)} → "
+             f"{stop_name(usual['destination_stop_id'], stops, lang)}")
+    if lang == "ja":
+        return f"{route}　{usual['time']}{rule}　{who}（{often}）"
+    return f"{route}, {rule} {usual['time']}, {who} ({often})"
 
 
 def persons_on_board(vehicle: Mapping[str, Any], bookings: Mapping[str, Mapping[str, Any]]) -> int:
@@ -194,3 +321,46 @@ def shifts_frame(shifts: Iterable[Mapping[str, Any]], drivers: Mapping[str, Mapp
     cols = [tr(k, lang) for k in ("vehicle", "shift_start", "shift_end", "break_window",
                                   "break_minutes", "driver")]
     return pd.DataFrame(rows, columns=cols)
+
+
+def parse_hours(text: str) -> str | None:
+    """Service hours typed as ``HH:MM-HH:MM`` (full-width, ``〜`` or ``~`` also read), as
+    ``HH:MM-HH:MM``; None when not such a span with the start before the end (at most 24:00)."""
+    flat = unicodedata.normalize("NFKC", text).strip()
+    for dash in ("〜", "~", "–", "—", "ー"):
+        flat = flat.replace(dash, "-")
+    m = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", flat)
+    if m is None:
+        return None
+    h1, m1, h2, m2 = (int(x) for x in m.groups())
+    start, end = h1 * 60 + m1, h2 * 60 + m2
+    if m1 >= 60 or m2 >= 60 or not 0 <= start < end <= 24 * 60:
+        return None
+    return f"{h1:02d}:{m1:02d}-{h2:02d}:{m2:02d}"
+
+
+#: What-if rows shown besides the compared KPIs: (key, ja, en).
+WHATIF_COUNTS = (("requests", "依頼", "Requests"), ("booked", "予約", "Booked"),
+                 ("completed", "運行完了", "Completed"))
+
+
+def whatif_value(key: str, value: float) -> str:
+    """A what-if figure as people read it (shares in %)."""
+    if key in ("served_share", "shared_rate", "on_time"):
+        return f"{100 * value:.1f}%"
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:.2f}" if key == "occupancy" else f"{value:.1f}"
+    return f"{int(value)}"
+
+
+def whatif_frame(summary: Sequence[Mapping[str, Any]],
+                 compared: Sequence[tuple[str, str, str]], lang: str = "ja") -> pd.DataFrame:
+    """The base and the variant side by side, one row per indicator, labels in ``lang``."""
+    names = {"base": tr("wi_base", lang), "variant": tr("wi_variant", lang)}
+    rows = []
+    for key, ja, en in (*WHATIF_COUNTS, *compared):
+        row = {tr("wi_indicator", lang): ja if lang == "ja" else en}
+        for s in summary:
+            row[names.get(s["scenario"], s["scenario"])] = whatif_value(key, s.get(key, 0))
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -88,7 +88,7 @@ def test_phone_booking_books_a_trip(console_env):
     at.button(key="ph_confirm").click().run()
     no_errors(at)
     booked = at.session_state["ph_booked"]
-    assert booked["id"] and any(booked["id"] in s.value for s in at.success)
+    assert booked["id"] and any("岡田 光子" in s.value and "公文東" in s.value for s in at.success)
     rows = api(console_env, "GET", "/api/v1/operator/bookings", params={"rider": "岡田 光子"})
     assert [r["id"] for r in rows] == [booked["id"]]
     assert rows[0]["channel"] == "phone" and rows[0]["status"] == "confirmed"
@@ -98,14 +98,14 @@ def test_phone_booking_books_a_trip(console_env):
 
 
 def test_cancel_and_move_from_details(console_env):
-    """From a booking's details the operator moves it to another vehicle and then cancels it;
-    the API shows both, and the details show the event history."""
+    """From a booking's details the operator moves it to another vehicle and then cancels it
+    (after confirming); the API shows both, and the details show the event history."""
     target = next(b for b in console_env.booked if b["rider_name"] == "中村 和子")
     at = page("bookings")
     at.selectbox(key="sel_booking").select(target["id"]).run()
     no_errors(at)
     history = at.dataframe[1].value  # [0] is the bookings table
-    assert "booked" in list(history.iloc[:, 1])
+    assert "予約" in list(history.iloc[:, 1])
     dest = next(v for v in ("mitsugi-1", "mitsugi-2", "mitsugi-3") if v != target["vehicle_id"])
     at.selectbox(key="act_move_to").select(dest)
     at.button(key="act_move").click().run()
@@ -114,6 +114,7 @@ def test_cancel_and_move_from_details(console_env):
     assert after["vehicle_id"] == dest
     at.selectbox(key="sel_booking").select(target["id"]).run()
     at.button(key="act_cancel").click().run()
+    at.button(key="confirm_yes").click().run()
     no_errors(at)
     assert api(console_env, "GET", f"/api/v1/bookings/{target['id']}")["status"] == "cancelled"
     types = [e["type"] for e in api(console_env, "GET",
