@@ -80,7 +80,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "fleet_vehicles": ("車両一覧", "Vehicles"),
     "shifts": ("勤務（シフト・休憩）", "Shifts and breaks"),
     "drivers": ("運転手", "Drivers"),
-    "gantt": ("本日の運行計画（お迎え時間帯つき）", "Today's plan with promised windows"),
+    "gantt": ("運行日の実績と計画（お迎え時間帯つき）", "The day: driven and planned, with promised windows"),
     "gantt_empty": ("この日の計画はまだありません。", "No plans for this day yet."),
     "seats": ("定員", "Seats"),
     "wheelchair_spaces": ("車いす席", "Wheelchair spaces"),

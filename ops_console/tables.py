@@ -309,14 +309,16 @@ def fleet_frame(vehicles: Iterable[Mapping[str, Any]], stops: Mapping[str, Mappi
 
 
 def shifts_frame(shifts: Iterable[Mapping[str, Any]], drivers: Mapping[str, Mapping[str, Any]],
-                 lang: str = "ja") -> pd.DataFrame:
-    """The shifts table with break windows and drivers."""
+                 lang: str = "ja", vehicle_names: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """The shifts table with break windows and drivers (vehicles by name)."""
+    names = vehicle_names or {}
     rows = []
     for s in sorted(shifts, key=lambda s: (s["vehicle_id"], s["start"])):
         window = (f"{hm(s['break_earliest'])}–{hm(s['break_latest_end'])}"
                   if s.get("break_earliest") else "")
         d = drivers.get(s.get("driver_id") or "")
-        rows.append([s["vehicle_id"], hm(s["start"]), hm(s["end"]), window, s["break_minutes"],
+        rows.append([names.get(s["vehicle_id"], s["vehicle_id"]), hm(s["start"]), hm(s["end"]),
+                     window, s["break_minutes"],
                      d["name"] if d else (s.get("driver_id") or "")])
     cols = [tr(k, lang) for k in ("vehicle", "shift_start", "shift_end", "break_window",
                                   "break_minutes", "driver")]

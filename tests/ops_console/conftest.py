@@ -19,11 +19,16 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def live_api(tmp_path_factory) -> Iterator[tuple[str, TestClock]]:
+def console_db_url(tmp_path_factory) -> str:
+    """The SQLite database of the module's API (tests may write events into it directly)."""
+    return f"sqlite:///{tmp_path_factory.mktemp('console-api') / 'noriai.db'}"
+
+
+@pytest.fixture(scope="module")
+def live_api(console_db_url, tmp_path_factory) -> Iterator[tuple[str, TestClock]]:
     """A running API (real uvicorn, SQLite file, test clock) for one module."""
-    tmp = tmp_path_factory.mktemp("console-api")
     clock = TestClock(at_local(DAY, time(8, 0)))
-    settings = Settings(db=f"sqlite:///{tmp / 'noriai.db'}", data_dir=tmp_path_factory.getbasetemp() / "console-data",
+    settings = Settings(db=console_db_url, data_dir=tmp_path_factory.getbasetemp() / "console-data",
                         reopt_interval_s=0, secret_key="c" * 40,
                         operator_password="operator-dev", driver_password="driver-dev")
     with serve(create_app(settings, clock=clock, background=False)) as url:

@@ -80,7 +80,111 @@ def test_gantt_rows_flag_late_pickups():
     assert bool(window["late"]) and str(window["start"]) == "2027-01-13 09:00:00"
     brk = rows[rows["kind"] == "休憩"].iloc[0]
     assert (brk["end"] - brk["start"]).total_seconds() == 45 * 60
-    assert not rows[rows["kind"] == "お送り"].iloc[0]["late"]
+    assert not rows[rows["kind"] == "お送り（予定）"].iloc[0]["late"]
+
+
+def test_gantt_rows_keep_the_past_under_vehicle_names():
+    """What was driven stays on the timeline: legs, a finished ride with its actual pickup and
+    drop-off, an on-board rider's ride up to the planned drop-off, a no-show; rows are named
+    by vehicle name, never id."""
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo("Asia/Tokyo")
+    t0 = int(pd.Timestamp("2027-01-13T09:00:00+09:00").timestamp())
+    plan = {"vehicle_id": "v1", "shift": ["2027-01-13T08:00:00+09:00", "2027-01-13T17:00:00+09:00"],
+            "breaks": [], "stops": [
+                {"booking_id": "b2", "kind": "dropoff", "eta": "2027-01-13T10:20:00+09:00",
+                 "latest": "2027-01-13T10:30:00+09:00", "name_ja": "病院", "name_en": "Hospital",
+                 "rider_name": "鈴木"}]}
+    bookings = [{"id": "b1", "vehicle_id": "v1", "rider_name": "佐藤",
+                 "picked_up_at": "2027-01-13T09:02:00+09:00",
+                 "dropped_off_at": "2027-01-13T09:20:00+09:00"},
+                {"id": "b2", "vehicle_id": "v1", "rider_name": "鈴木",
+                 "picked_up_at": "2027-01-13T10:01:00+09:00", "dropped_off_at": None},
+                {"id": "b3", "vehicle_id": "v1", "rider_name": "田中"}]
+    events = [{"type": "leg", "vehicle_id": "v1", "at": "2027-01-13T09:02:00+09:00",
+               "data": {"start_s": t0 - 600, "end_s": t0 + 120, "distance_m": 4200, "load": 0}},
+              {"type": "no_show", "vehicle_id": "v1", "booking_id": "b3",
+               "at": "2027-01-13T09:45:00+09:00", "data": {}}]
+    rows = gantt_rows([plan], [], bookings=bookings, events=events,
+                      vehicle_names={"v1": "みつぎ1号"}, tz=tz)
+    assert set(rows["vehicle"]) == {"みつぎ1号"}
+    by = {k: rows[rows["kind"] == k] for k in set(rows["kind"])}
+    leg = by["走行（実績）"].iloc[0]
+    assert str(leg["start"]) == "2027-01-13 08:50:00" and "4.2 km" in leg["label"]
+    done = by["乗車（実績）"].iloc[0]
+    assert (str(done["start"]), str(done["end"])) == ("2027-01-13 09:02:00", "2027-01-13 09:20:00")
+    assert len(by["お迎え（実績）"]) == 2 and len(by["お送り（実績）"]) == 1
+    onboard = by["乗車（予定）"].iloc[0]  # from the actual pickup to the planned drop-off
+    assert (str(onboard["start"]), str(onboard["end"])) == ("2027-01-13 10:01:00",
+                                                            "2027-01-13 10:20:00")
+    assert "田中" in by["無断不在"].iloc[0]["label"]
+
+
+def test_gantt_chart_draws_a_now_line():
+    """Given now, the chart has a red rule at that time; without, none."""
+
+    from ops_console.charts import gantt_chart
+
+    plan = {"vehicle_id": "v1", "shift": ["2027-01-13T08:00:00+09:00", "2027-01-13T17:00:00+09:00"],
+            "breaks": [], "stops": []}
+    rows = gantt_rows([plan], [], vehicle_names={"v1": "みつぎ1号"})
+    now = pd.Timestamp("2027-01-13 10:52").to_pydatetime()
+    spec = gantt_chart(rows, "ja", now=now).to_dict()
+    rules = [layer for layer in spec["layer"] if layer["mark"].get("type") == "rule"]
+    assert len(rules) == 1 and rules[0]["mark"]["color"] == "#d62728"
+    values = next(v for k, v in spec["datasets"].items()
+                  if v and "label" in v[0] and v[0]["label"].startswith("現在"))
+    assert values[0]["label"] == "現在 10:52"
+    assert not [la for la in gantt_chart(rows, "ja").to_dict()["layer"]
+                if la["mark"].get("type") == "rule"]
+
+
+def test_vehicle_colours_keep_away_from_the_legend():
+    """No vehicle colour is near the waiting (red) or upcoming (orange) pickups, the stops or
+    the roads; the legend lists each vehicle with the colour the map gives it."""
+    from ops_console.mapview import PALETTE, ROAD, STOP, UPCOMING, WAITING, legend_items
+
+    for c in PALETTE:
+        for r in (WAITING, UPCOMING, STOP, ROAD):
+            assert sum(abs(a - b) for a, b in zip(c, r, strict=True)) > 120, (c, r)
+    items = legend_items([{"id": "mitsugi-2", "name": "みつぎ2号"},
+                          {"id": "mitsugi-1", "name": "みつぎ1号"}])
+    assert items == [("#1f77b4", "みつぎ1号"), ("#7538ab", "みつぎ2号")]
+
+
+def test_alerts_clear_when_the_booking_moves_on():
+    """A pickup at risk ends once the rider is on board; a drop-off at risk stays until the
+    trip ends; an unknown booking still shows; a no-show undone leaves the list."""
+    from zoneinfo import ZoneInfo
+
+    from ops_console.alerts import current_alerts
+
+    def ev(i: int, kind: str, bid: str | None, **data) -> dict:
+        return {"id": i, "type": kind, "booking_id": bid, "vehicle_id": "v1",
+                "at": f"2027-01-13T10:{i:02d}:00+09:00", "data": data}
+
+    events = [ev(1, "promise_at_risk", "b1", what="pickup", level="late", late_s=300),
+              ev(2, "promise_at_risk", "b2", what="dropoff", level="at_risk", late_s=60),
+              ev(3, "promise_at_risk", "bx", what="ride", level="at_risk", late_s=90),
+              ev(4, "no_show", "b3")]
+    bookings = {"b1": {"status": "onboard", "rider_name": "A"},
+                "b2": {"status": "onboard", "rider_name": "B", "destination_stop_id": "s"},
+                "b3": {"status": "confirmed", "rider_name": "C"}}
+    stops = {"s": {"name_ja": "病院", "name_en": "Hospital"}}
+    alerts = current_alerts(events, bookings, {"v1": "1号"}, stops, ZoneInfo("Asia/Tokyo"))
+    assert [(a.who, a.where, a.level) for a in alerts] == [("—", "", "at_risk"),
+                                                           ("B", "病院", "at_risk")]
+
+
+def test_hours_are_read_leniently_and_checked():
+    """Service hours in half- or full-width, with 〜, become HH:MM-HH:MM; others are None."""
+    from ops_console.tables import parse_hours
+
+    assert parse_hours("8:30-17:00") == "08:30-17:00"
+    assert parse_hours("０８：００〜１７：００") == "08:00-17:00"
+    for bad in ("", "17:00-08:00", "08:00-25:00", "08:60-09:00", "8時-17時", "08:00"):
+        assert parse_hours(bad) is None, bad
 
 
 def test_feed_view_reads_both_shapes():

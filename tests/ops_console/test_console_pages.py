@@ -35,6 +35,14 @@ def api(seeded, method: str, path: str, **kw: Any) -> Any:
     return r.json()
 
 
+def chart_rows(chart: Any) -> list[dict[str, Any]]:
+    """Every data row of a Vega-Lite chart element (Streamlit ships its datasets as Arrow)."""
+    import pyarrow as pa
+
+    return [r for ds in chart.proto.datasets
+            for r in pa.ipc.open_stream(ds.data.data).read_all().to_pylist()]
+
+
 def no_errors(at: AppTest) -> None:
     """No exception and no API error box on the page."""
     assert not at.exception, [e.value for e in at.exception]
@@ -189,15 +197,27 @@ def test_kpi_exports(console_env):
 
 
 def test_fleet_shows_plan_timeline(console_env):
-    """The fleet page draws the Gantt chart of the day's plans and lists shifts and drivers."""
+    """The fleet page draws the day's timeline under the vehicles' names: what was driven this
+    morning (rides done with their pickups and drop-offs, legs, the no-show) beside the plan,
+    and a line at now; it lists shifts and drivers by vehicle name."""
     at = page("fleet")
     no_errors(at)
     charts = at.get("vega_lite_chart")
     assert charts, "the plan timeline"
     spec = json.loads(charts[0].proto.spec)
-    assert len(spec["layer"]) == 5  # shift, break, windows, rides, stop times
+    assert len(spec["layer"]) == 7  # shift+break, driven, windows, rides, stops, no-show, now
+    assert spec["layer"][-1]["mark"]["type"] == "rule"
+    rows = chart_rows(charts[0])
+    kinds = {r.get("kind") for r in rows}
+    assert {"乗車（実績）", "お迎え（実績）", "お送り（実績）", "走行（実績）", "無断不在",
+            "お迎え時間帯", "乗車（予定）"} <= kinds
+    assert {r["vehicle"] for r in rows if "vehicle" in r} <= {"みつぎ1号", "みつぎ2号", "みつぎ福祉車両"}
+    now = [r for r in rows if str(r.get("label", "")).startswith("現在")]
+    assert now and now[0]["label"] == "現在 10:52"
+    done = sum(1 for r in rows if r.get("kind") == "乗車（実績）")
+    assert done == len(console_env.completed)
     shifts = at.dataframe[1].value  # vehicles, shifts, drivers
-    assert len(shifts) == 3
+    assert len(shifts) == 3 and set(shifts.iloc[:, 0]) == {"みつぎ1号", "みつぎ2号", "みつぎ福祉車両"}
     drivers = at.dataframe[2].value
     assert "みつぎ1号 運転手" in list(drivers.iloc[:, 0])
 
