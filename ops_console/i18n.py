@@ -120,6 +120,21 @@ TEXTS: dict[str, tuple[str, str]] = {
     "service_summary": ("公開中のサービス", "Published service"),
     "stops_count": ("乗り場数", "Stops"),
     "hours": ("運行時間", "Hours"),
+    # KPIs and the monthly report
+    "kpi_bad_range": ("期間が不正です（開始日は終了日以前、最長1年）。",
+                      "The range is not valid (the start on or before the end, at most a year)."),
+    "kpi_basis": ("すべて運行日（乗車する日）ベースで数えます。依頼数＝予約数＋お断り＋検索のみ。"
+                  "各指標の定義は「?」にあります。",
+                  "Everything is counted on the service day (the day of the trip). Requests = "
+                  "bookings + refused + searched, not booked. Each figure's definition is under "
+                  "its “?”."),
+    "daily_operating": ("運行日と、記録のある日だけを表示しています。",
+                        "Operating days, and any day with records, are shown."),
+    "use_district": ("地区別の利用（人）", "Use per district (persons)"),
+    "use_stop": ("乗り場別の利用（人）", "Use per stop (persons)"),
+    "report_contents": ("運行日ごとの実績、運賃収入、お断り理由、地区別・乗り場別の利用と指標の定義を載せます。",
+                        "Each operating day, fare revenue, refusals by reason, use per district "
+                        "and per stop, and how each figure is defined."),
     # navigation
     "page_whatif": ("もしもシミュレーション", "What-if simulation"),
     # what-if

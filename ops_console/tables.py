@@ -15,14 +15,16 @@ import pandas as pd
 from ops_console.i18n import EVENTS, PAYMENT, code_label, pair_label, status_label, tr
 
 #: KPI key -> (ja label, en label, unit kind). Kinds: n (count), pct (rate 0..1 shown as %),
-#: min (seconds shown as minutes), h (hours), km, x (ratio), p (persons per vehicle-km).
+#: min (seconds shown as minutes), h (hours), km, x (ratio), p (persons), yen.
 KPI_FIELDS: dict[str, tuple[str, str, str]] = {
     "requests": ("依頼数", "Requests", "n"),
-    "accepted": ("予約数", "Accepted", "n"),
+    "accepted": ("予約数", "Bookings", "n"),
     "refused": ("お断り", "Refused", "n"),
+    "abandoned": ("検索のみ（予約せず）", "Searched, not booked", "n"),
     "completed": ("運行完了", "Completed trips", "n"),
     "riders_carried": ("輸送人員", "Riders carried", "n"),
-    "shared_ride_rate": ("相乗り率", "Shared-ride rate", "pct"),
+    "shared_ride_rate": ("相乗り率", "Shared-ride share", "pct"),
+    "occupancy_mean": ("平均乗車人数（乗車中）", "Mean occupancy (while carrying)", "p"),
     "wait_mean_s": ("平均待ち時間（約束時刻比）", "Mean wait vs promise", "min"),
     "wait_p95_s": ("待ち時間95%値", "Wait p95", "min"),
     "ride_mean_s": ("平均乗車時間", "Mean ride time", "min"),
@@ -31,17 +33,56 @@ KPI_FIELDS: dict[str, tuple[str, str, str]] = {
     "no_shows": ("無断不在", "No-shows", "n"),
     "cancellations": ("取消", "Cancellations", "n"),
     "late_cancellations": ("直前取消", "Late cancellations", "n"),
+    "fare_revenue": ("運賃収入（運行完了分）", "Fare revenue (completed trips)", "yen"),
+    "fare_collected": ("収受済み運賃", "Fares collected", "yen"),
     "vehicle_hours": ("車両走行時間", "Vehicle hours", "h"),
     "vehicle_km": ("走行距離", "Vehicle km", "km"),
     "empty_km": ("空車走行距離", "Empty km", "km"),
-    "occupancy_mean": ("平均乗車人数（距離加重）", "Mean occupancy (per km)", "p"),
+    "passenger_km": ("人キロ", "Passenger km", "km"),
 }
 
+#: How each indicator is defined, for the page's help and the report's notes (ja, en).
+KPI_HELP: dict[str, tuple[str, str]] = {
+    "requests": ("運行日ごとの依頼の数＝予約数＋お断り＋検索のみ。1回の検索（空き状況の問い合わせ）を1件と数えます。",
+                 "Requests per service day = bookings + refused + searched, not booked; one "
+                 "search for a trip is one request."),
+    "accepted": ("その運行日に予約された乗車（後で取消・無断不在になったものを含む）。",
+                 "Trips booked for the service day (including those later cancelled or no-shows)."),
+    "refused": ("空車がない・予約の条件外などで、ご案内できなかった依頼。予約確定の直前に満席になったものを含みます。",
+                "Requests that could not be served (no vehicle, against a booking rule), "
+                "including offers taken just before booking."),
+    "abandoned": ("空き状況をご案内したが、予約に至らなかった検索。",
+                  "Searches answered with offers of which none was booked."),
+    "shared_ride_rate": ("運行を完了した乗車のうち、乗車中に別の予約のお客様が同乗していた時間があった割合。",
+                         "Share of completed rides during which another booking's party was on "
+                         "board at some time."),
+    "occupancy_mean": ("お客様を乗せて走っている間の平均乗車人数（時間加重、完了した乗車から）。"
+                       "相乗りがなければ1組あたりの人数に等しく、相乗りがあるほど大きくなります。",
+                       "Mean persons on board while carrying anyone (time-weighted, from the "
+                       "completed rides). Without shared rides it equals the mean party size; it "
+                       "rises above it exactly as rides are shared."),
+    "riders_carried": ("運行を完了した乗車の人数（大人・小児・乳幼児・車いす）。",
+                       "Persons of the completed trips (adults, children, infants, wheelchair "
+                       "users)."),
+    "fare_revenue": ("運行を完了した乗車の運賃の合計。", "Fares of the completed trips."),
+    "fare_collected": ("運行完了分のうち、支払いが記録された運賃。",
+                       "Fares of completed trips with a payment recorded."),
+    "empty_km": ("お客様を乗せずに走った距離。", "Distance driven with nobody on board."),
+    "passenger_km": ("乗車人数×走行距離の合計。", "Persons on board times distance driven."),
+}
+
+
+def kpi_help(key: str, lang: str = "ja") -> str | None:
+    """The definition of an indicator, if it needs one."""
+    pair = KPI_HELP.get(key)
+    return None if pair is None else (pair[0] if lang == "ja" else pair[1])
+
+
 #: The indicators shown as big numbers at the top of the KPI page.
-HEADLINE = ("requests", "accepted", "refused", "riders_carried", "shared_ride_rate",
-            "wait_mean_s", "wait_p95_s", "on_time_rate", "ride_mean_s", "detour_mean",
-            "no_shows", "cancellations", "vehicle_hours", "vehicle_km", "empty_km",
-            "occupancy_mean")
+HEADLINE = ("requests", "accepted", "refused", "abandoned", "riders_carried",
+            "shared_ride_rate", "occupancy_mean", "on_time_rate", "wait_mean_s", "wait_p95_s",
+            "ride_mean_s", "detour_mean", "no_shows", "cancellations", "fare_revenue",
+            "vehicle_hours", "vehicle_km", "empty_km")
 
 
 def kpi_label(key: str, lang: str = "ja") -> str:
@@ -61,6 +102,8 @@ def kpi_value(key: str, value: float) -> float:
         return round(value / 60.0, 1)
     if kind in ("h", "km", "x", "p"):
         return round(value, 2 if kind in ("x", "p") else 1)
+    if kind == "yen":
+        return float(int(value))
     return float(value)
 
 
@@ -72,6 +115,8 @@ def kpi_text(key: str, value: float, lang: str = "ja") -> str:
              "km": (" km", " km"), "x": ("倍", "×"), "p": ("人", "")}
     if key == "riders_carried":
         return f"{int(v)}人" if lang == "ja" else f"{int(v)}"
+    if kind == "yen":
+        return f"{int(v):,}円" if lang == "ja" else f"¥{int(v):,}"
     unit = units[kind][0 if lang == "ja" else 1]
     if kind == "n":
         return f"{int(v)}{unit}" if lang == "ja" else f"{int(v)}"
@@ -81,16 +126,47 @@ def kpi_text(key: str, value: float, lang: str = "ja") -> str:
 
 
 def kpi_frame(kpis: Mapping[str, Any], lang: str = "ja") -> pd.DataFrame:
-    """Every indicator as rows: key, label, value (display unit), text."""
+    """Every indicator as rows: key, label, value (display unit), text, definition."""
     rows = [{"key": k, "label": kpi_label(k, lang), "value": kpi_value(k, float(kpis.get(k, 0))),
-             "text": kpi_text(k, float(kpis.get(k, 0)), lang)} for k in KPI_FIELDS]
+             "text": kpi_text(k, float(kpis.get(k, 0)), lang), "definition": kpi_help(k, lang) or ""}
+            for k in KPI_FIELDS]
     return pd.DataFrame(rows)
+
+
+def use_frame(kpis: Mapping[str, Any], names: Mapping[str, str], lang: str = "ja", *,
+              by: str = "stop") -> pd.DataFrame:
+    """Persons boarding and alighting per stop (``by="stop"``) or per district
+    (``by="district"``), every named place listed (unused ones with 0), busiest first; chosen
+    points and stops outside any district as their own rows when used."""
+    board = dict(kpis.get(f"boardings_by_{by}") or {})
+    alight = dict(kpis.get(f"alightings_by_{by}") or {})
+    extra = {"_point": ("指定地点", "Chosen points"), "_none": ("地区外", "No district")}
+    rows = []
+    for key in [*names, *[k for k in extra if k in board or k in alight]]:
+        label = names.get(key) or extra.get(key, (key, key))[0 if lang == "ja" else 1]
+        b, a = int(board.get(key, 0)), int(alight.get(key, 0))
+        rows.append((label, b, a, b + a))
+    rows.sort(key=lambda r: -r[3])
+    cols = (["地区" if by == "district" else "乗り場", "乗車人数", "降車人数", "計"] if lang == "ja"
+            else ["District" if by == "district" else "Stop", "Boarding", "Alighting", "Total"])
+    return pd.DataFrame(rows, columns=cols)
+
+
+def reasons_frame(kpis: Mapping[str, Any], lang: str = "ja") -> pd.DataFrame:
+    """Refusals by reason with their share of all refusals, most frequent first."""
+    reasons = dict(kpis.get("refused_reasons") or {})
+    total = sum(reasons.values())
+    rows = sorted(((code_label(str(r), lang), int(n), f"{100 * n / total:.0f}%")
+                   for r, n in reasons.items()), key=lambda r: -r[1])
+    cols = ["理由", "件数", "割合"] if lang == "ja" else ["Reason", "Count", "Share"]
+    return pd.DataFrame(rows, columns=cols)
 
 
 def kpi_csv(days: Sequence[Mapping[str, Any]], total: Mapping[str, Any] | None = None) -> str:
     """CSV of raw indicators (SI units as the API gives them), one row per day, then the total.
 
-    Refusal reasons and channels become ``refused_<reason>`` and ``channel_<name>`` columns.
+    Refusal reasons and channels become ``refused_<reason>`` and ``channel_<name>`` columns,
+    use per district and stop ``boardings_district_<id>``, ``alightings_stop_<id>`` and so on.
     """
     rows = []
     for k in [*days, *([total] if total else [])]:
@@ -98,6 +174,10 @@ def kpi_csv(days: Sequence[Mapping[str, Any]], total: Mapping[str, Any] | None =
         row.update({f: k.get(f, 0) for f in KPI_FIELDS})
         row.update({f"refused_{r}": n for r, n in (k.get("refused_reasons") or {}).items()})
         row.update({f"channel_{c}": n for c, n in (k.get("by_channel") or {}).items()})
+        for side in ("boardings", "alightings"):
+            for by in ("district", "stop"):
+                row.update({f"{side}_{by}_{s}": n
+                            for s, n in (k.get(f"{side}_by_{by}") or {}).items()})
         rows.append(row)
     frame = pd.DataFrame(rows).fillna(0)
     buf = io.StringIO()

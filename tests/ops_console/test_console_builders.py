@@ -4,6 +4,7 @@ CSV, the Gantt rows, the feed status view, and the monthly report."""
 from __future__ import annotations
 
 import io
+import re
 from datetime import date
 from itertools import pairwise
 
@@ -197,14 +198,33 @@ def test_feed_view_reads_both_shapes():
 
 
 def test_monthly_report():
-    """The monthly report has the month's totals and each day, as HTML and as a PDF with a
-    Japanese font embedded (the system's Noto Sans CJK, else the shipped IPAexGothic)."""
-    days = [{"start": f"2027-01-{d:02d}", "end": f"2027-01-{d:02d}", "requests": d,
-             "riders_carried": d + 1} for d in (12, 13)]
-    total = {"requests": 25, "riders_carried": 27, "refused_reasons": {"service_hours": 2}}
-    html = report_html("御調町 予約型乗合タクシー", date(2027, 1, 1), days, total)
-    assert "運行実績報告（2027年1月）" in html and "<svg" in html and "運行時間外" in html
-    assert "27人" in html and "2027-01-13" in html
-    pdf = report_pdf("Mitsugi", date(2027, 1, 1), days, total, "ja")
+    """The monthly report has the month's totals (with definitions), each operating day by
+    date and weekday, fare revenue, refusals by reason with shares, use per district and per
+    stop (unused places with 0), as HTML and as a PDF with a Japanese font embedded (the
+    system's Noto Sans CJK, else the shipped IPAexGothic)."""
+    days = [{"start": f"2027-01-{d:02d}", "end": f"2027-01-{d:02d}", "operating": True,
+             "requests": d, "riders_carried": d + 1, "fare_revenue": 300 * d} for d in (12, 13)]
+    total = {"requests": 25, "riders_carried": 27, "fare_revenue": 7500, "fare_collected": 600,
+             "refused_reasons": {"service_hours": 2, "infeasible": 6},
+             "boardings_by_district": {"centre": 20, "_point": 1},
+             "alightings_by_district": {"centre": 7, "northeast": 20},
+             "boardings_by_stop": {"hospital": 20}, "alightings_by_stop": {"honmura": 20}}
+    names = {"stop_names": {"hospital": "公立みつぎ総合病院", "honmura": "本村", "hata": "畑"},
+             "district_names": {"centre": "中心部", "northeast": "北東部", "south": "南部"}}
+    html = report_html("御調町 予約型乗合タクシー", date(2027, 1, 1), days, total, **names)
+    assert "運行実績報告（2027年1月）" in html and "<svg" in html
+    assert "27人" in html and "1/12（火）" in html and "1/13（水）" in html and "運行日 2日" in html
+    assert "<b>7,500円</b>" in html and "3,900" in html  # revenue; a day's fares
+    assert "空車なし</th><td>6</td><td>75%" in html and "運行時間外</th><td>2</td><td>25%" in html
+    assert "<th>中心部</th><td>20</td><td>7</td><td>27</td>" in html
+    assert "<th>南部</th><td>0</td><td>0</td><td>0</td>" in html
+    assert "<th>指定地点</th><td>1</td>" in html
+    assert "<th>畑</th><td>0</td>" in html
+    assert "1組あたりの人数に等しく" in html  # the definitions
+    en = report_html("Mitsugi", date(2027, 1, 1), days, total, "en", **names)
+    assert "Use per district" in en and "Jan 13 (Wed)" in en and "¥7,500" in en
+    pdf = report_pdf("Mitsugi", date(2027, 1, 1), days, total, "ja", **names)
     assert pdf.startswith(b"%PDF")
+    # summary and chart, operating days, refusals, districts, stops: one page each
+    assert len(re.findall(rb"/Type\s*/Page\b(?!s)", pdf)) == 5
     assert b"NotoSansCJK" in pdf or b"IPAexGothic" in pdf  # a Japanese font is embedded

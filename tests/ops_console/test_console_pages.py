@@ -169,8 +169,10 @@ def test_kpis_match_the_event_log(console_env):
     no_errors(at)
     want = figures_from_log(console_env, DAY)
     assert want["completed"] >= 3 and want["refused"] >= 1 and want["vehicle_km"] > 0
-    table = at.dataframe[0].value.set_index("key")
+    table = next(d.value for d in at.dataframe if "key" in d.value.columns).set_index("key")
     shown = table["value"]
+    assert shown["requests"] == shown["accepted"] + shown["refused"] + shown["abandoned"]
+    assert table.loc["occupancy_mean", "definition"] and table.loc["shared_ride_rate", "definition"]
     for key in ("requests", "accepted", "refused", "completed", "riders_carried", "no_shows",
                 "cancellations"):
         assert shown[key] == want[key], key
@@ -185,13 +187,28 @@ def test_kpis_match_the_event_log(console_env):
 
 
 def test_kpi_exports(console_env):
-    """The KPI page offers the CSV, and builds the monthly report as HTML and PDF."""
+    """The KPI page offers the CSV, and builds the monthly report as HTML and PDF: only the
+    month's operating days (no weekends, 1/1–1/3, nor 成人の日 1/11), the fare revenue of the
+    completed trips, refusals by reason, use per district and per stop (unused stops too)."""
     at = page("kpis")
     at.button(key="report_make").click().run()
     no_errors(at)
     report = at.session_state["report"]
     assert report["pdf"].startswith(b"%PDF")
-    assert "運行実績報告（2027年1月）" in report["html"]
+    html = report["html"]
+    assert "運行実績報告（2027年1月）" in html
+    days = [d["start"] for d in report["days"]]
+    assert len(days) == 19 and days[0] == "2027-01-04" and "2027-01-11" not in days
+    assert not [d for d in days if date.fromisoformat(d).weekday() >= 5]
+    assert "1/13（水）" in html and "1/11" not in html and "1/9（" not in html
+    assert "運行日 19日" in html
+    bookings = api(console_env, "GET", "/api/v1/operator/bookings", params={"day": DAY.isoformat()})
+    fares = sum(b["fare"] for b in bookings if b["status"] == "completed")
+    assert fares > 0 and f"<b>{fares:,}円</b>" in html
+    assert "運行時間外" in html  # the seeded refusal, by reason
+    assert "地区別の利用" in html and "中心部（市・病院周辺）" in html
+    assert "乗り場別の利用" in html and "三郎の滝入口" in html  # an unused stop, listed with 0
+    assert "相乗り率" in html and "別の予約のお客様が同乗" in html  # definitions printed
     csv_text = at.get("download_button")[0].proto
     assert csv_text is not None
 
