@@ -66,13 +66,14 @@ def _title(service_name: str, month: date, lang: str) -> str:
 def _riders_figure(days: Sequence[Mapping[str, Any]], lang: str) -> Figure:
     fig = Figure(figsize=(7.2, 2.8))
     ax = fig.add_subplot()
-    xs = [datetime.fromisoformat(d["start"]).day for d in days]
+    # Operating days side by side (no gaps for the days without service).
+    xs = list(range(len(days)))
     ax.bar(xs, [d.get("riders_carried", 0) for d in days], color="#3182bd",
            label=kpi_label("riders_carried", lang))
     ax.plot(xs, [d.get("requests", 0) for d in days], "o-", color="#e6550d",
             label=kpi_label("requests", lang))
-    ax.set_xlabel("日" if lang == "ja" else "Day of month")
-    ax.set_xticks(xs)
+    ax.set_xlabel("運行日" if lang == "ja" else "Operating day")
+    ax.set_xticks(xs, [str(datetime.fromisoformat(d["start"]).day) for d in days])
     ax.tick_params(axis="x", labelsize=7)
     ax.legend(loc="upper left", fontsize=8, frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
@@ -226,12 +227,12 @@ def report_pdf(service_name: str, month: date, days: Sequence[Mapping[str, Any]]
         table = ax.table(cellText=cells, loc="upper center", colWidths=[0.6, 0.3])
         table.scale(1, 1.3)
         chart = fig.add_axes((0.1, 0.08, 0.85, 0.3))
-        xs = [datetime.fromisoformat(d["start"]).day for d in days]
+        xs = list(range(len(days)))
         chart.bar(xs, [d.get("riders_carried", 0) for d in days], color="#3182bd",
                   label=kpi_label("riders_carried", lang))
         chart.plot(xs, [d.get("requests", 0) for d in days], "o-", color="#e6550d",
                    label=kpi_label("requests", lang))
-        chart.set_xticks(xs)
+        chart.set_xticks(xs, [str(datetime.fromisoformat(d["start"]).day) for d in days])
         chart.tick_params(axis="x", labelsize=7)
         chart.legend(loc="upper left", fontsize=8, frameon=False)
         pdf.savefig(fig)

@@ -126,11 +126,14 @@ def kpi_text(key: str, value: float, lang: str = "ja") -> str:
 
 
 def kpi_frame(kpis: Mapping[str, Any], lang: str = "ja") -> pd.DataFrame:
-    """Every indicator as rows: key, label, value (display unit), text, definition."""
-    rows = [{"key": k, "label": kpi_label(k, lang), "value": kpi_value(k, float(kpis.get(k, 0))),
-             "text": kpi_text(k, float(kpis.get(k, 0)), lang), "definition": kpi_help(k, lang) or ""}
+    """Every indicator as rows, indexed by its key: label, value (display unit), text,
+    definition (column names in ``lang``)."""
+    cols = (["指標", "値", "表示", "定義"] if lang == "ja"
+            else ["Indicator", "Value", "Shown", "Definition"])
+    rows = [[kpi_label(k, lang), kpi_value(k, float(kpis.get(k, 0))),
+             kpi_text(k, float(kpis.get(k, 0)), lang), kpi_help(k, lang) or ""]
             for k in KPI_FIELDS]
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=cols, index=pd.Index(list(KPI_FIELDS), name="key"))
 
 
 def use_frame(kpis: Mapping[str, Any], names: Mapping[str, str], lang: str = "ja", *,

@@ -67,6 +67,7 @@ with g1:
         reasons = {code_label(r, lang): n for r, n in k["refused_reasons"].items()}
         st.altair_chart(counts_chart(reasons, tr("refused_reasons", lang), "#e6550d"),
                         width="stretch", key="chart_reasons")
+        st.dataframe(reasons_frame(k, lang), hide_index=True, key="reasons_table")
     else:
         st.caption(f"{tr('refused_reasons', lang)}: —")
 with g2:
@@ -90,8 +91,6 @@ with u2:
     st.subheader(tr("use_stop", lang))
     st.dataframe(use_frame(k, stop_names, lang, by="stop"), hide_index=True, key="use_stop",
                  height=300)
-if k.get("refused_reasons"):
-    st.dataframe(reasons_frame(k, lang), hide_index=True, key="reasons_table")
 
 st.subheader(tr("kpi_table", lang))
 st.dataframe(kpi_frame(k, lang), hide_index=True, key="kpi_table")

@@ -169,10 +169,10 @@ def test_kpis_match_the_event_log(console_env):
     no_errors(at)
     want = figures_from_log(console_env, DAY)
     assert want["completed"] >= 3 and want["refused"] >= 1 and want["vehicle_km"] > 0
-    table = next(d.value for d in at.dataframe if "key" in d.value.columns).set_index("key")
-    shown = table["value"]
+    table = next(d.value for d in at.dataframe if d.value.index.name == "key")
+    shown = table["値"]
     assert shown["requests"] == shown["accepted"] + shown["refused"] + shown["abandoned"]
-    assert table.loc["occupancy_mean", "definition"] and table.loc["shared_ride_rate", "definition"]
+    assert table.loc["occupancy_mean", "定義"] and table.loc["shared_ride_rate", "定義"]
     for key in ("requests", "accepted", "refused", "completed", "riders_carried", "no_shows",
                 "cancellations"):
         assert shown[key] == want[key], key
