@@ -72,5 +72,6 @@ if run:
 
 summary = st.session_state.get("wi_result")
 if summary:
-    st.dataframe(whatif_frame(summary, COMPARED, lang), hide_index=True, key="wi_table")
+    table = whatif_frame(summary, COMPARED, lang)
+    st.dataframe(table, hide_index=True, key="wi_table", height=35 * (len(table) + 1) + 3)
     st.altair_chart(whatif_chart(summary, COMPARED, lang), width="stretch", key="wi_chart")
