@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
 
 from fastapi import APIRouter, Query
 
 from dispatcher.api.deps import RuntimeDep
+from dispatcher.riders import fold
 
 router = APIRouter(tags=["public"])
 
@@ -42,22 +42,15 @@ def service_info(runtime: RuntimeDep) -> dict[str, Any]:
     }
 
 
-def _fold(text: str) -> str:
-    """Normalise for search: NFKC, lower case, katakana folded to hiragana."""
-    text = unicodedata.normalize("NFKC", text).lower()
-    return "".join(chr(ord(c) - 0x60) if "ァ" <= c <= "ヶ" else c for c in text)
-
-
 @router.get("/api/v1/stops")
 def stops(runtime: RuntimeDep,
           q: str = Query(default="", max_length=60, description="name, English name or kana")
           ) -> list[dict[str, Any]]:
     """The service's stops, most visited first; ``q`` filters by name or reading."""
-    needle = _fold(q.strip())
+    needle = fold(q)
     out = []
     for s in sorted(runtime.service.stops, key=lambda s: -s.weight):
-        hay = " ".join(_fold(x) for x in (s.name_ja, s.name_en, s.name_kana, s.id))
-        if needle and needle not in hay:
+        if needle and not any(needle in fold(x) for x in (s.name_ja, s.name_en, s.name_kana, s.id)):
             continue
         district = runtime.service.district_of(s.id)
         out.append({"id": s.id, "name_ja": s.name_ja, "name_en": s.name_en,

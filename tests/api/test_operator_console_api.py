@@ -178,3 +178,11 @@ def test_stops_and_service_carry_the_districts(client):
     svc = client.get("/api/v1/service").json()
     ids = {d["id"] for d in svc["districts"]}
     assert {s["district"] for s in stops} == ids and all(d["name_ja"] for d in svc["districts"])
+
+
+@pytest.mark.parametrize("q", ["びょういん", "ビョウイン", "ﾋﾞｮｳｲﾝ", "病院", "Hospital"])
+def test_stop_search_reads_kana_either_script(client, q):
+    """The stop search finds the hospital stops by their reading in hiragana, katakana (full or
+    half width), by kanji or English."""
+    found = [s["id"] for s in client.get("/api/v1/stops", params={"q": q}).json()]
+    assert sorted(found) == ["hospital", "hospital_entrance"]

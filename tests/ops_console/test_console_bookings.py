@@ -10,11 +10,11 @@ from datetime import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.api.conftest import DAY, local
+from tests.ops_console.seed import api
 
 VIEWS = Path(__file__).resolve().parents[2] / "ops_console" / "views"
 
@@ -24,13 +24,6 @@ def bookings_page(lang: str = "ja") -> AppTest:
     at = AppTest.from_file(str(VIEWS / "bookings.py"), default_timeout=60)
     at.session_state["lang"] = lang
     return at.run()
-
-
-def api(seeded, method: str, path: str, **kw: Any) -> Any:
-    """Call the API as the operator."""
-    r = httpx.request(method, seeded.url + path, headers=seeded.operator, timeout=30, **kw)
-    assert r.status_code < 400, r.text
-    return r.json()
 
 
 def no_exception(at: AppTest) -> None:

@@ -10,11 +10,11 @@ from pathlib import Path
 from statistics import mean
 from typing import Any
 
-import httpx
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.api.conftest import DAY
+from tests.ops_console.seed import api
 
 VIEWS = Path(__file__).resolve().parents[2] / "ops_console"
 PAGES = ["map", "bookings", "fleet", "kpis", "publishing"]
@@ -26,13 +26,6 @@ def page(name: str, lang: str = "ja") -> AppTest:
     at = AppTest.from_file(str(path), default_timeout=60)
     at.session_state["lang"] = lang
     return at.run()
-
-
-def api(seeded, method: str, path: str, **kw: Any) -> Any:
-    """Call the API as the operator (the test's own view of the truth)."""
-    r = httpx.request(method, seeded.url + path, headers=seeded.operator, timeout=30, **kw)
-    assert r.status_code < 400, r.text
-    return r.json()
 
 
 def chart_rows(chart: Any) -> list[dict[str, Any]]:
