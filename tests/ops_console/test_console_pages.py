@@ -17,7 +17,7 @@ from tests.api.conftest import DAY
 from tests.ops_console.seed import api
 
 VIEWS = Path(__file__).resolve().parents[2] / "ops_console"
-PAGES = ["map", "bookings", "fleet", "kpis", "publishing"]
+PAGES = ["map", "bookings", "fleet", "kpis", "publishing", "whatif"]
 
 
 def page(name: str, lang: str = "ja") -> AppTest:
@@ -177,6 +177,16 @@ def test_kpis_match_the_event_log(console_env):
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["輸送人員"] == f"{int(want['riders_carried'])}人"
     assert metrics["依頼数"] == f"{int(want['requests'])}件"
+
+
+@pytest.mark.parametrize(("lang", "want"), [("ja", "期間が不正です"), ("en", "The range is not valid")])
+def test_kpi_range_backwards_is_explained(console_env, lang, want):
+    """An end before the start is a message in the chosen language, not a traceback."""
+    at = page("kpis", lang)
+    at.date_input(key="kpi_end").set_value(DAY.replace(day=DAY.day - 1)).run()
+    assert not at.exception
+    assert any(want in e.value for e in at.error), [e.value for e in at.error]
+    assert not at.metric
 
 
 def test_kpi_exports(console_env):
