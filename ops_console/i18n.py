@@ -192,7 +192,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "confirm_back": ("やめる", "Go back"),
     "confirm_note": ("取り消すと元に戻せません。お客様にもお伝えください。",
                      "This cannot be undone; please tell the rider."),
-    "actor_unknown": ("—", "—"),
+    "event_other": ("その他の記録", "Other record"),
     # fleet
     "gantt_now": ("現在", "now"),
     "gantt_legend_note": ("薄い色は実績（乗車・走行）、濃い色はこれからの予定。赤い線が現在時刻です。",

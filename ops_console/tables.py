@@ -253,6 +253,8 @@ def actor_label(event: Mapping[str, Any], rider_name: str, lang: str = "ja") -> 
             else ("ご本人" if lang == "ja" else "the rider")
     if event.get("actor_name"):
         return str(event["actor_name"])
+    if event.get("actor_id") == "optimizer":
+        return "自動配車" if lang == "ja" else "dispatch optimiser"
     if event.get("actor_id") in (None, "", "system"):
         return "システム" if lang == "ja" else "system"
     return "—"
@@ -319,9 +321,9 @@ def history_frame(events: Iterable[Mapping[str, Any]], booking: Mapping[str, Any
                 str(data.get("method")), ("", ""))[0 if lang == "ja" else 1]
         elif kind == "promise_at_risk":
             detail = alert_detail(data, tz, lang)
-        rows.append([datetime.fromisoformat(e["at"]).strftime("%m/%d %H:%M"),
-                     pair_label(EVENTS, kind, lang), vehicle, actor_label(e, rider, lang),
-                     detail])
+        label = pair_label(EVENTS, kind, lang) if kind in EVENTS else tr("event_other", lang)
+        rows.append([datetime.fromisoformat(e["at"]).strftime("%m/%d %H:%M"), label, vehicle,
+                     actor_label(e, rider, lang), detail])
     return pd.DataFrame(rows, columns=labels)
 
 

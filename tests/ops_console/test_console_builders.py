@@ -178,6 +178,39 @@ def test_alerts_clear_when_the_booking_moves_on():
                                                            ("B", "病院", "at_risk")]
 
 
+def test_history_names_who_acted_and_where():
+    """History rows name the actor (a person, the rider, the optimiser, the system), the
+    vehicles of a move, the stops of arrivals before and after boarding, payments in yen."""
+    from zoneinfo import ZoneInfo
+
+    from ops_console.tables import history_frame
+
+    booking = {"rider_name": "佐藤 一郎", "origin_stop_id": "a", "destination_stop_id": "b"}
+    stops = {"a": {"name_ja": "本村", "name_en": "Honmura"},
+             "b": {"name_ja": "病院", "name_en": "Hospital"}}
+    names = {"v1": "みつぎ1号", "v2": "みつぎ2号"}
+
+    def ev(kind: str, actor: str | None, role: str | None = None, name: str | None = None,
+           vehicle: str = "v1", **data) -> dict:
+        return {"at": "2027-01-13T09:00:00+09:00", "type": kind, "vehicle_id": vehicle,
+                "actor_id": actor, "actor_role": role, "actor_name": name, "data": data}
+
+    events = [ev("moved", "optimizer", vehicle="v2", from_vehicle="v1"),
+              ev("cancelled", "r-1", "rider", "佐藤 一郎", by="rider", late=True),
+              ev("arrived", "driver-v2", "driver", "みつぎ2号 運転手", vehicle="v2"),
+              ev("boarded", "driver-v2", "driver", "みつぎ2号 運転手", vehicle="v2"),
+              ev("arrived", "driver-v2", "driver", "みつぎ2号 運転手", vehicle="v2"),
+              ev("payment", None, status="paid_cash_onboard", amount=300),
+              ev("something_new", None, value=1_800_000_000)]
+    frame = history_frame(events, booking, stops, names, ZoneInfo("Asia/Tokyo"))
+    rows = frame.values.tolist()
+    assert rows[0][1:] == ["車両の変更", "みつぎ2号", "自動配車", "みつぎ1号 → みつぎ2号"]
+    assert rows[1][3:] == ["佐藤 一郎（ご本人）", "ご本人から・直前の取消"]
+    assert [r[4] for r in rows[2:5]] == ["本村", "本村で乗車", "病院"]
+    assert rows[5][3:] == ["システム", "車内で現金 300円"]
+    assert rows[6][1] == "その他の記録" and rows[6][4] == ""  # no raw codes or values shown
+
+
 def test_hours_are_read_leniently_and_checked():
     """Service hours in half- or full-width, with 〜, become HH:MM-HH:MM; others are None."""
     from ops_console.tables import parse_hours
