@@ -56,15 +56,3 @@ def recovered_text() -> RiskText:
     """The rider's words when a promise is safe again."""
     return RiskText("お迎えの遅れは解消しました。予定どおり運行します。",
                     "The delay is over: your trip is on time again.")
-
-
-def operator_text(what: str, level: str, late_s: int, rider: str, vehicle: str) -> RiskText:
-    """One line of the operators' alert list."""
-    part = {"pickup": ("迎車", "pickup"), "dropoff": ("到着", "drop-off"),
-            "ride": ("乗車時間", "ride time")}.get(what, (what, what))
-    m = minutes(late_s)
-    if level == "late":
-        return RiskText(f"{vehicle}: {rider}様の{part[0]}が約{m}分遅れる見込み",
-                        f"{vehicle}: {rider}'s {part[1]} about {m} min late")
-    return RiskText(f"{vehicle}: {rider}様の{part[0]}が遅れるおそれ",
-                    f"{vehicle}: {rider}'s {part[1]} at risk")

@@ -562,9 +562,11 @@ class Engine:
             return self._make_offers(rider_id, trip)
         except (RuleViolation, Infeasible) as exc:
             reason = str(exc.details.get("rule", exc.code))
+            # The service day asked for: KPIs count every request on its service day.
+            day = datetime.fromtimestamp(trip.time_s, tz=self.tz).date().isoformat()
             with Session(self.db, expire_on_commit=False) as s, s.begin():
                 repo.add_event(s, "refused", actor_id=rider_id, at=_dt(self.clock()),
-                               reason=reason, message=exc.message_en)
+                               reason=reason, message=exc.message_en, service_day=day)
             raise
 
     def _expected_offer(self, fleet: Fleet, request: Request, offer: insertion.Offer
@@ -657,7 +659,8 @@ class Engine:
                     s.add(row)
                     rows.append(row)
             repo.add_event(s, "offered", actor_id=rider_id, at=_dt(now), offers=[r.id for r in rows],
-                           asked=len(asked), alternatives=len(alternatives))
+                           asked=len(asked), alternatives=len(alternatives),
+                           service_day=day.isoformat())
         return {"offers": [r for r in rows if r.request["kind"] == "asked"],
                 "alternatives": [r for r in rows if r.request["kind"] == "alternative"]}
 
@@ -712,7 +715,7 @@ class Engine:
                     if o is not None:
                         o.status = "lost"
                     repo.add_event(s, "refused", actor_id=booked_by, offer_id=offer_id,
-                                   reason="no_longer_feasible")
+                                   reason="no_longer_feasible", service_day=day.isoformat())
                 raise Infeasible(
                     "申し訳ありません。この時間帯は直前に満席になりました。もう一度検索してください。",
                     "Sorry, this time has just been taken; please search again.",

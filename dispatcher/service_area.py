@@ -209,6 +209,21 @@ class Agency:
 
 
 @dataclass(frozen=True, slots=True)
+class District:
+    """A group of stops reported together (a 地区 of the monthly report), defined in the
+    service's data: each stop belongs to at most one district."""
+
+    id: str
+    name_ja: str
+    name_en: str
+    stops: tuple[str, ...]
+
+    def name(self, lang: str = "ja") -> str:
+        """The name in ``lang`` ("ja" or "en")."""
+        return self.name_en if lang == "en" else self.name_ja
+
+
+@dataclass(frozen=True, slots=True)
 class ServiceArea:
     """One on-demand service: zone, stops, calendar and hours, booking rules, fares, fleet."""
 
@@ -240,6 +255,11 @@ class ServiceArea:
     short_name_kana: str = ""
     #: Words people say for places (``aliases.toml`` of the service folder).
     aliases: tuple[StopAlias, ...] = ()
+    districts: tuple[District, ...] = ()
+
+    def district_of(self, stop_id: str | None) -> District | None:
+        """The district holding a stop, or None (no district, or a chosen point)."""
+        return next((d for d in self.districts if stop_id in d.stops), None)
 
     def stop(self, stop_id: str) -> StopPoint:
         """The stop with ``stop_id``; raises NotFound-style InvalidInput if unknown."""
@@ -323,6 +343,26 @@ def aliases_from_dict(conf: dict[str, Any], stops: tuple[StopPoint, ...]) -> tup
     return tuple(out)
 
 
+def _districts(items: list[dict[str, Any]], stop_ids: set[str]) -> tuple[District, ...]:
+    """The ``[[districts]]`` tables, checked: known stops, each stop in one district at most."""
+    out: list[District] = []
+    seen: dict[str, str] = {}
+    for d in items:
+        district = District(id=str(d["id"]), name_ja=str(d["name_ja"]),
+                            name_en=str(d.get("name_en", d["name_ja"])),
+                            stops=tuple(str(s) for s in d.get("stops", [])))
+        for sid in district.stops:
+            if sid not in stop_ids:
+                raise InvalidInput(f"地区 {district.id} の乗り場が不明です: {sid}",
+                                   f"district {district.id} names an unknown stop: {sid}")
+            if sid in seen:
+                raise InvalidInput(f"乗り場 {sid} が2つの地区（{seen[sid]}, {district.id}）にあります",
+                                   f"stop {sid} is in two districts ({seen[sid]}, {district.id})")
+            seen[sid] = district.id
+        out.append(district)
+    return tuple(out)
+
+
 def service_from_dict(conf: dict[str, Any], stops: tuple[StopPoint, ...],
                       aliases: tuple[StopAlias, ...] = ()) -> ServiceArea:
     """Build a :class:`ServiceArea` from the parsed service.toml, its stop points and the
@@ -350,6 +390,7 @@ def service_from_dict(conf: dict[str, Any], stops: tuple[StopPoint, ...],
     for v in fleet:
         if v.depot not in stop_ids:
             raise InvalidInput(f"車両 {v.id} の車庫が乗り場にありません", f"depot of {v.id} is not a stop")
+    districts = _districts(conf.get("districts", []), stop_ids)
     return ServiceArea(
         id=conf["id"],
         name_ja=conf["name_ja"],
@@ -414,4 +455,5 @@ def service_from_dict(conf: dict[str, Any], stops: tuple[StopPoint, ...],
         zone_name_kana=conf["zone"].get("name_kana", ""),
         short_name_kana=conf.get("short_name_kana", ""),
         aliases=aliases,
+        districts=districts,
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import altair as alt
 import pandas as pd
@@ -23,84 +24,168 @@ def _wall(iso: str) -> datetime:
     return datetime.fromisoformat(iso).replace(tzinfo=None)
 
 
-def gantt_rows(plans: Iterable[Mapping[str, Any]], shifts: Iterable[Mapping[str, Any]],
-               lang: str = "ja") -> pd.DataFrame:
-    """Bars and marks of the plan timeline, one row each.
+#: Kinds of Gantt rows: key -> (ja, en, colour). Done marks are pale, planned ones strong.
+GANTT_KINDS: dict[str, tuple[str, str, str]] = {
+    "shift": ("勤務", "shift", "#ececec"),
+    "break": ("休憩", "break", "#bdbdbd"),
+    "driven": ("走行（実績）", "driven", "#c6dbef"),
+    "window": ("お迎え時間帯", "pickup window", "#9ecae1"),
+    "ride_done": ("乗車（実績）", "ride (done)", "#a1d99b"),
+    "ride": ("乗車（予定）", "ride (planned)", "#3182bd"),
+    "pickup_done": ("お迎え（実績）", "pickup (done)", "#74c476"),
+    "dropoff_done": ("お送り（実績）", "drop-off (done)", "#fdae6b"),
+    "pickup": ("お迎え（予定）", "pickup (planned)", "#31a354"),
+    "dropoff": ("お送り（予定）", "drop-off (planned)", "#e6550d"),
+    "no_show": ("無断不在", "no-show", "#636363"),
+}
+GANTT_COLUMNS = ["vehicle", "kind", "start", "end", "label", "late"]
 
-    Columns: ``vehicle``, ``kind`` (shift, break, window, ride, pickup, dropoff, late),
-    ``start``, ``end`` (naive local), ``label`` (tooltip), ``late`` (the ETA misses the promise).
+
+def _kind(key: str, lang: str) -> str:
+    ja, en, _ = GANTT_KINDS[key]
+    return ja if lang == "ja" else en
+
+
+def gantt_rows(plans: Iterable[Mapping[str, Any]], shifts: Iterable[Mapping[str, Any]],
+               lang: str = "ja", *, bookings: Iterable[Mapping[str, Any]] = (),
+               events: Iterable[Mapping[str, Any]] = (),
+               vehicle_names: Mapping[str, str] | None = None,
+               tz: ZoneInfo | None = None) -> pd.DataFrame:
+    """Bars and marks of the day's timeline per vehicle (by name), one row each: what was
+    driven (legs, rides with their actual pickup and drop-off, no-shows) and what is planned
+    (promised pickup windows, rides, stop times).
+
+    Parameters
+    ----------
+    plans, shifts
+        ``/operator/plans`` and ``/operator/shifts`` of the day (pending stops only).
+    bookings
+        ``/operator/bookings`` of the day: actual pickup and drop-off times.
+    events
+        ``leg`` and ``no_show`` events of the day (``/operator/events``).
+    vehicle_names
+        Names by vehicle id (rows are labelled by name).
+    tz
+        The service's zone (legs carry epoch seconds).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``vehicle`` (name), ``kind`` (label in ``lang``), ``start``, ``end`` (naive
+        local), ``label`` (tooltip), ``late`` (the ETA misses the promise).
     """
+    names = vehicle_names or {}
     minutes = {s["vehicle_id"]: s.get("break_minutes", 0) for s in shifts}
-    kinds = {"ja": {"shift": "勤務", "break": "休憩", "window": "お迎え時間帯", "ride": "乗車",
-                    "pickup": "お迎え", "dropoff": "お送り"},
-             "en": {"shift": "shift", "break": "break", "window": "pickup window", "ride": "ride",
-                    "pickup": "pickup", "dropoff": "drop-off"}}[lang]
     name = "name_ja" if lang == "ja" else "name_en"
     rows: list[dict[str, Any]] = []
+
+    def add(vid: str, key: str, start: datetime, end: datetime, label: str,
+            late: bool = False) -> None:
+        rows.append({"vehicle": names.get(vid, vid), "kind": _kind(key, lang), "start": start,
+                     "end": end, "label": label, "late": late})
+
     for plan in plans:
         v = plan["vehicle_id"]
         a, b = plan["shift"]
-        rows.append({"vehicle": v, "kind": kinds["shift"], "start": _wall(a), "end": _wall(b),
-                     "label": f"{kinds['shift']} {a[11:16]}–{b[11:16]}", "late": False})
+        add(v, "shift", _wall(a), _wall(b), f"{_kind('shift', lang)} {a[11:16]}–{b[11:16]}")
         for br in plan.get("breaks", []):
             s = _wall(br)
-            rows.append({"vehicle": v, "kind": kinds["break"], "start": s,
-                         "end": s + timedelta(minutes=int(minutes.get(v, 0) or 0)),
-                         "label": f"{kinds['break']} {br[11:16]}", "late": False})
-        pickups: dict[str, str] = {}
+            add(v, "break", s, s + timedelta(minutes=int(minutes.get(v, 0) or 0)),
+                f"{_kind('break', lang)} {br[11:16]}")
+    for e in events:
+        v = e.get("vehicle_id") or ""
+        if e["type"] == "leg" and tz is not None:
+            data = e.get("data") or {}
+            s = datetime.fromtimestamp(int(data["start_s"]), tz=tz).replace(tzinfo=None)
+            z = datetime.fromtimestamp(int(data["end_s"]), tz=tz).replace(tzinfo=None)
+            km = float(data.get("distance_m", 0)) / 1000
+            add(v, "driven", s, z, f"{_kind('driven', lang)} {s:%H:%M}–{z:%H:%M} {km:.1f} km")
+    done_pickup: dict[str, datetime] = {}
+    for bk in bookings:
+        v, who = bk.get("vehicle_id") or "", bk.get("rider_name") or ""
+        if bk.get("picked_up_at"):
+            up = _wall(bk["picked_up_at"])
+            done_pickup[bk["id"]] = up
+            add(v, "pickup_done", up, up, f"{who} {_kind('pickup_done', lang)} {up:%H:%M}")
+            if bk.get("dropped_off_at"):
+                down = _wall(bk["dropped_off_at"])
+                add(v, "ride_done", up, down, f"{who} {_kind('ride_done', lang)} "
+                                              f"{up:%H:%M}–{down:%H:%M}")
+                add(v, "dropoff_done", down, down,
+                    f"{who} {_kind('dropoff_done', lang)} {down:%H:%M}")
+    riders = {bk["id"]: bk for bk in bookings}
+    for e in events:
+        if e["type"] == "no_show" and e.get("booking_id"):
+            at = _wall(e["at"])
+            who = (riders.get(e["booking_id"]) or {}).get("rider_name") or ""
+            add(e.get("vehicle_id") or "", "no_show", at, at,
+                f"{who} {_kind('no_show', lang)} {at:%H:%M}")
+    for plan in plans:
+        v = plan["vehicle_id"]
+        pickups: dict[str, datetime] = {}
         for st in plan["stops"]:
             eta = st.get("service_start") or st.get("eta")
             if not eta:
                 continue
-            who = st.get("rider_name") or st["booking_id"]
+            who = st.get("rider_name") or ""
             if st["kind"] == "pickup":
-                pickups[st["booking_id"]] = eta
+                pickups[st["booking_id"]] = _wall(eta)
                 if st.get("window"):
                     w0, w1 = st["window"]
-                    rows.append({"vehicle": v, "kind": kinds["window"], "start": _wall(w0),
-                                 "end": _wall(w1), "late": _wall(eta) > _wall(w1),
-                                 "label": f"{who} {kinds['window']} {w0[11:16]}–{w1[11:16]}"})
+                    add(v, "window", _wall(w0), _wall(w1),
+                        f"{who} {_kind('window', lang)} {w0[11:16]}–{w1[11:16]}",
+                        _wall(eta) > _wall(w1))
                 late = bool(st.get("window")) and _wall(eta) > _wall(st["window"][1])
             else:
                 late = bool(st.get("latest")) and _wall(eta) > _wall(st["latest"])
-                if st["booking_id"] in pickups:
-                    rows.append({"vehicle": v, "kind": kinds["ride"],
-                                 "start": _wall(pickups[st["booking_id"]]), "end": _wall(eta),
-                                 "label": f"{who} {kinds['ride']}", "late": False})
-            rows.append({"vehicle": v, "kind": kinds[st["kind"]], "start": _wall(eta),
-                         "end": _wall(eta), "late": late,
-                         "label": f"{who} {kinds[st['kind']]} {eta[11:16]} {st[name]}"})
-    return pd.DataFrame(rows, columns=["vehicle", "kind", "start", "end", "label", "late"])
+                start = pickups.get(st["booking_id"]) or done_pickup.get(st["booking_id"])
+                if start is not None:
+                    add(v, "ride", start, _wall(eta), f"{who} {_kind('ride', lang)}")
+            add(v, st["kind"], _wall(eta), _wall(eta),
+                f"{who} {_kind(st['kind'], lang)} {eta[11:16]} {st[name]}", late)
+    return pd.DataFrame(rows, columns=GANTT_COLUMNS)
 
 
-def gantt_chart(rows: pd.DataFrame, lang: str = "ja") -> alt.Chart:
-    """The plan timeline: shift, break, promised pickup windows, rides, stop times."""
-    kinds = ({"shift": "勤務", "break": "休憩", "window": "お迎え時間帯", "ride": "乗車",
-              "pickup": "お迎え", "dropoff": "お送り"} if lang == "ja" else
-             {"shift": "shift", "break": "break", "window": "pickup window", "ride": "ride",
-              "pickup": "pickup", "dropoff": "drop-off"})
-    y = alt.Y("vehicle:N", title=None, sort="ascending")
-    x_title = "時刻" if lang == "ja" else "Time"
-    x = alt.X("start:T", title=x_title, axis=alt.Axis(format="%H:%M"))
+def gantt_chart(rows: pd.DataFrame, lang: str = "ja", now: datetime | None = None,
+                order: Sequence[str] = ()) -> alt.Chart:
+    """The day's timeline: shifts and breaks, what was driven (pale), promised pickup windows,
+    planned rides and stop times (strong), and a red line at ``now`` (naive local)."""
+    kinds = {k: _kind(k, lang) for k in GANTT_KINDS}
+    y = alt.Y("vehicle:N", title=None, sort=list(order) or "ascending")
+    x = alt.X("start:T", title="時刻" if lang == "ja" else "Time", axis=alt.Axis(format="%H:%M"))
     tip = [alt.Tooltip("label:N", title="")]
-    scale = alt.Scale(domain=list(kinds.values()),
-                      range=["#e8e8e8", "#bdbdbd", "#9ecae1", "#3182bd", "#31a354", "#e6550d"])
-    colour = alt.Color("kind:N", scale=scale, title=None, legend=alt.Legend(orient="bottom"))
+    scale = alt.Scale(domain=list(kinds.values()), range=[c for _, _, c in GANTT_KINDS.values()])
+    colour = alt.Color("kind:N", scale=scale, title=None,
+                       legend=alt.Legend(orient="bottom", columns=6))
     base = alt.Chart(rows)
-    shift = base.transform_filter(alt.datum.kind == kinds["shift"]).mark_bar(
-        size=34).encode(x=x, x2="end:T", y=y, color=colour, tooltip=tip)
-    brk = base.transform_filter(alt.datum.kind == kinds["break"]).mark_bar(
-        size=34).encode(x=x, x2="end:T", y=y, color=colour, tooltip=tip)
-    window = base.transform_filter(alt.datum.kind == kinds["window"]).mark_bar(
-        size=22, opacity=0.7).encode(x=x, x2="end:T", y=y, color=colour, tooltip=tip,
-                                     stroke=alt.condition(alt.datum.late, alt.value("red"),
-                                                          alt.value(None)))
-    ride = base.transform_filter(alt.datum.kind == kinds["ride"]).mark_bar(
-        size=6).encode(x=x, x2="end:T", y=y, color=colour, tooltip=tip)
-    marks = base.transform_filter(
-        (alt.datum.kind == kinds["pickup"]) | (alt.datum.kind == kinds["dropoff"])).mark_point(
-        filled=True, size=90, shape="diamond").encode(x=x, y=y, color=colour, tooltip=tip)
-    return (shift + brk + window + ride + marks).properties(height=alt.Step(56)).configure(font=FONT)
+
+    def only(*keys: str) -> alt.Chart:
+        test = alt.datum.kind == kinds[keys[0]]
+        for k in keys[1:]:
+            test = test | (alt.datum.kind == kinds[k])
+        return base.transform_filter(test)
+
+    layers = [
+        only("shift", "break").mark_bar(size=34).encode(x=x, x2="end:T", y=y, color=colour,
+                                                         tooltip=tip),
+        only("driven").mark_bar(size=8, yOffset=12).encode(x=x, x2="end:T", y=y, color=colour,
+                                                           tooltip=tip),
+        only("window").mark_bar(size=22, opacity=0.7).encode(
+            x=x, x2="end:T", y=y, color=colour, tooltip=tip,
+            stroke=alt.condition(alt.datum.late, alt.value("red"), alt.value(None))),
+        only("ride_done", "ride").mark_bar(size=6).encode(x=x, x2="end:T", y=y, color=colour,
+                                                          tooltip=tip),
+        only("pickup_done", "dropoff_done", "pickup", "dropoff").mark_point(
+            filled=True, size=90, shape="diamond").encode(x=x, y=y, color=colour, tooltip=tip),
+        only("no_show").mark_point(shape="cross", size=140, filled=True).encode(
+            x=x, y=y, color=colour, tooltip=tip),
+    ]
+    if now is not None:
+        label = "現在" if lang == "ja" else "now"
+        frame = pd.DataFrame({"start": [now], "label": [f"{label} {now:%H:%M}"]})
+        layers.append(alt.Chart(frame).mark_rule(color="#d62728", strokeWidth=2).encode(
+            x=alt.X("start:T"), tooltip=[alt.Tooltip("label:N", title="")]))
+    return alt.layer(*layers).properties(height=alt.Step(56)).configure(font=FONT)
 
 
 def counts_chart(counts: Mapping[str, int], title: str, colour: str = "#3182bd") -> alt.Chart:
@@ -126,3 +211,22 @@ def daily_chart(frame: pd.DataFrame, lang: str = "ja") -> alt.Chart:
         y=alt.Y("value:Q", title=None), color=alt.Color("indicator:N", title=None,
                                                         legend=alt.Legend(orient="bottom")),
         tooltip=["day:T", "indicator:N", "value:Q"]).properties(height=260).configure(font=FONT)
+
+
+def whatif_chart(summary: Sequence[Mapping[str, Any]],
+                 compared: Sequence[tuple[str, str, str]], lang: str = "ja") -> alt.Chart:
+    """The compared indicators as small bar charts, base beside the variant."""
+    names = {"base": "基準" if lang == "ja" else "base",
+             "variant": "変更案" if lang == "ja" else "variant"}
+    rows = [{"indicator": ja if lang == "ja" else en, "scenario": names.get(s["scenario"],
+                                                                           s["scenario"]),
+             "value": float(s.get(key, 0))} for key, ja, en in compared for s in summary]
+    return alt.Chart(pd.DataFrame(rows)).mark_bar().encode(
+        x=alt.X("scenario:N", title=None, axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("value:Q", title=None),
+        color=alt.Color("scenario:N", title=None, legend=None,
+                        scale=alt.Scale(range=["#9ecae1", "#3182bd"])),
+        tooltip=["indicator:N", "scenario:N", alt.Tooltip("value:Q", format=".2f")],
+        facet=alt.Facet("indicator:N", title=None, columns=3,
+                        sort=[ja if lang == "ja" else en for _, ja, en in compared]),
+    ).properties(width=180, height=120).resolve_scale(y="independent").configure(font=FONT)

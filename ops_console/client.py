@@ -176,9 +176,16 @@ class ApiClient:
         """A booking's event history."""
         return list(self.get(f"/api/v1/operator/bookings/{booking_id}/events"))
 
-    def events(self, after_id: int = 0, limit: int = 5000, type: str | None = None) -> list[dict[str, Any]]:
-        """The event log after ``after_id``."""
-        return list(self.get("/api/v1/operator/events", after_id=after_id, limit=limit, type=type))
+    def events(self, after_id: int = 0, limit: int = 5000, type: str | None = None,
+               day: str | None = None) -> list[dict[str, Any]]:
+        """The event log after ``after_id`` (``type``: one type or several, comma-separated;
+        ``day``: of that local day only)."""
+        return list(self.get("/api/v1/operator/events", after_id=after_id, limit=limit, type=type,
+                             day=day))
+
+    def find_riders(self, q: str, limit: int = 10) -> list[dict[str, Any]]:
+        """Riders matching a phone number or a name (kana), each with their usual trip."""
+        return list(self.get("/api/v1/operator/riders", q=q, limit=limit))
 
     def phone_offers(self, trip: dict[str, Any]) -> dict[str, Any]:
         """Offers for a caller (``trip`` includes ``caller``)."""
@@ -202,9 +209,10 @@ class ApiClient:
         return dict(self.post(f"/api/v1/operator/bookings/{booking_id}/move",
                               {"vehicle_id": vehicle_id}))
 
-    def kpis(self, start: str, end: str | None = None) -> dict[str, Any]:
-        """Indicators of a day or range."""
-        return dict(self.get("/api/v1/operator/kpis", start=start, end=end or start))
+    def kpis(self, start: str, end: str | None = None, *, per_day: bool = False) -> dict[str, Any]:
+        """Indicators of a day or range (with ``per_day``: also each operating day's)."""
+        return dict(self.get("/api/v1/operator/kpis", start=start, end=end or start,
+                             per_day="true" if per_day else None))
 
     def feed_status(self) -> dict[str, Any]:
         """State of the published GTFS feed (raises NotAvailable on an API without it)."""

@@ -64,6 +64,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "dropoff_before": ("この時刻までに到着", "Arrive by"),
     "adults": ("大人", "Adults"),
     "children": ("小児", "Children"),
+    "infants": ("乳幼児", "Infants"),
     "wheelchairs": ("車いす", "Wheelchairs"),
     "notes": ("備考", "Notes"),
     "find_offers": ("空き状況を検索", "Find offers"),
@@ -79,7 +80,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "fleet_vehicles": ("車両一覧", "Vehicles"),
     "shifts": ("勤務（シフト・休憩）", "Shifts and breaks"),
     "drivers": ("運転手", "Drivers"),
-    "gantt": ("本日の運行計画（お迎え時間帯つき）", "Today's plan with promised windows"),
+    "gantt": ("運行日の実績と計画（お迎え時間帯つき）", "The day: driven and planned, with promised windows"),
     "gantt_empty": ("この日の計画はまだありません。", "No plans for this day yet."),
     "seats": ("定員", "Seats"),
     "wheelchair_spaces": ("車いす席", "Wheelchair spaces"),
@@ -119,6 +120,96 @@ TEXTS: dict[str, tuple[str, str]] = {
     "service_summary": ("公開中のサービス", "Published service"),
     "stops_count": ("乗り場数", "Stops"),
     "hours": ("運行時間", "Hours"),
+    # KPIs and the monthly report
+    "kpi_bad_range": ("期間が不正です（開始日は終了日以前、最長1年）。",
+                      "The range is not valid (the start on or before the end, at most a year)."),
+    "kpi_basis": ("すべて運行日（乗車する日）ベースで数えます。依頼数＝予約数＋お断り＋検索のみ。"
+                  "各指標の定義は「?」にあります。",
+                  "Everything is counted on the service day (the day of the trip). Requests = "
+                  "bookings + refused + searched, not booked. Each figure's definition is under "
+                  "its “?”."),
+    "daily_operating": ("運行日と、記録のある日だけを表示しています。",
+                        "Operating days, and any day with records, are shown."),
+    "use_district": ("地区別の利用（人）", "Use per district (persons)"),
+    "use_stop": ("乗り場別の利用（人）", "Use per stop (persons)"),
+    "report_contents": ("運行日ごとの実績、運賃収入、お断り理由、地区別・乗り場別の利用と指標の定義を載せます。",
+                        "Each operating day, fare revenue, refusals by reason, use per district "
+                        "and per stop, and how each figure is defined."),
+    # navigation
+    "page_whatif": ("もしもシミュレーション", "What-if simulation"),
+    # what-if
+    "whatif_intro": ("車両数・勤務・運行時間・お迎え時間幅・最大乗車時間を変えて運行日を模擬し、"
+                     "いまの設定（基準）と指標を比べます（1日あたり約15秒）。",
+                     "Simulates service days with another fleet, shifts, hours, pickup window or "
+                     "ride limit and compares the indicators with today's settings (the base; "
+                     "about 15 s per day)."),
+    "wi_fleet": ("車両数", "Vehicles"),
+    "wi_shifts": ("勤務の組み方", "Shifts"),
+    "wi_hours": ("運行時間（例 08:00-17:00）", "Service hours (e.g. 08:00-17:00)"),
+    "wi_window": ("お迎え時間幅（分）", "Pickup window (min)"),
+    "wi_ride_factor": ("最大乗車時間の倍率（直行比）", "Ride limit (× direct time)"),
+    "wi_seeds": ("模擬する日数", "Days to simulate"),
+    "wi_run": ("模擬を実行", "Run the simulation"),
+    "wi_running": ("模擬中", "Simulating"),
+    "wi_base": ("基準（いまの設定）", "Base (current settings)"),
+    "wi_variant": ("変更案", "Variant"),
+    "wi_indicator": ("指標", "Indicator"),
+    "wi_bad_hours": ("運行時間は「08:00-17:00」の形で、開始を終了より前にしてください。",
+                     "Give the hours as 08:00-17:00, the start before the end."),
+    "wi_failed": ("模擬を実行できませんでした", "The simulation could not run"),
+    "shift_as_configured": ("設定どおり", "as configured"),
+    "shift_all_day": ("全員が終日", "all vehicles all day"),
+    "shift_staggered": ("早番・遅番の交互", "early and late shifts in turn"),
+    # phone booking: caller lookup, stop search, messages
+    "lookup": ("お客様を検索（電話番号・お名前のかな）", "Find the caller (phone or name in kana)"),
+    "lookup_button": ("検索", "Search"),
+    "lookup_none": ("該当するお客様はいません。新しいお客様として入力してください。",
+                    "No rider matches; enter the caller as a new rider."),
+    "lookup_found": ("件見つかりました", "found"),
+    "use_caller": ("このお客様で予約", "Book for this caller"),
+    "usual_trip": ("いつもの便", "Usual trip"),
+    "no_usual_trip": ("いつもの便はまだありません", "No usual trip yet"),
+    "usual_times": ("直近{recent}回中{trips}回", "{trips} of the last {recent} trips"),
+    "prefilled": ("{name} 様のいつもの便を入力しました。日付と内容をご確認ください。",
+                  "Filled in {name}'s usual trip; check the date and details."),
+    "caller_set": ("{name} 様の情報を入力しました。", "Filled in {name}'s details."),
+    "stop_search": ("乗り場をかなで絞り込み", "Filter stops (kana)"),
+    "stop_none": ("「{q}」に合う乗り場がありません。すべての乗り場を表示しています。",
+                  "No stop matches “{q}”; all stops are shown."),
+    "need_name": ("お名前を入力してください。", "Enter the caller's name."),
+    "need_phone": ("電話番号を数字で入力してください（ハイフン可、6桁以上）。",
+                   "Enter the phone number in digits (hyphens allowed, at least 6 digits)."),
+    "same_stops": ("乗車地と降車地が同じです。", "The pickup and drop-off stops are the same."),
+    "need_person": ("乗車する人数を1人以上にしてください。", "At least one person must travel."),
+    "booked_line": ("予約しました：{rider} 様　{day} お迎え {a}〜{b}　{origin} → {dest}　{vehicle}",
+                    "Booked: {rider}, {day}, pickup {a}–{b}, {origin} → {dest}, {vehicle}"),
+    # confirmations
+    "confirm_cancel": ("この予約を取り消しますか？", "Cancel this booking?"),
+    "confirm_no_show": ("この予約を無断不在（ノーショー）として記録しますか？",
+                        "Record this booking as a no-show?"),
+    "confirm_yes_cancel": ("はい、取り消します", "Yes, cancel it"),
+    "confirm_yes_no_show": ("はい、記録します", "Yes, record it"),
+    "confirm_back": ("やめる", "Go back"),
+    "confirm_note": ("取り消すと元に戻せません。お客様にもお伝えください。",
+                     "This cannot be undone; please tell the rider."),
+    "event_other": ("その他の記録", "Other record"),
+    # fleet
+    "gantt_now": ("現在", "now"),
+    "gantt_legend_note": ("薄い色は実績（乗車・走行）、濃い色はこれからの予定。赤い線が現在時刻です。",
+                          "Pale marks are what was driven; strong ones are the plan. The red line "
+                          "is now."),
+    # map and alerts
+    "alerts": ("アラート", "Alerts"),
+    "alerts_none": ("現在アラートはありません。", "No alerts now."),
+    "alert_late": ("遅れ", "Late"),
+    "alert_at_risk": ("遅れのおそれ", "At risk"),
+    "alert_vehicle_late": ("車両の遅れ", "Vehicle late"),
+    "alert_no_show": ("無断不在", "No-show"),
+    "alert_pickup": ("お迎え", "pickup"),
+    "alert_dropoff": ("到着", "drop-off"),
+    "alert_ride": ("乗車時間", "ride time"),
+    "alert_minutes": ("{m}分", "{m} min"),
+    "legend_vehicles": ("車両（名前・乗車人数/定員）", "Vehicles (name, on board/seats)"),
 }
 
 STATUS: dict[str, tuple[str, str]] = {
@@ -140,10 +231,48 @@ CODES: dict[str, tuple[str, str]] = {
     "capacity": ("定員超過", "over capacity"),
     "infeasible": ("空車なし", "no vehicle available"),
     "outside_zone": ("区域外", "outside the zone"),
+    "no_longer_feasible": ("予約確定時に満席", "taken before booking"),
+    "booking_rule": ("予約の条件外", "against a booking rule"),
+    "unknown": ("理由不明", "unknown reason"),
     "phone": ("電話", "phone"),
     "app": ("アプリ", "app"),
     "line": ("LINE", "LINE"),
 }
+
+
+#: Event types of a booking's history as people read them.
+EVENTS: dict[str, tuple[str, str]] = {
+    "booked": ("予約", "Booked"),
+    "cancelled": ("取消", "Cancelled"),
+    "no_show": ("無断不在", "No-show"),
+    "moved": ("車両の変更", "Moved to another vehicle"),
+    "arrived": ("乗り場に到着", "Arrived at the stop"),
+    "departed": ("乗り場へ出発", "Set off for the stop"),
+    "boarded": ("乗車", "Boarded"),
+    "alighted": ("降車", "Alighted"),
+    "ticket_issued": ("乗車券の発行", "Ticket issued"),
+    "ticket_reissued": ("乗車券の再発行", "Ticket reissued"),
+    "ticket_checked_in": ("乗車券の確認", "Ticket checked"),
+    "payment": ("運賃の支払い", "Fare payment"),
+    "promise_at_risk": ("約束時刻に遅れるおそれ", "Promise at risk"),
+    "promise_recovered": ("約束時刻に間に合う見込み", "Promise back on time"),
+    "no_show_undone": ("無断不在の取り消し", "No-show undone"),
+}
+
+#: Payment states and ticket check methods.
+PAYMENT: dict[str, tuple[str, str]] = {
+    "unpaid": ("未払い", "unpaid"),
+    "paid_cash_onboard": ("車内で現金", "cash on board"),
+    "prepaid": ("前払い", "prepaid"),
+}
+
+
+def pair_label(table: dict[str, tuple[str, str]], key: str, lang: str = "ja") -> str:
+    """``key`` looked up in a (ja, en) table; unknown keys read with spaces for underscores."""
+    pair = table.get(key)
+    if pair is None:
+        return key.replace("_", " ")
+    return pair[0] if lang == "ja" else pair[1]
 
 
 def code_label(code: str, lang: str = "ja") -> str:

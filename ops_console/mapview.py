@@ -19,10 +19,12 @@ import pydeck as pdk
 
 from ops_console.tables import hm, persons_on_board
 
-#: One colour per vehicle (RGB), cycled.
+#: One colour per vehicle (RGB), cycled: each far (L1 distance > 120) from the pickups' red
+#: and orange, the stops' dark grey and the roads' grey, so that a vehicle is never read as a
+#: waiting rider or a stop.
 PALETTE: tuple[tuple[int, int, int], ...] = (
-    (31, 119, 180), (214, 39, 40), (44, 160, 44), (148, 103, 189), (255, 127, 14),
-    (23, 190, 207), (140, 86, 75), (227, 119, 194))
+    (31, 119, 180), (117, 56, 171), (0, 150, 170), (166, 86, 40), (44, 160, 44),
+    (227, 119, 194), (190, 0, 160), (188, 189, 34))
 ROAD = (150, 150, 150)
 STOP = (60, 60, 60)
 WAITING = (230, 30, 30)
@@ -38,6 +40,17 @@ BLANK_STYLE = "data:application/json," + urllib.parse.quote(json.dumps({
 def vehicle_colour(index: int) -> list[int]:
     """RGB of the ``index``-th vehicle."""
     return list(PALETTE[index % len(PALETTE)])
+
+
+def hex_colour(rgb: Sequence[int]) -> str:
+    """``#rrggbb`` of an RGB colour."""
+    return "#" + "".join(f"{int(c):02x}" for c in rgb[:3])
+
+
+def legend_items(vehicles: Sequence[Mapping[str, Any]]) -> list[tuple[str, str]]:
+    """(colour, vehicle name) of each vehicle, in the order and colours the map uses."""
+    ordered = sorted(vehicles, key=lambda v: v["id"])
+    return [(hex_colour(vehicle_colour(i)), str(v["name"])) for i, v in enumerate(ordered)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +145,7 @@ def map_data(roads: Sequence[Sequence[Sequence[float]]], stops: Sequence[Mapping
         persons = persons_on_board(v, bookings)
         vehicle_rows.append({
             "position": [lon, lat], "id": v["id"], "name": v["name"], "persons": persons,
-            "seats": v["seats"], "label": f"{v['id'].split('-')[-1]}: {persons}/{v['seats']}",
+            "seats": v["seats"], "label": f"{v['name']} {persons}/{v['seats']}",
             "source": source, "colour": vehicle_colour(order[v["id"]]),
             "tip": f"{v['name']} {persons}/{v['seats']}"})
     # Fit the view to where the service happens (stops, vehicles, pickups), not to every road.
@@ -168,8 +181,8 @@ def stack_labels(rows: Sequence[Mapping[str, Any]], near_deg: float) -> list[dic
 def fleet_deck(data: MapData, *, width_px: int = 700, height_px: int = 600) -> pdk.Deck:
     """The map: layers over our own road network, without a base map, fitted to the roads."""
     zoom = fit_zoom(data.bounds, width_px, height_px)
-    # Labels are about 90 px wide: vehicles closer than that on screen share a label column.
-    labels = stack_labels(data.vehicles, near_deg=90 * 360 / (512 * 2**zoom))
+    # Labels are about 130 px wide: vehicles closer than that on screen share a label column.
+    labels = stack_labels(data.vehicles, near_deg=130 * 360 / (512 * 2**zoom))
     layers = [
         pdk.Layer("PathLayer", data.roads, id="roads", get_path="path", get_color=list(ROAD),
                   width_min_pixels=1, width_scale=1, get_width=2, pickable=False),
@@ -190,7 +203,12 @@ def fleet_deck(data: MapData, *, width_px: int = 700, height_px: int = 600) -> p
                   get_text_anchor='"start"', get_alignment_baseline='"center"',
                   get_text="label", get_size=15, get_color="colour",
                   get_pixel_offset="offset", background=True,
-                  get_background_color=[255, 255, 255, 220]),
+                  get_background_color=[255, 255, 255, 230],
+                  # vehicle names are Japanese: glyphs of every character, not ASCII only
+                  # (pydeck reads unquoted strings as expressions: quote the constants)
+                  character_set='"auto"',
+                  font_family='`"Noto Sans CJK JP", "Noto Sans JP", sans-serif`',
+                  font_weight=700),
     ]
     tooltip = {"html": "{tip}",
                "style": {"fontFamily": '"Noto Sans CJK JP", sans-serif', "fontSize": "13px"}}

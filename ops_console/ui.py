@@ -53,6 +53,13 @@ def stops(url: str) -> dict[str, dict[str, Any]]:
     return {s["id"]: s for s in client(url).stops()}
 
 
+@st.cache_data(ttl=600, show_spinner=False)
+def stop_search(url: str, q: str) -> list[str]:
+    """Ids of the stops whose name, English name or kana reading holds ``q`` (the API's
+    search; cached per text)."""
+    return [s["id"] for s in client(url).get("/api/v1/stops", auth=False, q=q)]
+
+
 @st.cache_data(ttl=3600, show_spinner=False)
 def roads(url: str) -> dict[str, Any]:
     """The road polylines of the base map (cached)."""

@@ -27,6 +27,7 @@ from dispatcher.api.views import booking_out, manifest
 from dispatcher.engine import split_vd
 from dispatcher.errors import InvalidInput
 from dispatcher.fares import Recorder
+from dispatcher.riders import MAX_QUERY_CHARS, RECENT_TRIPS, matches, parse_query, rank, usual_trip
 from dispatcher.store import repo
 from dispatcher.store.tables import BookingRow, Event, ShiftRow, User, VehicleRow
 from dispatcher.ticketing import record_booking_payment
@@ -92,14 +93,54 @@ def list_bookings(principal: OperatorDep, runtime: RuntimeDep,
     return [booking_out(r, runtime.engine.tz) for r in rows]
 
 
+@router.get("/riders")
+def find_riders(principal: OperatorDep, runtime: RuntimeDep,
+                q: str = Query(max_length=MAX_QUERY_CHARS,
+                               description="phone number (hyphens optional, at least 4 digits) "
+                                           "or name in kana or kanji (at least 2 characters)"),
+                limit: int = Query(default=10, ge=1, le=20)) -> list[dict[str, Any]]:
+    """Riders matching a phone number or a name, each with their usual trip (phone booking)."""
+    query = parse_query(q)
+    with Session(runtime.db, expire_on_commit=False) as s:
+        users = s.exec(select(User).where(User.role == "rider")).all()
+        found = sorted((u for u in users if matches(query, u.model_dump())),
+                       key=lambda u: (rank(query, u.model_dump()), u.name_kana or u.name, u.id))
+        found = found[:limit]
+        ids = [u.id for u in found]
+        rows = s.exec(select(BookingRow).where(col(BookingRow.rider_id).in_(ids))
+                      .order_by(col(BookingRow.requested_at).desc())).all() if ids else []
+    tz = runtime.engine.tz
+    by_rider: dict[str, list[BookingRow]] = {}
+    for r in rows:
+        by_rider.setdefault(r.rider_id, []).append(r)
+    out = []
+    for u in found:
+        mine = by_rider.get(u.id, [])
+        usual = usual_trip(({"status": r.status, "origin_stop_id": r.origin_stop_id,
+                             "destination_stop_id": r.destination_stop_id,
+                             "requested_s": int(r.requested_at.timestamp()), "rule": r.rule,
+                             "adults": r.adults, "children": r.children, "infants": r.infants,
+                             "wheelchairs": r.wheelchairs} for r in mine[:RECENT_TRIPS * 2]), tz)
+        out.append({"id": u.id, "name": u.name, "name_kana": u.name_kana, "phone": u.phone,
+                    "bookings": len(mine),
+                    "last_trip": mine[0].requested_at.astimezone(tz).isoformat() if mine else None,
+                    "usual_trip": usual.as_dict() if usual else None})
+    return out
+
+
 @router.get("/bookings/{booking_id}/events")
 def booking_events(booking_id: str, principal: OperatorDep, runtime: RuntimeDep) -> list[dict[str, Any]]:
     """The full event history of a booking."""
     with Session(runtime.db, expire_on_commit=False) as s:
         rows = s.exec(select(Event).where(Event.booking_id == booking_id)
                       .order_by(col(Event.id))).all()
+        actors = {a for a in (e.actor_id for e in rows) if a}
+        people = {u.id: u for u in s.exec(select(User).where(col(User.id).in_(actors)))} if actors else {}
     return [{"id": e.id, "at": e.at.astimezone(runtime.engine.tz).isoformat(), "type": e.type,
-             "vehicle_id": e.vehicle_id, "actor_id": e.actor_id, "data": e.data} for e in rows]
+             "vehicle_id": e.vehicle_id, "actor_id": e.actor_id,
+             "actor_name": people[e.actor_id].name if e.actor_id in people else None,
+             "actor_role": people[e.actor_id].role if e.actor_id in people else None,
+             "data": e.data} for e in rows]
 
 
 @router.post("/bookings/{booking_id}/cancel")
@@ -201,11 +242,22 @@ def plans(principal: OperatorDep, runtime: RuntimeDep, day: date | None = None) 
 @router.get("/events")
 def events(principal: OperatorDep, runtime: RuntimeDep,
            after_id: int = Query(default=0, ge=0), limit: int = Query(default=500, ge=1, le=5000),
-           type: str | None = Query(default=None, max_length=32)) -> list[dict[str, Any]]:
-    """The event log, oldest first, after ``after_id``."""
+           type: str | None = Query(default=None, max_length=200,
+                                    description="an event type, or several separated by commas"),
+           day: date | None = None) -> list[dict[str, Any]]:
+    """The event log, oldest first, after ``after_id`` (``day``: of that local day only)."""
     q = select(Event).where(col(Event.id) > after_id)
     if type:
-        q = q.where(Event.type == type)
+        kinds = [k.strip() for k in type.split(",") if k.strip()]
+        if len(kinds) > 20 or any(len(k) > 32 for k in kinds):
+            raise InvalidInput("イベントの種類の指定が不正です（32文字以内を20種類まで）",
+                               "invalid event types (at most 20, each at most 32 characters)")
+        q = q.where(col(Event.type).in_(kinds))
+    if day is not None:
+        from datetime import datetime, time, timedelta
+
+        lo = datetime.combine(day, time(0), tzinfo=runtime.engine.tz)
+        q = q.where(Event.at >= lo, Event.at < lo + timedelta(days=1))
     with Session(runtime.db, expire_on_commit=False) as s:
         rows = s.exec(q.order_by(col(Event.id)).limit(limit)).all()
     return [{"id": e.id, "at": e.at.astimezone(runtime.engine.tz).isoformat(), "type": e.type,
@@ -220,46 +272,32 @@ def reoptimize(principal: OperatorDep, runtime: RuntimeDep, day: date | None = N
     return runtime.engine.reoptimize(day, time_limit_s=time_limit_s)
 
 
-def kpi_inputs(runtime: RuntimeDep, start: date, end: date) -> tuple[list[dict[str, Any]],
-                                                                    list[dict[str, Any]],
-                                                                    list[dict[str, Any]]]:
-    """Bookings, events and driven legs of the service days ``start``..``end`` as plain records."""
-    from datetime import datetime, time, timedelta
-
-    tz = runtime.engine.tz
-    lo = datetime.combine(start, time(0), tzinfo=tz)
-    hi = datetime.combine(end + timedelta(days=1), time(0), tzinfo=tz)
-    with Session(runtime.db, expire_on_commit=False) as s:
-        rows = s.exec(select(BookingRow).where(BookingRow.service_day >= start,
-                                               BookingRow.service_day <= end)).all()
-        evs = s.exec(select(Event).where(Event.at >= lo, Event.at < hi)).all()
-
-    def sec(dt: datetime | None) -> int | None:
-        return int(dt.timestamp()) if dt else None
-
-    bookings = [{"id": r.id, "status": r.status, "channel": r.channel, "vehicle_id": r.vehicle_id,
-                 "seats": r.adults + r.children + r.infants + r.wheelchairs,
-                 "pickup_earliest_s": sec(r.pickup_earliest_at),
-                 "pickup_latest_s": sec(r.pickup_latest_at), "picked_up_s": sec(r.picked_up_at),
-                 "dropped_off_s": sec(r.dropped_off_at), "direct_s": r.direct_s} for r in rows]
-    events = [{"type": e.type, "data": e.data, "booking_id": e.booking_id} for e in evs]
-    legs = [e.data | {"vehicle_id": e.vehicle_id} for e in evs if e.type == "leg"]
-    return bookings, events, legs
-
-
 @router.get("/kpis")
 def kpis(principal: OperatorDep, runtime: RuntimeDep, start: date | None = None,
-         end: date | None = None) -> dict[str, Any]:
-    """Indicators of a day or a range of service days (default: today)."""
-    from dispatcher.kpis import compute_kpis
+         end: date | None = None, per_day: bool = False) -> dict[str, Any]:
+    """Indicators of a day or a range of service days (default: today); with ``per_day``,
+    also each day's: the operating days of the calendar and any other day with records."""
+    from dispatcher.kpis import compute_kpis, kpis_by_day
+    from dispatcher.store.kpi_records import load_kpi_records
 
     start = start or runtime.engine.today()
     end = end or start
     if end < start or (end - start).days > 366:
         raise InvalidInput("期間が不正です（最長1年）", "the range is invalid (at most one year)")
-    bookings, events, legs = kpi_inputs(runtime, start, end)
-    return {"start": start.isoformat(), "end": end.isoformat(),
-            **compute_kpis(bookings, events, legs).as_dict()}
+    svc = runtime.service
+    rec = load_kpi_records(runtime.db, runtime.engine.tz, start, end,
+                           lookback_days=svc.booking.max_days_ahead + 1)
+    districts = {sid: d.id for d in svc.districts for sid in d.stops}
+    out: dict[str, Any] = {"start": start.isoformat(), "end": end.isoformat(),
+                           **compute_kpis(rec.bookings, rec.events, rec.legs,
+                                          districts=districts).as_dict()}
+    if per_day:
+        operating = {d.isoformat() for d in svc.calendar.service_days(start, end)}
+        days = sorted(operating | rec.days())
+        out["days"] = [{"start": d, "end": d, "operating": d in operating, **k.as_dict()}
+                       for d, k in kpis_by_day(rec.bookings, rec.events, rec.legs, days,
+                                               districts=districts).items()]
+    return out
 
 
 @router.get("/drivers")

@@ -37,6 +37,8 @@ def service_info(runtime: RuntimeDep) -> dict[str, Any]:
                   "concessions": dict(svc.fares.concessions)},
         "zone": [list(p) for p in svc.zone],
         "transfer_stops": list(svc.transfer_stops),
+        "districts": [{"id": d.id, "name_ja": d.name_ja, "name_en": d.name_en,
+                       "stops": list(d.stops)} for d in svc.districts],
     }
 
 
@@ -48,10 +50,15 @@ def stops(runtime: RuntimeDep,
                                      "vowels do not matter")
           ) -> list[dict[str, Any]]:
     """The service's stops, most visited first; ``q`` finds stops by name, reading or alias,
-    best match first (``matched`` is the alias that found a stop, with its note)."""
+    best match first (``matched`` is the alias that found a stop, with its note); each with its
+    district."""
     svc = runtime.service
-    return [{"id": m.stop.id, "name_ja": m.stop.name_ja, "name_en": m.stop.name_en,
-             "name_kana": m.stop.name_kana, "lat": m.stop.lat, "lon": m.stop.lon,
-             "kind": m.stop.kind, "wheelchair": m.stop.wheelchair,
-             "matched": m.alias or None, "note_ja": m.note_ja, "note_en": m.note_en}
-            for m in search_stops(svc.stops, svc.aliases, q)]
+    out = []
+    for m in search_stops(svc.stops, svc.aliases, q):
+        district = svc.district_of(m.stop.id)
+        out.append({"id": m.stop.id, "name_ja": m.stop.name_ja, "name_en": m.stop.name_en,
+                    "name_kana": m.stop.name_kana, "lat": m.stop.lat, "lon": m.stop.lon,
+                    "kind": m.stop.kind, "wheelchair": m.stop.wheelchair,
+                    "matched": m.alias or None, "note_ja": m.note_ja, "note_en": m.note_en,
+                    "district": district.id if district else None})
+    return out

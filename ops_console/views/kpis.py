@@ -1,59 +1,65 @@
-"""KPIs of a day or a range as numbers and plots, CSV export, and the monthly report for the
-city council (printable HTML and PDF)."""
+"""KPIs of a day or a range of service days as numbers and plots (with their definitions), use
+per district and stop, CSV export, and the monthly report for the town council (printable HTML
+and PDF: operating days only, fare revenue, use per stop and district, refusals by reason)."""
 
 from __future__ import annotations
 
 import calendar
-from datetime import date, timedelta
+from datetime import timedelta
 
 import streamlit as st
 
 from ops_console import ui
 from ops_console.charts import counts_chart, daily_chart, daily_frame
-from ops_console.client import ApiClient, ApiError
+from ops_console.client import ApiError
 from ops_console.i18n import code_label, tr
 from ops_console.report import report_html, report_pdf
-from ops_console.tables import HEADLINE, kpi_csv, kpi_frame, kpi_label, kpi_text
+from ops_console.tables import (
+    HEADLINE,
+    kpi_csv,
+    kpi_frame,
+    kpi_help,
+    kpi_label,
+    kpi_text,
+    reasons_frame,
+    use_frame,
+)
 
-MAX_DAILY = 62
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+MAX_RANGE_DAYS = 366
 
 api, lang = ui.page("page_kpis")
 try:
     today = ui.today(api)
     svc = ui.service(api.config.url)
+    stops = ui.stops(api.config.url)
 except ApiError as exc:
     ui.show_error(exc, lang)
     st.stop()
+name_key = "name_ja" if lang == "ja" else "name_en"
+stop_names = {sid: s[name_key] for sid, s in stops.items()}
+district_names = {d["id"]: d[name_key] for d in svc.get("districts", [])}
 
 c1, c2 = st.columns(2)
 start = c1.date_input(tr("range_start", lang), value=today, key="kpi_start")
 end = c2.date_input(tr("range_end", lang), value=start, key="kpi_end")
-
-
-def per_day(api: ApiClient, first: date, last: date, service_days_only: bool) -> list[dict]:
-    """Indicators of each day of a range (only the service's weekdays if asked)."""
-    out = []
-    d = first
-    while d <= last:
-        if not service_days_only or WEEKDAYS[d.weekday()] in svc["days"]:
-            out.append(api.kpis(d.isoformat()))
-        d += timedelta(days=1)
-    return out
-
+if end < start or (end - start).days > MAX_RANGE_DAYS:
+    st.error(tr("kpi_bad_range", lang))
+    st.stop()
 
 try:
-    k = api.kpis(start.isoformat(), end.isoformat())
-    days = per_day(api, start, end, False) if 1 <= (end - start).days < MAX_DAILY else [k]
+    k = api.kpis(start.isoformat(), end.isoformat(), per_day=end > start)
 except ApiError as exc:
     ui.show_error(exc, lang)
     st.stop()
+days = k.get("days") or [k]
 
 st.subheader(f"{tr('kpi_numbers', lang)}（{start}〜{end}）" if lang == "ja"
              else f"{tr('kpi_numbers', lang)} ({start} – {end})")
+st.caption(tr("kpi_basis", lang))
 cols = st.columns(4)
 for i, key in enumerate(HEADLINE):
-    cols[i % 4].metric(kpi_label(key, lang), kpi_text(key, float(k.get(key, 0)), lang), border=True)
+    cols[i % 4].metric(kpi_label(key, lang), kpi_text(key, float(k.get(key, 0)), lang),
+                       help=kpi_help(key, lang), border=True)
 
 g1, g2 = st.columns(2)
 with g1:
@@ -61,6 +67,7 @@ with g1:
         reasons = {code_label(r, lang): n for r, n in k["refused_reasons"].items()}
         st.altair_chart(counts_chart(reasons, tr("refused_reasons", lang), "#e6550d"),
                         width="stretch", key="chart_reasons")
+        st.dataframe(reasons_frame(k, lang), hide_index=True, key="reasons_table")
     else:
         st.caption(f"{tr('refused_reasons', lang)}: —")
 with g2:
@@ -70,9 +77,20 @@ with g2:
                         key="chart_channels")
 if len(days) > 1:
     st.subheader(tr("daily", lang))
+    st.caption(tr("daily_operating", lang))
     st.altair_chart(daily_chart(daily_frame(days, ("requests", "accepted", "completed",
                                                    "riders_carried"), lang), lang),
                     width="stretch", key="chart_daily")
+
+u1, u2 = st.columns(2)
+with u1:
+    st.subheader(tr("use_district", lang))
+    st.dataframe(use_frame(k, district_names, lang, by="district"), hide_index=True,
+                 key="use_district")
+with u2:
+    st.subheader(tr("use_stop", lang))
+    st.dataframe(use_frame(k, stop_names, lang, by="stop"), hide_index=True, key="use_stop",
+                 height=300)
 
 st.subheader(tr("kpi_table", lang))
 st.dataframe(kpi_frame(k, lang), hide_index=True, key="kpi_table")
@@ -80,6 +98,7 @@ st.download_button(tr("download_csv", lang), kpi_csv(days if len(days) > 1 else 
                    file_name=f"noriai-kpis-{start}-{end}.csv", mime="text/csv", key="kpi_csv")
 
 st.subheader(tr("monthly_report", lang))
+st.caption(tr("report_contents", lang))
 months = []
 m = today.replace(day=1)
 for _ in range(12):
@@ -90,16 +109,16 @@ month = st.selectbox(tr("month", lang), months, key="report_month",
 if st.button(tr("make_report", lang), key="report_make"):
     last = month.replace(day=calendar.monthrange(month.year, month.month)[1])
     try:
-        month_days = per_day(api, month, last, True)
-        total = api.kpis(month.isoformat(), last.isoformat())
+        whole = api.kpis(month.isoformat(), last.isoformat(), per_day=True)
     except ApiError as exc:
         ui.show_error(exc, lang)
     else:
         name = svc["name_ja"] if lang == "ja" else svc["name_en"]
+        names = {"stop_names": stop_names, "district_names": district_names}
         st.session_state["report"] = {
-            "month": month.isoformat(),
-            "html": report_html(name, month, month_days, total, lang),
-            "pdf": report_pdf(name, month, month_days, total, lang)}
+            "month": month.isoformat(), "days": whole["days"],
+            "html": report_html(name, month, whole["days"], whole, lang, **names),
+            "pdf": report_pdf(name, month, whole["days"], whole, lang, **names)}
 report = st.session_state.get("report")
 if report:
     r1, r2 = st.columns(2)

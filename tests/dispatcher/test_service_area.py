@@ -66,3 +66,21 @@ def test_clock_rejects_malformed(bad):
     """Malformed clock times are refused with a clear error, not silently misread."""
     with pytest.raises(InvalidInput):
         clock_s(bad)
+
+
+def test_districts_group_the_stops(mitsugi):
+    """The service's data groups every stop into exactly one district with a name in both
+    languages; a district naming an unknown stop, or two districts sharing one, is refused."""
+    from dispatcher.service_area import _districts
+
+    assert len(mitsugi.districts) >= 2
+    for s in mitsugi.stops:
+        d = mitsugi.district_of(s.id)
+        assert d is not None and d.name_ja and d.name_en
+    assert mitsugi.district_of(None) is None
+    ids = set(mitsugi.stop_ids())
+    with pytest.raises(InvalidInput, match="unknown stop"):
+        _districts([{"id": "x", "name_ja": "x", "stops": ["nowhere"]}], ids)
+    with pytest.raises(InvalidInput, match="two districts"):
+        _districts([{"id": "a", "name_ja": "a", "stops": ["hospital"]},
+                    {"id": "b", "name_ja": "b", "stops": ["hospital"]}], ids)

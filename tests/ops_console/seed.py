@@ -124,3 +124,10 @@ def seed_day(url: str, clock: TestClock, password: str = "operator-dev",
             c.post("/api/v1/driver/position", json={"lat": stop[0], "lon": stop[1]}, headers=h)
     c.close()
     return out
+
+
+def api(seeded: SeededDay, method: str, path: str, **kw: Any) -> Any:
+    """Call the API as the operator (the test's own view of the truth)."""
+    r = httpx.request(method, seeded.url + path, headers=seeded.operator, timeout=30, **kw)
+    assert r.status_code < 400, r.text
+    return r.json()

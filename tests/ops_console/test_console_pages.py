@@ -10,14 +10,14 @@ from pathlib import Path
 from statistics import mean
 from typing import Any
 
-import httpx
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.api.conftest import DAY
+from tests.ops_console.seed import api
 
 VIEWS = Path(__file__).resolve().parents[2] / "ops_console"
-PAGES = ["map", "bookings", "fleet", "kpis", "publishing"]
+PAGES = ["map", "bookings", "fleet", "kpis", "publishing", "whatif"]
 
 
 def page(name: str, lang: str = "ja") -> AppTest:
@@ -28,11 +28,12 @@ def page(name: str, lang: str = "ja") -> AppTest:
     return at.run()
 
 
-def api(seeded, method: str, path: str, **kw: Any) -> Any:
-    """Call the API as the operator (the test's own view of the truth)."""
-    r = httpx.request(method, seeded.url + path, headers=seeded.operator, timeout=30, **kw)
-    assert r.status_code < 400, r.text
-    return r.json()
+def chart_rows(chart: Any) -> list[dict[str, Any]]:
+    """Every data row of a Vega-Lite chart element (Streamlit ships its datasets as Arrow)."""
+    import pyarrow as pa
+
+    return [r for ds in chart.proto.datasets
+            for r in pa.ipc.open_stream(ds.data.data).read_all().to_pylist()]
 
 
 def no_errors(at: AppTest) -> None:
@@ -88,7 +89,7 @@ def test_phone_booking_books_a_trip(console_env):
     at.button(key="ph_confirm").click().run()
     no_errors(at)
     booked = at.session_state["ph_booked"]
-    assert booked["id"] and any(booked["id"] in s.value for s in at.success)
+    assert booked["id"] and any("岡田 光子" in s.value and "公文東" in s.value for s in at.success)
     rows = api(console_env, "GET", "/api/v1/operator/bookings", params={"rider": "岡田 光子"})
     assert [r["id"] for r in rows] == [booked["id"]]
     assert rows[0]["channel"] == "phone" and rows[0]["status"] == "confirmed"
@@ -98,14 +99,14 @@ def test_phone_booking_books_a_trip(console_env):
 
 
 def test_cancel_and_move_from_details(console_env):
-    """From a booking's details the operator moves it to another vehicle and then cancels it;
-    the API shows both, and the details show the event history."""
+    """From a booking's details the operator moves it to another vehicle and then cancels it
+    (after confirming); the API shows both, and the details show the event history."""
     target = next(b for b in console_env.booked if b["rider_name"] == "中村 和子")
     at = page("bookings")
     at.selectbox(key="sel_booking").select(target["id"]).run()
     no_errors(at)
     history = at.dataframe[1].value  # [0] is the bookings table
-    assert "booked" in list(history.iloc[:, 1])
+    assert "予約" in list(history.iloc[:, 1])
     dest = next(v for v in ("mitsugi-1", "mitsugi-2", "mitsugi-3") if v != target["vehicle_id"])
     at.selectbox(key="act_move_to").select(dest)
     at.button(key="act_move").click().run()
@@ -114,6 +115,7 @@ def test_cancel_and_move_from_details(console_env):
     assert after["vehicle_id"] == dest
     at.selectbox(key="sel_booking").select(target["id"]).run()
     at.button(key="act_cancel").click().run()
+    at.button(key="confirm_yes").click().run()
     no_errors(at)
     assert api(console_env, "GET", f"/api/v1/bookings/{target['id']}")["status"] == "cancelled"
     types = [e["type"] for e in api(console_env, "GET",
@@ -160,8 +162,10 @@ def test_kpis_match_the_event_log(console_env):
     no_errors(at)
     want = figures_from_log(console_env, DAY)
     assert want["completed"] >= 3 and want["refused"] >= 1 and want["vehicle_km"] > 0
-    table = at.dataframe[0].value.set_index("key")
-    shown = table["value"]
+    table = next(d.value for d in at.dataframe if d.value.index.name == "key")
+    shown = table["値"]
+    assert shown["requests"] == shown["accepted"] + shown["refused"] + shown["abandoned"]
+    assert table.loc["occupancy_mean", "定義"] and table.loc["shared_ride_rate", "定義"]
     for key in ("requests", "accepted", "refused", "completed", "riders_carried", "no_shows",
                 "cancellations"):
         assert shown[key] == want[key], key
@@ -175,28 +179,65 @@ def test_kpis_match_the_event_log(console_env):
     assert metrics["依頼数"] == f"{int(want['requests'])}件"
 
 
+@pytest.mark.parametrize(("lang", "want"), [("ja", "期間が不正です"), ("en", "The range is not valid")])
+def test_kpi_range_backwards_is_explained(console_env, lang, want):
+    """An end before the start is a message in the chosen language, not a traceback."""
+    at = page("kpis", lang)
+    at.date_input(key="kpi_end").set_value(DAY.replace(day=DAY.day - 1)).run()
+    assert not at.exception
+    assert any(want in e.value for e in at.error), [e.value for e in at.error]
+    assert not at.metric
+
+
 def test_kpi_exports(console_env):
-    """The KPI page offers the CSV, and builds the monthly report as HTML and PDF."""
+    """The KPI page offers the CSV, and builds the monthly report as HTML and PDF: only the
+    month's operating days (no weekends, 1/1–1/3, nor 成人の日 1/11), the fare revenue of the
+    completed trips, refusals by reason, use per district and per stop (unused stops too)."""
     at = page("kpis")
     at.button(key="report_make").click().run()
     no_errors(at)
     report = at.session_state["report"]
     assert report["pdf"].startswith(b"%PDF")
-    assert "運行実績報告（2027年1月）" in report["html"]
+    html = report["html"]
+    assert "運行実績報告（2027年1月）" in html
+    days = [d["start"] for d in report["days"]]
+    assert len(days) == 19 and days[0] == "2027-01-04" and "2027-01-11" not in days
+    assert not [d for d in days if date.fromisoformat(d).weekday() >= 5]
+    assert "1/13（水）" in html and "1/11" not in html and "1/9（" not in html
+    assert "運行日 19日" in html
+    bookings = api(console_env, "GET", "/api/v1/operator/bookings", params={"day": DAY.isoformat()})
+    fares = sum(b["fare"] for b in bookings if b["status"] == "completed")
+    assert fares > 0 and f"<b>{fares:,}円</b>" in html
+    assert "運行時間外" in html  # the seeded refusal, by reason
+    assert "地区別の利用" in html and "中心部（市・病院周辺）" in html
+    assert "乗り場別の利用" in html and "三郎の滝入口" in html  # an unused stop, listed with 0
+    assert "相乗り率" in html and "別の予約のお客様が同乗" in html  # definitions printed
     csv_text = at.get("download_button")[0].proto
     assert csv_text is not None
 
 
 def test_fleet_shows_plan_timeline(console_env):
-    """The fleet page draws the Gantt chart of the day's plans and lists shifts and drivers."""
+    """The fleet page draws the day's timeline under the vehicles' names: what was driven this
+    morning (rides done with their pickups and drop-offs, legs, the no-show) beside the plan,
+    and a line at now; it lists shifts and drivers by vehicle name."""
     at = page("fleet")
     no_errors(at)
     charts = at.get("vega_lite_chart")
     assert charts, "the plan timeline"
     spec = json.loads(charts[0].proto.spec)
-    assert len(spec["layer"]) == 5  # shift, break, windows, rides, stop times
+    assert len(spec["layer"]) == 7  # shift+break, driven, windows, rides, stops, no-show, now
+    assert spec["layer"][-1]["mark"]["type"] == "rule"
+    rows = chart_rows(charts[0])
+    kinds = {r.get("kind") for r in rows}
+    assert {"乗車（実績）", "お迎え（実績）", "お送り（実績）", "走行（実績）", "無断不在",
+            "お迎え時間帯", "乗車（予定）"} <= kinds
+    assert {r["vehicle"] for r in rows if "vehicle" in r} <= {"みつぎ1号", "みつぎ2号", "みつぎ福祉車両"}
+    now = [r for r in rows if str(r.get("label", "")).startswith("現在")]
+    assert now and now[0]["label"] == "現在 10:52"
+    done = sum(1 for r in rows if r.get("kind") == "乗車（実績）")
+    assert done == len(console_env.completed)
     shifts = at.dataframe[1].value  # vehicles, shifts, drivers
-    assert len(shifts) == 3
+    assert len(shifts) == 3 and set(shifts.iloc[:, 0]) == {"みつぎ1号", "みつぎ2号", "みつぎ福祉車両"}
     drivers = at.dataframe[2].value
     assert "みつぎ1号 運転手" in list(drivers.iloc[:, 0])
 
