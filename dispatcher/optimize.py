@@ -119,8 +119,8 @@ def reoptimize(
         Seed of the ruin-and-recreate search.
     iteration_limit
         Ruin-and-recreate iterations; with it (and ``use_ortools=False``) the result is the same
-        on every run for a seed, whatever the machine speed. Under a pure time limit the amount
-        of search done depends on the machine.
+        on every run for a seed, whatever the machine speed (the wall-clock budget is then not
+        applied). Under a pure time limit the amount of search done depends on the machine.
     use_ortools
         Also run OR-Tools guided local search (warm-started from the best plans found) on a share
         ``ortools_share`` of the budget.
@@ -166,6 +166,8 @@ def reoptimize(
     iterations = 0
     if all(c.feasible for c in cur.checks.values()):
         lns_deadline = deadline - (time_limit_s * ortools_share if use_ortools else 0.0)
+        if iteration_limit is not None and not use_ortools:
+            lns_deadline = math.inf  # reproducible: the iterations bound the search, not the clock
         if params.weight_vehicle > 0:
             cur, iterations = _fewer_vehicles(search, cur, lns_deadline, iteration_limit)
         cur, more = improve(search, cur, lns_deadline,

@@ -237,6 +237,7 @@ CODES: dict[str, tuple[str, str]] = {
     "phone": ("電話", "phone"),
     "app": ("アプリ", "app"),
     "line": ("LINE", "LINE"),
+    "standing": ("定期予約", "standing order"),
 }
 
 

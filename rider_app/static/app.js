@@ -800,7 +800,10 @@ async function trip(id) {
       map = mapSvg(P, geo, t("vehicleMap"), `<rect x="${sx - 12}" y="${sy - 12}" width="24" height="24" fill="#0b3d91" stroke="#fff" stroke-width="4"/>
         <circle id="vehicle" cx="${vx.toFixed(1)}" cy="${vy.toFixed(1)}" r="16" fill="#ffd23f" stroke="#111" stroke-width="5"/>`);
     }
-    el.innerHTML = `<p>${esc(label)}</p><p class="eta"><span id="eta-time">${hm(at)}</span>（${esc(t("minutes", mins))}）</p>
+    // A promise at risk (the engine's timetable): said plainly, in the rider's language.
+    const risk = eta.at_risk ? `<p id="at-risk" class="risk ${eta.at_risk.level === "late" ? "late" : "soon"}" role="status">${
+      esc(S.lang === "en" ? eta.at_risk.message_en : eta.at_risk.message_ja)}</p>` : "";
+    el.innerHTML = `${risk}<p>${esc(label)}</p><p class="eta"><span id="eta-time">${hm(at)}</span>（${esc(t("minutes", mins))}）</p>
       ${eta.stops_before !== undefined ? `<p id="stops-before">${esc(t("stopsBefore", eta.stops_before))}</p>` : ""}${map}`;
     const st = $("#trip-status"); if (st) st.textContent = t("st")[eta.status] || eta.status;
   };
