@@ -128,6 +128,12 @@ def test_leave_by_countdown_and_the_times_in_the_list(phone, service, day, artif
     assert line.get_attribute("data-state") == "passed"
     assert page.inner_text("#leave-left") == "出発時刻を過ぎています"
     assert background(page, "#leave-left") == AMBER
+    # the longer text wraps inside the card (a phone widens its viewport to what overflows)
+    assert page.evaluate("""() => {
+        const r = document.getElementById('leave-left').getBoundingClientRect();
+        const card = document.getElementById('next-card').getBoundingClientRect();
+        return r.right <= card.right && innerWidth <= 390;
+    }""")
     page.screenshot(path=str(artifacts_dir / "driver_leave_passed.png"))
     service.clock.t = leave + first["slack_s"] + 60
     page.wait_for_selector("#leave[data-state=late]")
@@ -313,6 +319,8 @@ def test_late_layout_keeps_the_actions_on_screen(browser, service, day, artifact
                     f"{first} [data-action=board]", f"{first} [data-action=no_show]",
                     f"{first} [data-action=call]", f"{first} .badge", "#lang"):
             assert in_view(page, sel), (name, sel)
+        # nothing overflows sideways (a phone would widen its viewport to show it)
+        assert page.evaluate("innerWidth") == viewport["width"], name
         if name == "landscape":
             banner = page.locator("#late").bounding_box()
             card = page.locator("#next-card").bounding_box()
@@ -323,6 +331,7 @@ def test_late_layout_keeps_the_actions_on_screen(browser, service, day, artifact
         page.wait_for_timeout(200)
         for sel in ("#late", "#next-card [data-action=departed]", f"{first} [data-action=no_show]"):
             assert in_view(page, sel), (name, sel, "en")
+        assert page.evaluate("innerWidth") == viewport["width"], (name, "en")
         page.click("#lang")
 
         page.click("#signout")
