@@ -336,8 +336,11 @@ function renderLate() {
   if (late > 0) lines.push(t("late_count", { n: count(m.promises_late) }));
   if (late > 0 && count(m.promises_at_risk)) lines.push(t("risk_count", { n: count(m.promises_at_risk) }));
   if (overrun > 0) lines.push(t("overrun", { n: lateMinutes(overrun) }));
-  box.dataset.level = late > 0 ? "late" : "overrun";
   const head = late > 0 ? t("late_banner", { n: lateMinutes(late) }) : lines.shift();
+  const sig = [head, ...lines].join("|");
+  if (box.dataset.sig === sig) return; // unchanged: not announced again
+  box.dataset.sig = sig;
+  box.dataset.level = late > 0 ? "late" : "overrun";
   box.replaceChildren(h("b", { class: "head" }, "⚠ ", head),
     ...lines.map((l) => h("span", { class: "line" }, l)));
 }

@@ -88,7 +88,8 @@ def test_leave_by_countdown_and_the_times_in_the_list(phone, service, day, artif
     half minutes before, 「あと11分」 in plain colours (no banner, no badge: the slack is comfortable); every later
     stop shows its own leave-by time; English on the toggle. When the service's clock passes
     the leave-by time the countdown says 「出発時刻を過ぎています」 in amber while the stop's slack
-    lasts, in red past it."""
+    lasts, in red past it. Once arrived, the card counts down to leaving this place (the next
+    place's leave-by); once the driver reports 出発, it says 「出発済み」 instead."""
     page = phone
     m = manifest(service, day.vehicle)
     first = m["stops"][0]
@@ -140,6 +141,19 @@ def test_leave_by_countdown_and_the_times_in_the_list(phone, service, day, artif
     assert page.inner_text("#leave-left") == "出発時刻を過ぎています"
     assert background(page, "#leave-left") == RED
     assert f"出発目安 {hhmm(first['leave_by'])}" in line.inner_text()  # the time stays
+
+    # arrived at 本村, the card tells when to leave here: the next place's leave-by
+    page.click("[data-action=arrived]")
+    page.wait_for_selector("#next-card [data-action=departed]")
+    page.wait_for_function(f"document.getElementById('leave').dataset.index !== '{first['index']}'")
+    shown = page.evaluate("window.noriaiDriver.state.manifest").get("stops")
+    after = next(s for s in shown if s["visit"] != shown[0]["visit"])
+    assert line.get_attribute("data-index") == str(after["index"])
+    assert line.inner_text().startswith(f"出発目安 {hhmm(after['leave_by'])}")
+    # once the driver reports leaving, no countdown: 出発済み
+    page.click("[data-action=departed]")
+    page.wait_for_selector("#leave[data-state=moving]")
+    assert page.inner_text("#leave-left") == "出発済み"
 
 
 def test_a_late_vehicle_shows_how_late_and_keeps_its_times(phone, service, day, artifacts_dir):
