@@ -2,7 +2,9 @@
 // actions (arrived, boarded, no-show, alighted, departed, cash fares) that survive losses of
 // connection, live plan changes with a visible and audible notice, and the phone's position.
 // A ticket boards only its own booking at its own stop; a no-show needs arrival at the stop,
-// the grace time and a confirmation, and can be undone for a short time.
+// the grace time and a confirmation, and can be undone for a short time. The next stop says
+// when to leave (with a countdown), a late vehicle says by how much and which stops' promises
+// are late or at risk (times stay shown), and the driver reports 帰庫 / 終業 after confirming.
 
 import { Api } from "./api.js";
 import { diff, hhmm, placeKey, riderName } from "./changes.js";
@@ -50,6 +52,8 @@ const state = {
   routeRevision: -1,
   renderSig: "",
   onBreakUntil: 0, // end of the break started on this device (epoch s)
+  refusal: null, // {what: "depot" | "shift_end", text}: the service's refusal, shown until closed
+  reporting: false, // a 帰庫 / 終業 report is on its way
 };
 const hooks = { beeps: 0, notices: 0, state, outbox, tickets };
 window.noriaiDriver = hooks;
@@ -246,6 +250,101 @@ function saveMarks() {
   localStorage.setItem("noriai.driver.paid", JSON.stringify(state.paid));
 }
 
+// ---------------------------------------------------------------- leave-by and lateness
+
+/**
+ * The leave-by time that matters now. Each stop's ``leave_by`` is when to leave the place
+ * before it: before arrival at the next place that is the next stop's; once arrived there,
+ * the stop after it (leave here by). ``moving``: the driver reported leaving, so no countdown.
+ */
+function leaveInfo(visits) {
+  if (!visits.length) return null;
+  const [key, mark] = Object.entries(state.arrived)[0] || [];
+  if (mark?.state === "arrived" && key === visits[0].key) {
+    const s = visits[1]?.first;
+    return s?.leave_by ? { stop: s, moving: false } : null;
+  }
+  const s = visits[0].first;
+  return s.leave_by ? { stop: s, moving: mark?.state === "departed" } : null;
+}
+
+/** "あとN分" / "あとH時間M分" for ``left`` seconds (rounded up to the minute). */
+function countdown(left) {
+  const n = Math.ceil(left / 60);
+  return n < 60 ? t("left_min", { n }) : t("left_hm", { h: Math.floor(n / 60), m: n % 60 });
+}
+
+/**
+ * The countdown's state and text: "ok" while there is time, "passed" (amber) once the time
+ * has passed but within the stop's slack, "late" (red) past the slack or when the stop's
+ * promise is already late or at risk, "moving" once the driver has left.
+ */
+function leaveState(info) {
+  if (info.moving) return { state: "moving", text: t("on_the_way") };
+  const left = epoch(info.stop.leave_by) - serverNow();
+  if (left > 0) return { state: "ok", text: countdown(left) };
+  const slack = info.stop.slack_s ?? 0;
+  const bad = -left > slack || info.stop.late_s > 0 || info.stop.at_risk;
+  return { state: bad ? "late" : "passed", text: t("leave_passed") };
+}
+
+/** The leave-by line of the next-stop card (updated in place as the clock runs). */
+function leaveLine(info) {
+  if (!info) return null;
+  const now = leaveState(info);
+  return h("span", { class: "leave", id: "leave", dataset: { state: now.state, index: String(info.stop.index) } },
+    `${t("leave_by")} `, h("b", {}, hhmm(info.stop.leave_by)), " ",
+    h("span", { class: "left", id: "leave-left" }, now.text));
+}
+
+function renderLeave() {
+  const el = $("leave");
+  const m = state.manifest;
+  if (!el || !m) return;
+  const info = leaveInfo(visitsOf(m.stops));
+  if (!info || String(info.stop.index) !== el.dataset.index) return;
+  const now = leaveState(info);
+  el.dataset.state = now.state;
+  if ($("leave-left").textContent !== now.text) $("leave-left").textContent = now.text;
+}
+
+/** Whole minutes of a lateness (at least 1 once late at all). */
+function lateMinutes(seconds) {
+  return Math.max(1, Math.round(seconds / 60));
+}
+
+/** A stop's badge when its promise is expected late (red) or at risk (amber); else nothing. */
+function lateBadge(s) {
+  if (s.late_s > 0) {
+    return h("span", { class: "badge late", dataset: { late: String(s.late_s) } },
+      t("late_badge", { n: lateMinutes(s.late_s) }));
+  }
+  if (s.at_risk) return h("span", { class: "badge risk", dataset: { late: "risk" } }, t("risk_badge"));
+  return null;
+}
+
+/** The banner of a late vehicle (how late, how many bookings) or one that overruns its shift. */
+function renderLate() {
+  const m = state.manifest;
+  const box = $("late");
+  const late = m && !m.shift_ended ? m.late_s || 0 : 0;
+  const overrun = m && !m.shift_ended ? m.shift_overrun_s || 0 : 0;
+  box.hidden = !(late > 0 || overrun > 0);
+  if (box.hidden) return;
+  const count = (xs) => new Set((xs || []).map((x) => x.booking_id)).size;
+  const lines = [];
+  if (late > 0) lines.push(t("late_count", { n: count(m.promises_late) }));
+  if (late > 0 && count(m.promises_at_risk)) lines.push(t("risk_count", { n: count(m.promises_at_risk) }));
+  if (overrun > 0) lines.push(t("overrun", { n: lateMinutes(overrun) }));
+  const head = late > 0 ? t("late_banner", { n: lateMinutes(late) }) : lines.shift();
+  const sig = [head, ...lines].join("|");
+  if (box.dataset.sig === sig) return; // unchanged: not announced again
+  box.dataset.sig = sig;
+  box.dataset.level = late > 0 ? "late" : "overrun";
+  box.replaceChildren(h("b", { class: "head" }, "⚠ ", head),
+    ...lines.map((l) => h("span", { class: "line" }, l)));
+}
+
 // ---------------------------------------------------------------- actions
 
 function answered(item, answer) {
@@ -334,6 +433,88 @@ async function startBreak() {
   } catch {
     flash(t("break_online"), true);
   }
+}
+
+// ---------------------------------------------------------------- back at depot, end of shift
+
+/**
+ * 帰庫 and 終業 are sent at once, not queued in the outbox: ending the shift is the service's
+ * decision (refused while riders are on board or bookings are left), and a driver who went
+ * home on a queued 終業 that the service later refused would leave riders waiting. So both
+ * need a connection; whatever the outbox holds is sent first, so that the service hears of
+ * the last drop-off before the depot.
+ */
+async function reportDepot(what) {
+  state.refusal = null;
+  state.reporting = true;
+  render(true);
+  try {
+    if (outbox.size && online()) await outbox.flush();
+    if (!online()) return refuse(what, t("needs_online"));
+    if (outbox.size) return refuse(what, t("outbox_first"));
+    let r;
+    try {
+      r = await api.post(what === "shift_end" ? "/api/v1/driver/shift/end" : "/api/v1/driver/depot", {});
+    } catch {
+      return refuse(what, t("needs_online"));
+    }
+    if (r.status !== 200) {
+      const d = r.data || {};
+      return refuse(what, pick(d.message_ja || d.message, d.message_en) || `HTTP ${r.status}`);
+    }
+    state.arrived = {}; // at the depot: the next leave-by counts from here
+    saveMarks();
+    if (what === "shift_end" && state.manifest) state.manifest = { ...state.manifest, shift_ended: true };
+    if (what === "depot") flash(t("depot_done"));
+    refresh();
+  } finally {
+    state.reporting = false;
+    render(true);
+  }
+}
+
+function refuse(what, text) {
+  state.refusal = { what, text };
+  render(true);
+  $("refusal")?.scrollIntoView({ block: "center" }); // the menu's buttons are further down
+}
+
+function askDepot() {
+  askConfirm({
+    title: t("confirm_depot_title"), text: t("confirm_depot"), go: t("record_depot"), goClass: "primary",
+    onGo: () => reportDepot("depot"),
+  });
+}
+
+function askShiftEnd() {
+  askConfirm({
+    title: t("confirm_shift_end_title"), text: t("confirm_shift_end"), extra: t("confirm_shift_end_extra"),
+    go: t("record_shift_end"), goClass: "warn", onGo: () => reportDepot("shift_end"),
+  });
+}
+
+/** The service's refusal of 帰庫 / 終業, in words, until the driver closes it. */
+function refusalBox() {
+  const r = state.refusal;
+  if (!r) return null;
+  return h("div", { class: "refusal", id: "refusal", role: "alert", dataset: { what: r.what } },
+    h("b", {}, t(`refused_${r.what}`)), h("p", {}, r.text),
+    h("button", { type: "button", class: "small", onclick: () => { state.refusal = null; render(true); } },
+      t("close")));
+}
+
+/** Nothing left today: say so, with 帰庫 and 終業; after 終業, that the shift is over. */
+function endCard(m) {
+  if (m.shift_ended) {
+    return h("section", { class: "card done", id: "shift-over" }, h("p", { class: "empty" }, t("shift_over")));
+  }
+  return h("section", { class: "card", id: "end-card" },
+    h("p", { class: "empty" }, t("all_done")),
+    h("div", { class: "row" },
+      h("button", { type: "button", class: "primary", dataset: { action: "depot" },
+                    disabled: state.reporting, onclick: askDepot }, t("depot")),
+      h("button", { type: "button", class: "warn", dataset: { action: "shift_end" },
+                    disabled: state.reporting, onclick: askShiftEnd }, t("shift_end"))));
 }
 
 // ---------------------------------------------------------------- confirm, no-show, undo, fares
@@ -582,6 +763,8 @@ function renderChrome() {
   $("board-close").textContent = t("close");
   $("scan-go").textContent = scanner ? t("scan_stop") : t("scan");
   $("scan-none").textContent = t("scan_none");
+  $("menu-depot").textContent = t("depot");
+  $("menu-shift-end").textContent = t("shift_end");
   renderUndo();
 }
 
@@ -632,28 +815,29 @@ function riderRow(s, visitKey) {
     h("div", { class: "who" },
       h("span", { class: `kind ${s.kind}` }, t(`kind_${s.kind}`)),
       h("b", {}, riderName(s)),
-      h("span", { class: "party" }, party(s)), ...needs,
+      h("span", { class: "party" }, party(s)), ...needs, lateBadge(s),
       mark ? h("span", { class: "pending" }, mark.sent ? t("sent") : t("pending")) : null),
     when || fare ? h("div", { class: "info" }, when ? h("span", { class: "when" }, when) : null, fare) : null,
     s.notes ? h("div", { class: "note" }, `${t("notes")}: ${s.notes}`) : null,
     buttons.some(Boolean) ? h("div", { class: "row" }, ...buttons) : null);
 }
 
-function nextCard(v) {
+function nextCard(v, leave) {
   const s = v.first;
   const name = pick(s.name_ja, s.name_en);
   const mark = state.arrived[v.key];
   const arrived = mark?.state === "arrived";
   const geo = s.lat != null ? `geo:${s.lat},${s.lon}?q=${s.lat},${s.lon}(${encodeURIComponent(name)})` : null;
-  // .head keeps the stop and its actions in view (sticky in landscape); .times has room for
-  // more timing lines (e.g. when to leave) and badges.
+  // .head keeps the stop and its actions in view (sticky in landscape); the arrival mark
+  // stands beside the name so that .times (arrival, when to leave) keeps to one line.
   return h("section", { class: "card", id: "next-card", dataset: { stop: s.stop_id || "" } },
     h("div", { class: "head" },
       h("div", { class: "label" }, t("next_stop")),
-      h("div", { class: "stop" }, name),
+      h("div", { class: "stop" }, h("span", {}, name),
+        mark ? h("span", { class: "arrived" }, arrived ? t("arrived_mark") : t("departed")) : null),
       h("div", { class: "times", id: "next-times" },
         h("span", {}, `${t("eta")} `, h("b", {}, hhmm(s.eta))),
-        mark ? h("span", { class: "arrived" }, arrived ? t("arrived_mark") : t("departed")) : null),
+        leaveLine(leave)),
       h("div", { class: "row actions" },
         arrived
           ? h("button", { type: "button", class: "primary", dataset: { action: "departed" },
@@ -669,11 +853,13 @@ function laterItem(v, i) {
   return h("li", { dataset: { stop: s.stop_id || "", index: String(i + 2) } },
     h("span", { class: "t" }, hhmm(s.eta)),
     h("span", { class: "n" }, `${i + 2}. ${pick(s.name_ja, s.name_en)}`),
-    ...v.stops.map((x) => h("span", { class: "p" },
+    s.leave_by ? h("span", { class: "lb" }, `${t("leave_by")} `, h("b", {}, hhmm(s.leave_by))) : null,
+    ...v.stops.map((x) => h("span", { class: "p", dataset: { booking: x.booking_id, kind: x.kind } },
       h("span", { class: `kind ${x.kind}` }, t(x.kind)), " ", riderName(x), " ", party(x),
       x.wheelchairs ? h("span", { class: "need" }, " ♿") : null,
       x.kind === "pickup" && x.window ? ` (${hhmm(x.window[0])}–${hhmm(x.window[1])})` : "",
-      state.acted[x.booking_id] ? h("span", { class: "pending" }, t("pending")) : null)));
+      state.acted[x.booking_id] ? h("span", { class: "pending" }, t("pending")) : null,
+      lateBadge(x))));
 }
 
 /** Draw everything; skipped when nothing visible changed (unless forced). */
@@ -686,6 +872,7 @@ function render(force = false) {
   const breakSig = m?.breaks?.length ? serverNow() >= Date.parse(m.breaks[0]) / 1000 - 900 : false;
   const sig = `${lang()}|${online()}|${outbox.size}|${allowedSig}|${breakSig}|${state.onBreakUntil > serverNow()}`;
   renderUndo();
+  renderLeave();
   if (!force && sig === state.renderSig) return;
   state.renderSig = sig;
   renderChrome();
@@ -694,12 +881,16 @@ function render(force = false) {
   const visits = m ? visitsOf(m.stops) : [];
   const msg = state.message
     ? h("p", { class: state.message.bad ? "error" : "hint", role: "status", id: "message" }, state.message.text) : null;
-  const brk = m && !m.off_shift ? breakCard(m) : null;
+  const brk = m && !m.off_shift && !m.shift_ended ? breakCard(m) : null;
+  const refusal = refusalBox();
+  renderLate();
   if (!m) $("next").replaceChildren(msg || "");
-  else if (!visits.length) {
-    $("next").replaceChildren(msg || "", brk || "",
-                              h("p", { class: "empty" }, m.off_shift ? t("off_shift") : t("none")));
-  } else $("next").replaceChildren(msg || "", brk || "", nextCard(visits[0]));
+  else if (m.off_shift) $("next").replaceChildren(msg || "", h("p", { class: "empty" }, t("off_shift")));
+  else if (!visits.length) $("next").replaceChildren(msg || "", refusal || "", brk || "", endCard(m));
+  else $("next").replaceChildren(msg || "", refusal || "", brk || "", nextCard(visits[0], leaveInfo(visits)));
+  // 帰庫 / 終業 in the menu while stops remain (the end card has them once nothing is left)
+  $("menu").hidden = !m || m.off_shift || m.shift_ended || !visits.length;
+  for (const b of [$("menu-depot"), $("menu-shift-end")]) b.disabled = state.reporting;
   $("later").replaceChildren(...visits.slice(1).map(laterItem));
   $("later-title").hidden = visits.length < 2;
   if (map) {
@@ -749,7 +940,7 @@ async function loadRoads() {
 
 function sendPosition(force = false) {
   const p = state.position;
-  if (!p || !api.signedIn() || !online()) return;
+  if (!p || !api.signedIn() || !online() || state.manifest?.shift_ended) return;
   if (!force && Date.now() - lastPositionSent < POSITION_EVERY_MS) return;
   lastPositionSent = Date.now();
   const body = { lat: p[0], lon: p[1] };
@@ -803,6 +994,7 @@ function signOut() {
   state.paid = {};
   state.undo = null;
   state.notice = null;
+  state.refusal = null;
   localStorage.removeItem(MANIFEST);
   saveMarks();
   render(true);
@@ -880,6 +1072,8 @@ function wire() {
     if (go) go();
   });
   $("confirm-back").addEventListener("click", closeConfirm);
+  $("menu-depot").addEventListener("click", askDepot);
+  $("menu-shift-end").addEventListener("click", askShiftEnd);
   $("undo-go").addEventListener("click", undoNoShow);
   $("board").addEventListener("close", () => {
     if (scanner) scanner.stop();
