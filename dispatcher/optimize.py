@@ -98,7 +98,7 @@ def reoptimize(
     seed: int = 0,
     iteration_limit: int | None = None,
     use_ortools: bool = True,
-    ortools_share: float = 0.1,
+    ortools_share: float | None = None,
 ) -> ReoptResult:
     """Re-optimise every open plan (times epoch s; matrices s and m).
 
@@ -123,7 +123,7 @@ def reoptimize(
         applied). Under a pure time limit the amount of search done depends on the machine.
     use_ortools
         Also run OR-Tools guided local search (warm-started from the best plans found) on a share
-        ``ortools_share`` of the budget.
+        ``ortools_share`` of the budget (default: ``params.search.ortools_share``).
 
     Returns
     -------
@@ -132,6 +132,8 @@ def reoptimize(
     """
     t_start = time.monotonic()
     deadline = t_start + time_limit_s
+    if ortools_share is None:
+        ortools_share = params.search.ortools_share
     mandatory = set(fleet.bookings)
     in_plans = {v.id: tuple(fleet.plan_of(v).stops) for v in fleet.vehicles}
     onboard = {b for v in fleet.vehicles for b in fleet.state_of(v).onboard}
@@ -194,7 +196,8 @@ def _fewer_vehicles(search: Search, cur: Solution, lns_deadline: float,
     elimination (:mod:`dispatcher.fleetmin`) from its best on a second share."""
     now = time.monotonic()
     span = max(0.0, lns_deadline - now)
-    first, second = fleetmin.BEFORE, fleetmin.SHARE
+    knobs = search.pb.params.search
+    first, second = knobs.elimination_before, knobs.elimination_share
     cur, it1 = improve(search, cur, now + first * span,
                        None if iteration_limit is None else int(first * iteration_limit))
     cur, it2 = fleetmin.eliminate(search, cur, now + (first + second) * span,
