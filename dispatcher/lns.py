@@ -21,24 +21,26 @@ import numpy as np
 
 from dispatcher.feasibility import (
     RouteCheck,
-    _check,
-    _least_times,
-    _legs,
-    _loads,
-    _route_cost,
-    _sequence,
-    _structure,
+    evaluate_route,
+    loads_after,
+    structure_violations,
 )
 from dispatcher.insertion import (
     Insertion,
     RouteIndex,
-    _cost_matrix,
     candidates_many,
+    cost_matrix,
     index_route,
     insertions_into,
 )
 from dispatcher.model import Booking, PlannedStop, Vehicle, VehicleState
 from dispatcher.params import DispatchParams
+from dispatcher.route_eval import (
+    compile_route,
+    least_times,
+    leg_times,
+    route_cost,
+)
 
 MISSING_COST = 1e15
 """Search penalty of a confirmed booking left out (only while searching: a plan set missing one
@@ -87,17 +89,17 @@ def _light_check(vehicle: Vehicle, state: VehicleState, stops: tuple[PlannedStop
     Same constraints as :func:`dispatcher.feasibility.check_route` (structure, capacity, least
     times); an infeasible route gets the full check (for its named violations).
     """
-    if _structure(state, stops, bookings):
-        return _check(vehicle, state, stops, bookings, time_s, params, dist_m)
-    _, capacity = _loads(vehicle, state, stops, bookings)
+    if structure_violations(state, stops, bookings):
+        return evaluate_route(vehicle, state, stops, bookings, time_s, params, dist_m)
+    _, capacity = loads_after(vehicle, state, stops, bookings)
     if capacity:
-        return _check(vehicle, state, stops, bookings, time_s, params, dist_m)
-    seq = _sequence(vehicle, state, stops, bookings, params)
-    legs = _legs(seq, time_s)
-    least, fail = _least_times(seq, legs)
+        return evaluate_route(vehicle, state, stops, bookings, time_s, params, dist_m)
+    seq = compile_route(vehicle, state, stops, bookings, params)
+    legs = leg_times(seq, time_s)
+    least, fail = least_times(seq, legs)
     if fail is not None:
-        return _check(vehicle, state, stops, bookings, time_s, params, dist_m)
-    travel, distance, cost = _route_cost(seq, legs, bool(stops), params, dist_m)
+        return evaluate_route(vehicle, state, stops, bookings, time_s, params, dist_m)
+    travel, distance, cost = route_cost(seq, legs, bool(stops), params, dist_m)
     res = RouteCheck(vehicle.id, (), least[0], (), least[-1], (), travel, distance, {}, 0, cost)
     return res, seq, legs, least
 
@@ -108,7 +110,7 @@ class Search:
     def __init__(self, problem: Problem, seed: int) -> None:
         self.pb = problem
         self.rng = random.Random(seed)
-        self.cmat = _cost_matrix(problem.time_s, problem.dist_m, problem.params)
+        self.cmat = cost_matrix(problem.time_s, problem.dist_m, problem.params)
         self.by_id = {v.id: v for v in problem.vehicles}
         self._checked: dict[tuple[str, int], tuple[tuple[PlannedStop, ...], Any]] = {}
         self._index: dict[tuple[str, int], tuple[tuple[PlannedStop, ...], RouteIndex | None]] = {}
@@ -132,7 +134,7 @@ class Search:
         pb = self.pb
         veh = self.by_id[vid]
         if full or veh.breaks or pb.params.weight_excess_ride:
-            got = _check(veh, pb.states[vid], stops, pb.bookings, pb.time_s, pb.params, pb.dist_m)
+            got = evaluate_route(veh, pb.states[vid], stops, pb.bookings, pb.time_s, pb.params, pb.dist_m)
         else:
             got = _light_check(veh, pb.states[vid], stops, pb.bookings, pb.time_s, pb.params,
                                pb.dist_m)

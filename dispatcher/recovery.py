@@ -32,14 +32,16 @@ from dispatcher.feasibility import (
     Late,
     PromisePart,
     ViolationKind,
-    _least_times,
-    _legs,
-    _loads,
-    _sequence,
     check_route,
+    loads_after,
 )
 from dispatcher.model import Booking, Fleet, PlannedStop, StopKind, Vehicle, VehicleState
 from dispatcher.params import DispatchParams
+from dispatcher.route_eval import (
+    compile_route,
+    least_times,
+    leg_times,
+)
 from dispatcher.timetable import lateness, soft_times
 
 #: A bound that never binds (s): the loosened promise of a booking being placed where it is
@@ -85,8 +87,8 @@ def relax_route(vehicle: Vehicle, state: VehicleState, stops: Sequence[PlannedSt
     check = check_route(vehicle, state, stops, bookings, time_s, params)
     if check.feasible or any(v.kind in STRUCTURAL for v in check.violations):
         return None
-    seq = _sequence(vehicle, state, stops, bookings, params)
-    legs = _legs(seq, time_s)
+    seq = compile_route(vehicle, state, stops, bookings, params)
+    legs = leg_times(seq, time_s)
     times = soft_times(seq, legs)
     late, overrun = lateness(seq, times, stops, bookings, state, vehicle)
     changed: dict[str, Booking] = {}
@@ -173,10 +175,10 @@ def least_late(vehicle: Vehicle, state: VehicleState, stops: Sequence[PlannedSto
         for j in range(i, n + 1):
             cand = (*stops[:i], PlannedStop(req.id, StopKind.PICKUP, req.origin), *stops[i:j],
                     PlannedStop(req.id, StopKind.DROPOFF, req.destination), *stops[j:])
-            if _loads(planning, state, cand, books)[1]:
+            if loads_after(planning, state, cand, books)[1]:
                 continue  # over capacity somewhere
-            seq = _sequence(planning, state, cand, books, params)
-            times, fail = _least_times(seq, _legs(seq, time_s))
+            seq = compile_route(planning, state, cand, books, params)
+            times, fail = least_times(seq, leg_times(seq, time_s))
             if fail is not None:
                 continue
             p, q = i + 1, j + 2
