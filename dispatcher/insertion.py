@@ -9,7 +9,7 @@ vehicle is that vehicle's offer.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +36,7 @@ from dispatcher.params import DispatchParams
 from dispatcher.route_eval import (
     TimedRoute,
     least_times,
+    ride_limits,
 )
 
 
@@ -229,25 +230,7 @@ def _times_feasible(ri: RouteIndex, new: Booking, dwell: int, i: int, j: int,
         k += 1
     if b[0] > highs[0]:
         return False
-    changed = True
-    while changed:
-        changed = False
-        for p, q, limit in pairs:
-            need = b[q] - service[p] - limit
-            if b[p] >= need:
-                continue
-            changed = True
-            b[p] = need
-            if need > highs[p]:
-                return False
-            for k in range(p + 1, n):
-                tt = b[k - 1] + service[k - 1] + new_legs[k - 1]
-                if tt <= b[k]:
-                    break
-                b[k] = tt
-                if tt > highs[k]:
-                    return False
-    return True
+    return ride_limits(b, pairs, service, new_legs, highs) is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,7 +280,8 @@ def ride_ok(dropoff_from: np.ndarray, pickup_until: np.ndarray, dwell: Any,
     drop-off after leg j minus the latest departure from a pickup on leg i must not exceed the
     limit (a necessary condition; ``[..., i, j]``)."""
     ride = np.asarray(max_ride)[..., None]
-    return (dropoff_from[..., None, :] - (pickup_until + dwell)[..., :, None]) <= ride
+    ok: np.ndarray = (dropoff_from[..., None, :] - (pickup_until + dwell)[..., :, None]) <= ride
+    return ok
 
 
 def pickup_from(params: DispatchParams, earliest: Any, latest: Any, dwell: Any) -> Any:
@@ -614,6 +598,7 @@ def offers(
             if not ins:
                 continue
             best = ins[0]
+            assert best.check is not None  # not lazy: every insertion is checked
             sched = best.check.stops
             found.append(Offer(
                 ri.vehicle.id, promise, sched[best.pickup_index].start_s,
@@ -625,8 +610,13 @@ def offers(
         return found
 
     first = try_window(max(asked, now_s), max(asked, now_s) - asked, params.max_offers)
-    if first:
-        return first
+    return first or _alternatives(try_window, asked, now_s, params)
+
+
+def _alternatives(try_window: Callable[[int, int, int], list[Offer]], asked: int, now_s: int,
+                  params: DispatchParams) -> list[Offer]:
+    """The nearest feasible windows before and after the asked start (``try_window(start,
+    shift, limit)``), nearest first."""
     out: list[Offer] = []
     step, reach = params.alternative_step_s, params.max_shift_s
     for sign in (-1, 1):
@@ -669,7 +659,8 @@ def candidates_many(
     d = np.fromiter((r.destination for r in reqs), np.intp, q)
 
     def col(values: object) -> np.ndarray:
-        return np.fromiter(values, np.int64, q)[:, None]  # type: ignore[call-overload]
+        out: np.ndarray = np.fromiter(values, np.int64, q)[:, None]  # type: ignore[call-overload]
+        return out
 
     pe = col(p.pickup_earliest_s for p in prs)
     pl = col(p.pickup_latest_s for p in prs)

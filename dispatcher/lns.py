@@ -14,12 +14,14 @@ import math
 import random
 import time
 from collections.abc import Callable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from dispatcher.feasibility import (
+    Evaluation,
     RouteCheck,
     evaluate_route,
     loads_after,
@@ -75,7 +77,7 @@ class Problem:
     dist_m: np.ndarray | None
     params: DispatchParams
 
-    def penalty(self, unserved: set[str]) -> float:
+    def penalty(self, unserved: AbstractSet[str]) -> float:
         """Objective cost of the bookings not served (confirmed ones cost ``MISSING_COST``)."""
         optional = len(unserved & self.optional)
         return self.params.rejection_penalty * optional + MISSING_COST * (len(unserved) - optional)
@@ -83,7 +85,7 @@ class Problem:
 
 def _light_check(vehicle: Vehicle, state: VehicleState, stops: tuple[PlannedStop, ...],
                  bookings: Mapping[str, Booking], time_s: np.ndarray, params: DispatchParams,
-                 dist_m: np.ndarray | None) -> tuple[RouteCheck, Any, list[int], list[int]]:
+                 dist_m: np.ndarray | None) -> Evaluation:
     """Feasibility and driving cost of a break-free route without its rider-friendly schedule.
 
     Same constraints as :func:`dispatcher.feasibility.check_route` (structure, capacity, least
@@ -101,7 +103,7 @@ def _light_check(vehicle: Vehicle, state: VehicleState, stops: tuple[PlannedStop
         return evaluate_route(vehicle, state, stops, bookings, time_s, params, dist_m)
     travel, distance, cost = route_cost(seq, legs, bool(stops), params, dist_m)
     res = RouteCheck(vehicle.id, (), least[0], (), least[-1], (), travel, distance, {}, 0, cost)
-    return res, seq, legs, least
+    return Evaluation(res, seq, legs, least)
 
 
 class Search:
@@ -144,7 +146,7 @@ class Search:
         self._checked[(vid, id(stops))] = (stops, full_res)
         return full_res[0]
 
-    def evaluate(self, routes: dict[str, tuple[PlannedStop, ...]], unserved: set[str],
+    def evaluate(self, routes: dict[str, tuple[PlannedStop, ...]], unserved: AbstractSet[str],
                  full: bool = False) -> Solution:
         """A solution from routes (checks every route; ``full``: with schedules)."""
         checks = {vid: self.check(vid, stops, full) for vid, stops in routes.items()}

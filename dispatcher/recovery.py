@@ -169,7 +169,7 @@ def least_late(vehicle: Vehicle, state: VehicleState, stops: Sequence[PlannedSto
                                         dropoff_latest_s=_OPEN, max_ride_s=_OPEN))
     books = {**bookings, new.id: open_booking}
     planning = replace(vehicle, breaks=(), shift_end_s=_OPEN)
-    best: tuple[tuple[int, int], tuple[PlannedStop, ...], Booking] | None = None
+    best: tuple[tuple[int, int, int], tuple[PlannedStop, ...], Booking] | None = None
     n = len(stops)
     for i in range(locked, n + 1):
         for j in range(i, n + 1):
@@ -277,10 +277,10 @@ def repair(fleet: Fleet, time_s: np.ndarray, params: DispatchParams,
         place: Placement | None = None
         for vid in sorted(routes):
             v = by_id[vid]
-            got = least_late(v, work.state_of(v), routes[vid], locked[vid], others, booking,
+            cand = least_late(v, work.state_of(v), routes[vid], locked[vid], others, booking,
                              time_s, params)
-            if got is not None and (place is None or got.late_s < place.late_s):
-                place = got
+            if cand is not None and (place is None or cand.late_s < place.late_s):
+                place = cand
         if place is None:  # no vehicle has room (capacity): left for the caller to report
             continue
         vid = place.vehicle.id

@@ -56,25 +56,35 @@ def least_times(seq: TimedRoute, legs: list[int]) -> tuple[list[int], tuple[str,
             return b, ("window", k)
     if b[0] > hi[0]:
         return b, ("window", 0)
+    failed = ride_limits(b, seq.pairs, service, legs, hi)
+    return b, (None if failed is None else ("ride", failed))
+
+
+def ride_limits(b: list[int], pairs: Sequence[tuple[int, int, int]], service: Sequence[int],
+                legs: Sequence[int], hi: Sequence[int]) -> int | None:
+    """Raise the least times ``b`` (in place) until every ride limit holds: a pickup too early
+    for its drop-off moves later, and the stops after it with it. Returns the index of the
+    pair whose limit pushed a stop past its upper bound, or ``None`` when all hold."""
+    n = len(b)
     changed = True
     while changed:
         changed = False
-        for idx, (p, q, limit) in enumerate(seq.pairs):
+        for idx, (p, q, limit) in enumerate(pairs):
             need = b[q] - service[p] - limit
             if b[p] >= need:
                 continue
             changed = True
             b[p] = need
             if need > hi[p]:
-                return b, ("ride", idx)
+                return idx
             for k in range(p + 1, n):
                 t = b[k - 1] + service[k - 1] + legs[k - 1]
                 if t <= b[k]:
                     break
                 b[k] = t
                 if t > hi[k]:
-                    return b, ("ride", idx)
-    return b, None
+                    return idx
+    return None
 
 
 def friendly_times(seq: TimedRoute, legs: list[int], least: list[int], riders_at_start: bool) -> list[int]:
@@ -192,7 +202,8 @@ def with_break(seq: TimedRoute, at: int, brk_lo: int, brk_hi: int, duration: int
 def leg_times(seq: TimedRoute, time_s: np.ndarray) -> list[int]:
     """Travel time (s) of each leg between consecutive elements."""
     idx = np.asarray(seq.nodes, dtype=np.intp)
-    return time_s[idx[:-1], idx[1:]].tolist()
+    legs: list[int] = time_s[idx[:-1], idx[1:]].tolist()
+    return legs
 
 
 def place_breaks(
