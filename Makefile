@@ -21,10 +21,14 @@ demo: $(STAMP)
 ## The whole test suite (PostgreSQL and Chromium tests skip with a reason where those are missing).
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

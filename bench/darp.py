@@ -26,7 +26,8 @@ from bench.darpcheck import DarpInstance, check_solution, read_instance
 from bench.darpmodel import SCALE, DarpModel, request_of, to_model
 from dispatcher.lns import Problem
 from dispatcher.model import Fleet, PlannedStop, StopKind, VehicleState
-from dispatcher.optimize import reoptimize, solve_routing
+from dispatcher.optimize import reoptimize
+from dispatcher.ortools_model import solve_routing
 
 SHARED_CANDIDATES = [Path(__file__).resolve().parents[2] / "shared", Path("/work/shared")]
 

@@ -1045,7 +1045,7 @@ class Engine:
         self._watch_vehicle(vehicle_id)
         return out
 
-    def _driver_event(self, vehicle_id: str, kind: str, booking_id: str | None,
+    def _driver_event(self, vehicle_id: str, kind: str, booking_id: str | None,  # noqa: C901 — to split (issue 17)
                       actor_id: str, lat: float | None = None, lon: float | None = None
                       ) -> dict[str, Any]:
         now = self.clock()
@@ -1288,7 +1288,7 @@ class Engine:
 
     # ------------------------------------------------------------------ alerts
 
-    def watch(self, day: date | None = None, keys: list[str] | None = None) -> list[str]:
+    def watch(self, day: date | None = None, keys: list[str] | None = None) -> list[str]:  # noqa: C901 — to split (issue 17)
         """Tell riders and operators when a promise is at risk, and when it is safe again.
 
         Compares each vehicle-day's timetable (:meth:`schedule`) with the alerts already sent

@@ -10,6 +10,9 @@ The schedule reported for a feasible route is the rider-friendly one: the route 
 possible; within that, every pickup is as late as possible (so waiting happens before a pickup,
 not with riders seated) and every other stop as early as possible given those pickups. Breaks
 are placed, with nobody on board, in the first gap where the route stays feasible.
+
+The timed route itself (its arrays, least and friendly times, breaks) lives in
+:mod:`dispatcher.route_eval`; :func:`evaluate_route` is the evaluator the searches build on.
 """
 
 from __future__ import annotations
@@ -17,11 +20,25 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import NamedTuple
 
 import numpy as np
 
 from dispatcher.model import Booking, PlannedStop, StopKind, Vehicle, VehicleState
 from dispatcher.params import DispatchParams
+from dispatcher.route_eval import (
+    BREAK,
+    END,
+    PICKUP,
+    START,
+    TimedRoute,
+    compile_route,
+    friendly_times,
+    least_times,
+    leg_times,
+    place_breaks,
+    route_cost,
+)
 
 
 class ViolationKind(StrEnum):
@@ -132,112 +149,7 @@ class RouteCheck:
         return tuple(v.kind for v in self.violations)
 
 
-# element roles in the timed sequence
-_START, _PICK, _DROP, _BREAK, _END = range(5)
-
-
-@dataclass(slots=True)
-class _Seq:
-    """The timed sequence: start, stops (and break pseudo-stops), end."""
-
-    nodes: list[int]
-    service: list[int]
-    lo: list[int]
-    hi: list[int]
-    role: list[int]
-    stop_of: list[int]  # index into the plan's stops, -1 for start/break/end
-    pairs: list[tuple[int, int, int]]  # (pickup elem, dropoff elem, max ride)
-
-
-def _least_times(seq: _Seq, legs: list[int]) -> tuple[list[int], tuple[str, int] | None]:
-    """Least solution of the route's difference constraints, or the first bound it breaks.
-
-    Returns the times and ``None``, or partial times and ``("window", element)`` when a window or
-    shift bound is exceeded even without ride limits, ``("ride", pair index)`` when a ride limit
-    cannot be kept.
-    """
-    n = len(seq.nodes)
-    lo, hi, service = seq.lo, seq.hi, seq.service
-    b = [0] * n
-    b[0] = lo[0]
-    for k in range(1, n):
-        t = b[k - 1] + service[k - 1] + legs[k - 1]
-        b[k] = t if t > lo[k] else lo[k]
-        if b[k] > hi[k]:
-            return b, ("window", k)
-    if b[0] > hi[0]:
-        return b, ("window", 0)
-    changed = True
-    while changed:
-        changed = False
-        for idx, (p, q, limit) in enumerate(seq.pairs):
-            need = b[q] - service[p] - limit
-            if b[p] >= need:
-                continue
-            changed = True
-            b[p] = need
-            if need > hi[p]:
-                return b, ("ride", idx)
-            for k in range(p + 1, n):
-                t = b[k - 1] + service[k - 1] + legs[k - 1]
-                if t <= b[k]:
-                    break
-                b[k] = t
-                if t > hi[k]:
-                    return b, ("ride", idx)
-    return b, None
-
-
-def _friendly_times(seq: _Seq, legs: list[int], least: list[int], riders_at_start: bool) -> list[int]:
-    """Pickups as late as possible with the end fixed at its earliest, the rest as early as possible."""
-    n = len(seq.nodes)
-    hi, service = seq.hi, seq.service
-    late = list(hi)
-    late[n - 1] = least[n - 1]
-    for k in range(n - 2, -1, -1):
-        t = late[k + 1] - service[k] - legs[k]
-        if t < late[k]:
-            late[k] = t
-    changed = bool(seq.pairs)
-    while changed:
-        changed = False
-        for p, q, limit in seq.pairs:
-            cap = late[p] + service[p] + limit
-            if late[q] > cap:
-                changed = True
-                late[q] = cap
-                for k in range(q - 1, -1, -1):
-                    t = late[k + 1] - service[k] - legs[k]
-                    if t >= late[k]:
-                        break
-                    late[k] = t
-    out = list(late)
-    role, lo = seq.role, seq.lo
-    if riders_at_start:
-        out[0] = least[0]
-    for k in range(1, n):
-        if role[k] == _PICK:
-            continue
-        t = out[k - 1] + service[k - 1] + legs[k - 1]
-        out[k] = t if t > lo[k] else lo[k]
-    return out
-
-
-def _route_cost(seq: _Seq, legs: Sequence[int], used: bool, params: DispatchParams,
-                dist_m: np.ndarray | None, excess: int = 0) -> tuple[int, int, float]:
-    """Driving time (s), distance (m) and objective cost of a timed route (``used``: it has
-    stops, so the vehicle cost applies)."""
-    travel = int(sum(legs))
-    distance = 0
-    if dist_m is not None:
-        idx = np.asarray(seq.nodes, dtype=np.intp)
-        distance = int(dist_m[idx[:-1], idx[1:]].sum())
-    cost = (params.weight_travel_time * travel + params.weight_distance * distance
-            + params.weight_excess_ride * excess + (params.weight_vehicle if used else 0.0))
-    return travel, distance, cost
-
-
-def _structure(
+def structure_violations(
     state: VehicleState, stops: Sequence[PlannedStop], bookings: Mapping[str, Booking]
 ) -> list[Violation]:
     """Pairing, precedence, known bookings, nodes and on-board riders' drop-offs."""
@@ -278,7 +190,7 @@ def _structure(
     return out
 
 
-def _loads(
+def loads_after(
     vehicle: Vehicle, state: VehicleState, stops: Sequence[PlannedStop], bookings: Mapping[str, Booking]
 ) -> tuple[list[tuple[int, int]], list[Violation]]:
     """Load after each stop (seats, wheelchairs) and the capacity violations (first per dimension)."""
@@ -307,75 +219,7 @@ def _loads(
     return loads, out
 
 
-def _sequence(
-    vehicle: Vehicle,
-    state: VehicleState,
-    stops: Sequence[PlannedStop],
-    bookings: Mapping[str, Booking],
-    params: DispatchParams,
-) -> _Seq:
-    """The timed sequence of a structurally valid route (no breaks)."""
-    end_hi = vehicle.shift_end_s
-    nodes = [state.node]
-    service = [0]
-    lo = [max(state.time_s, vehicle.shift_start_s)]
-    hi = [end_hi]
-    role = [_START]
-    stop_of = [-1]
-    pick_elem: dict[str, int] = {}
-    pairs: list[tuple[int, int, int]] = []
-    departed = state.departed()
-    for i, stop in enumerate(stops):
-        booking = bookings[stop.booking_id]
-        promise = booking.promise
-        k = len(nodes)
-        nodes.append(stop.node)
-        dwell = params.dwell_s(booking.request.passengers)
-        service.append(dwell)
-        stop_of.append(i)
-        if stop.kind is StopKind.PICKUP:
-            lo.append(params.pickup_from_s(promise.pickup_earliest_s, promise.pickup_latest_s,
-                                           dwell))
-            hi.append(min(promise.pickup_latest_s, end_hi))
-            role.append(_PICK)
-            pick_elem[stop.booking_id] = k
-        else:
-            lo.append(promise.dropoff_earliest_s)
-            bound = min(promise.dropoff_latest_s, end_hi)
-            if stop.booking_id in departed:
-                bound = min(bound, departed[stop.booking_id] + promise.max_ride_s)
-            hi.append(bound)
-            role.append(_DROP)
-            p = pick_elem.get(stop.booking_id)
-            if p is not None:
-                pairs.append((p, k, promise.max_ride_s))
-    nodes.append(vehicle.depot)
-    service.append(0)
-    lo.append(0)
-    hi.append(end_hi)
-    role.append(_END)
-    stop_of.append(-1)
-    return _Seq(nodes, service, lo, hi, role, stop_of, pairs)
-
-
-def _with_break(seq: _Seq, at: int, brk_lo: int, brk_hi: int, duration: int) -> _Seq:
-    """A copy of ``seq`` with a break pseudo-stop inserted before element ``at``."""
-    def ins(values: list[int], value: int) -> list[int]:
-        return [*values[:at], value, *values[at:]]
-
-    pairs = [(p + (p >= at), q + (q >= at), lim) for p, q, lim in seq.pairs]
-    return _Seq(
-        ins(seq.nodes, seq.nodes[at - 1]), ins(seq.service, duration), ins(seq.lo, brk_lo),
-        ins(seq.hi, brk_hi), ins(seq.role, _BREAK), ins(seq.stop_of, -1), pairs,
-    )
-
-
-def _legs(seq: _Seq, time_s: np.ndarray) -> list[int]:
-    idx = np.asarray(seq.nodes, dtype=np.intp)
-    return time_s[idx[:-1], idx[1:]].tolist()
-
-
-def _timing_violation(seq: _Seq, fail: tuple[str, int], stops: Sequence[PlannedStop],
+def timing_violation(seq: TimedRoute, fail: tuple[str, int], stops: Sequence[PlannedStop],
                       vehicle: Vehicle, b: list[int], bookings: Mapping[str, Booking]) -> Violation:
     """Name the bound that the least schedule broke."""
     what, k = fail
@@ -384,54 +228,22 @@ def _timing_violation(seq: _Seq, fail: tuple[str, int], stops: Sequence[PlannedS
         i = seq.stop_of[q]
         return Violation(ViolationKind.RIDE_TIME, i, stops[i].booking_id, f"ride exceeds {limit} s")
     role = seq.role[k]
-    if role == _START:
+    if role == START:
         return Violation(ViolationKind.SHIFT_END, None, None, "vehicle free only after shift end")
-    if role == _END:
+    if role == END:
         return Violation(ViolationKind.DEPOT_RETURN, None, None,
                          f"back at depot {b[k]} > shift end {vehicle.shift_end_s}")
-    if role == _BREAK:
+    if role == BREAK:
         return Violation(ViolationKind.BREAK, None, None, "break cannot be taken in its window")
     i = seq.stop_of[k]
     bid = stops[i].booking_id
     if b[k] > vehicle.shift_end_s:
         return Violation(ViolationKind.SHIFT_END, i, bid, f"service at {b[k]} after shift end")
-    if role == _PICK:
+    if role == PICKUP:
         return Violation(ViolationKind.PICKUP_WINDOW, i, bid, f"pickup at {b[k]} > {seq.hi[k]}")
     if b[k] <= bookings[bid].promise.dropoff_latest_s:
         return Violation(ViolationKind.RIDE_TIME, i, bid, "on-board rider's ride exceeds limit")
     return Violation(ViolationKind.DROPOFF_LATEST, i, bid, f"drop-off at {b[k]} > {seq.hi[k]}")
-
-
-def _place_breaks(
-    vehicle: Vehicle, seq: _Seq, loads: list[tuple[int, int]], onboard_at_start: bool,
-    time_s: np.ndarray,
-) -> tuple[_Seq, list[int], list[int]] | None:
-    """Insert each break at the first empty-vehicle gap keeping the route feasible (earliest end)."""
-    for brk in sorted(vehicle.breaks, key=lambda b: b.earliest_start_s):
-        best: tuple[int, _Seq, list[int]] | None = None
-        for at in range(1, len(seq.nodes)):
-            k = at - 1
-            role = seq.role[k]
-            if role == _START:
-                empty = not onboard_at_start
-            elif role in (_PICK, _DROP):
-                empty = loads[seq.stop_of[k]] == (0, 0)
-            else:
-                empty = False
-            if not empty:
-                continue
-            cand = _with_break(seq, at, brk.earliest_start_s, brk.latest_end_s - brk.duration_s,
-                               brk.duration_s)
-            legs = _legs(cand, time_s)
-            b, fail = _least_times(cand, legs)
-            if fail is None and (best is None or b[-1] < best[0]):
-                best = (b[-1], cand, legs)
-        if best is None:
-            return None
-        seq = best[1]
-    legs = _legs(seq, time_s)
-    b, fail = _least_times(seq, legs)
-    return (seq, legs, b) if fail is None else None
 
 
 def check_route(
@@ -466,10 +278,21 @@ def check_route(
         The schedule (arrival, service start, departure, loads per stop; start, end, break
         starts), driving time and distance, ride times, objective cost, and the violations.
     """
-    return _check(vehicle, state, stops, bookings, time_s, params, dist_m)[0]
+    return evaluate_route(vehicle, state, stops, bookings, time_s, params, dist_m).check
 
 
-def _check(
+class Evaluation(NamedTuple):
+    """A checked route with what the searches build on: the break-free timed route, its legs
+    (s) and its least times (epoch s); ``route`` is ``None`` (and the lists empty) when the route
+    could not be timed."""
+
+    check: RouteCheck
+    route: TimedRoute | None
+    legs: list[int]
+    least: list[int]
+
+
+def evaluate_route(
     vehicle: Vehicle,
     state: VehicleState,
     stops: Sequence[PlannedStop],
@@ -477,43 +300,44 @@ def _check(
     time_s: np.ndarray,
     params: DispatchParams,
     dist_m: np.ndarray | None = None,
-) -> tuple[RouteCheck, _Seq | None, list[int], list[int]]:
-    """:func:`check_route` plus the break-free sequence, its legs and least times (if timed)."""
-    structural = _structure(state, stops, bookings)
+) -> Evaluation:
+    """:func:`check_route` plus the break-free timed route, its legs and least times (if timed):
+    the public route evaluator of the searches (:mod:`dispatcher.insertion`, :mod:`dispatcher.lns`)."""
+    structural = structure_violations(state, stops, bookings)
     if structural:
-        return RouteCheck(vehicle.id, tuple(structural)), None, [], []
-    loads, capacity = _loads(vehicle, state, stops, bookings)
-    seq = _sequence(vehicle, state, stops, bookings, params)
-    legs = _legs(seq, time_s)
-    b, fail = _least_times(seq, legs)
+        return Evaluation(RouteCheck(vehicle.id, tuple(structural)), None, [], [])
+    loads, capacity = loads_after(vehicle, state, stops, bookings)
+    seq = compile_route(vehicle, state, stops, bookings, params)
+    legs = leg_times(seq, time_s)
+    b, fail = least_times(seq, legs)
     violations = list(capacity)
     if fail is not None:
-        violations.append(_timing_violation(seq, fail, stops, vehicle, b, bookings))
-        return RouteCheck(vehicle.id, tuple(violations)), None, [], []
+        violations.append(timing_violation(seq, fail, stops, vehicle, b, bookings))
+        return Evaluation(RouteCheck(vehicle.id, tuple(violations)), None, [], [])
     base = (seq, legs, b)
     onboard = bool(state.onboard)
     if vehicle.breaks:
-        placed = _place_breaks(vehicle, seq, loads, onboard, time_s)
+        placed = place_breaks(vehicle, seq, loads, onboard, time_s)
         if placed is None:
             violations.append(Violation(ViolationKind.BREAK, None, None,
                                         "no empty gap fits the break"))
-            return RouteCheck(vehicle.id, tuple(violations)), None, [], []
+            return Evaluation(RouteCheck(vehicle.id, tuple(violations)), None, [], [])
         seq, legs, b = placed
-    times = _friendly_times(seq, legs, b, onboard)
+    times = friendly_times(seq, legs, b, onboard)
     res = _result(vehicle, state, stops, bookings, time_s, params, dist_m, seq, legs, times,
                   loads, violations)
-    return res, *base
+    return Evaluation(res, *base)
 
 
 def _result(vehicle: Vehicle, state: VehicleState, stops: Sequence[PlannedStop],
             bookings: Mapping[str, Booking], time_s: np.ndarray, params: DispatchParams,
-            dist_m: np.ndarray | None, seq: _Seq, legs: list[int], times: list[int],
+            dist_m: np.ndarray | None, seq: TimedRoute, legs: list[int], times: list[int],
             loads: list[tuple[int, int]], violations: list[Violation]) -> RouteCheck:
     """Assemble the schedule, ride times and cost of a timed route."""
     schedule: list[StopTime] = []
     breaks: list[int] = []
     for k in range(1, len(seq.nodes) - 1):
-        if seq.role[k] == _BREAK:
+        if seq.role[k] == BREAK:
             breaks.append(times[k])
             continue
         i = seq.stop_of[k]
@@ -531,7 +355,7 @@ def _result(vehicle: Vehicle, state: VehicleState, stops: Sequence[PlannedStop],
             r = schedule[i].start_s - departed[stop.booking_id]
             ride[stop.booking_id] = r
             excess += max(0, r - int(time_s[req.origin, req.destination]))
-    travel, distance, cost = _route_cost(seq, legs, bool(stops), params, dist_m, excess)
+    travel, distance, cost = route_cost(seq, legs, bool(stops), params, dist_m, excess)
     return RouteCheck(
         vehicle.id, tuple(violations), times[0], tuple(schedule),
         times[-1], tuple(breaks), travel, distance, ride, excess, cost,

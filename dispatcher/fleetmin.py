@@ -21,25 +21,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from dispatcher.insertion import Insertion, insertions_into
-from dispatcher.lns import Problem, Search, Solution
-
-BEFORE = 0.2
-"""Share of the search budget for the ordinary search before route elimination ..."""
-SHARE = 0.6
-"""... and largest share for route elimination (the rest goes to the usual search again)."""
-_NEAR = 0.5
-"""Probability of a ruin removing the bookings nearest (space and time) to a banked one."""
-_EJECT = 0.5
-"""Probability of an ejection step (insert the heaviest banked booking, ejecting one other)."""
-_NEAREST = 12
-"""Bookings (the nearest to the banked one) considered for ejection."""
-_GIVE_UP = 100
-"""Iterations without fewer banked bookings after which another route is tried instead."""
-_ATTEMPT = 0.2
-"""Longest try at emptying one route, as a share of the phase's time."""
-_MAX_FAILS = 3.0
-"""Failed tries in a row after which the phase ends (the rest goes to driving cost): a try
-leaving more than two bookings banked ends it at once, a near miss counts 0.5."""
+from dispatcher.lns import Problem, Search, Solution, relatedness
 
 
 def used_routes(sol: Solution) -> int:
@@ -96,6 +78,7 @@ def eliminate(
     serving fewer bookings) and the iterations done.
     """
     pb = search.pb
+    knobs = pb.params.search
     # vehicles cost nothing inside the phase: a route emptied by a ruin may be refilled
     sub = Search(replace(pb, params=replace(pb.params, weight_vehicle=0.0)), 0)
     sub.rng = search.rng
@@ -108,7 +91,7 @@ def eliminate(
     tried: set[str] = set()
     work = _drop_route(sub, start, tried)
     it, fails = 0, 0.0
-    cap = _ATTEMPT * (deadline - clock())
+    cap = knobs.attempt_share * (deadline - clock())
     while work is not None:
         if iteration_limit is not None and it >= iteration_limit:
             break
@@ -122,8 +105,8 @@ def eliminate(
             tried.clear()
             fails = 0.0
         else:  # a near miss (one or two bookings left) counts less than a clear failure
-            fails += _MAX_FAILS if len(work.unserved - allowed) > 2 else 0.5
-            if fails >= _MAX_FAILS:
+            fails += knobs.max_fails if len(work.unserved - allowed) > 2 else 0.5
+            if fails >= knobs.max_fails:
                 break
         weight.clear()
         work = _drop_route(sub, best, tried)
@@ -139,6 +122,7 @@ def _attempt(sub: Search, work: Solution, allowed: set[str], weight: dict[str, f
     A step is an ejection insertion (always kept) or a ruin-and-recreate, kept unless it banks
     more bookings (a plateau walk: the driving cost plays no part here).
     """
+    knobs = sub.pb.params.search
     n_mov = max(1, len(sub.served_movable(work)) + len(work.unserved))
     cur = work
     best = cur
@@ -149,15 +133,15 @@ def _attempt(sub: Search, work: Solution, allowed: set[str], weight: dict[str, f
         if clock() >= deadline:
             break
         it += 1
-        if it - last_best > _GIVE_UP:
+        if it - last_best > knobs.give_up_after:
             break
         bank = sorted(cur.unserved - allowed, key=lambda b: (-weight.get(b, 0.0), b))
         cand = cur.copy()
-        if not (sub.rng.random() < _EJECT and _eject_insert(sub, cand, bank[0], weight)):
+        if not (sub.rng.random() < knobs.eject_share and _eject_insert(sub, cand, bank[0], weight)):
             cand = cur.copy()
-            hi = max(2, min(15, int(0.15 * n_mov)))
+            hi = max(2, min(knobs.ruin_cap, int(knobs.ruin_share * n_mov)))
             count = sub.rng.randint(2, hi)
-            if sub.rng.random() < _NEAR:
+            if sub.rng.random() < knobs.near_share:
                 removed = _near_bank(sub, cand, bank, count)
             else:
                 removed = sub.ruin(cand, count)
@@ -165,7 +149,7 @@ def _attempt(sub: Search, work: Solution, allowed: set[str], weight: dict[str, f
                 continue
             pending = bank + removed
             cand.unserved -= set(pending)
-            rebuild = sub.recreate if sub.rng.random() < 0.5 else sub.greedy
+            rebuild = sub.recreate if sub.rng.random() < knobs.regret_share else sub.greedy
             if not rebuild(cand, pending):
                 continue
         left = len(cand.unserved - allowed)
@@ -186,7 +170,7 @@ def _near_bank(sub: Search, sol: Solution, banked: list[str], count: int) -> lis
         return sub.ruin(sol, count)
     pb = sub.pb
     seed = sub.rng.choice(banked)
-    ranked = sorted(served, key=lambda b: (_relatedness(pb, seed, b), b))
+    ranked = sorted(served, key=lambda b: (relatedness(pb, seed, b), b))
     out: list[str] = []
     while len(out) < count and ranked:
         out.append(ranked.pop(int(len(ranked) * sub.rng.random() ** 3)))
@@ -214,13 +198,13 @@ def _eject_insert(sub: Search, sol: Solution, bid: str, weight: dict[str, float]
     if best is None:
         route_of = {s.booking_id: vid for vid in sorted(sol.routes) for s in sol.routes[vid]
                     if s.booking_id in pb.movable}
-        near = sorted(route_of, key=lambda e: (_relatedness(pb, bid, e), e))[:_NEAREST]
+        near = sorted(route_of, key=lambda e: (relatedness(pb, bid, e), e))[:pb.params.search.eject_nearest]
         options = sorted((weight.get(e, 0.0), sub.rng.random(), route_of[e], e) for e in near)
         for w, _, vid, e in options:
             if best is not None and w > best[0]:
                 break
             stops = tuple(s for s in sol.routes[vid] if s.booking_id != e)
-            ri = sub._route_index(vid, stops)
+            ri = sub.route_index(vid, stops)
             if ri is None:
                 continue
             got = insertions_into(ri, pb.bookings, pb.bookings[bid], pb.time_s, pb.params,
@@ -240,14 +224,3 @@ def _eject_insert(sub: Search, sol: Solution, bid: str, weight: dict[str, float]
         sol.unserved.add(e)
     sol.cost = sum(c.cost for c in sol.checks.values()) + pb.penalty(sol.unserved)
     return True
-
-
-def _relatedness(pb: Problem, a: str, b: str) -> float:
-    """How close two bookings are (s): pickups and drop-offs in space, then in time."""
-    t = pb.time_s
-    r0, p0 = pb.bookings[a].request, pb.bookings[a].promise
-    r, p = pb.bookings[b].request, pb.bookings[b].promise
-    return float(min(t[r0.origin, r.origin], t[r.origin, r0.origin])
-                 + min(t[r0.destination, r.destination], t[r.destination, r0.destination])
-                 + abs(p0.pickup_latest_s - p.pickup_latest_s)
-                 + abs(p0.dropoff_latest_s - p.dropoff_latest_s))

@@ -9,17 +9,16 @@ vehicle is that vehicle's offer.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from dispatcher.feasibility import (
     RouteCheck,
-    _check,
-    _least_times,
-    _Seq,
     check_route,
+    evaluate_route,
 )
 from dispatcher.model import (
     Booking,
@@ -34,6 +33,11 @@ from dispatcher.model import (
     VehicleState,
 )
 from dispatcher.params import DispatchParams
+from dispatcher.route_eval import (
+    TimedRoute,
+    least_times,
+    ride_limits,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +91,8 @@ class Offer:
         return Booking(request, self.promise)
 
 
-def _cost_matrix(time_s: np.ndarray, dist_m: np.ndarray | None, params: DispatchParams) -> np.ndarray:
+def cost_matrix(time_s: np.ndarray, dist_m: np.ndarray | None, params: DispatchParams) -> np.ndarray:
+    """Objective cost of driving each leg (weights × seconds and metres)."""
     cost = params.weight_travel_time * time_s.astype(float)
     if dist_m is not None and params.weight_distance:
         cost = cost + params.weight_distance * dist_m
@@ -114,7 +119,7 @@ class RouteIndex:
     late: np.ndarray
     seats: np.ndarray
     chairs: np.ndarray
-    seq: _Seq
+    seq: TimedRoute
     legs: list[int]
     early: list[int] = field(default_factory=list)
 
@@ -128,15 +133,15 @@ def index_route(
     time_s: np.ndarray,
     params: DispatchParams,
     dist_m: np.ndarray | None = None,
-    checked: tuple[RouteCheck, _Seq | None, list[int], list[int]] | None = None,
+    checked: tuple[RouteCheck, TimedRoute | None, list[int], list[int]] | None = None,
 ) -> RouteIndex | None:
     """Precompute a route for insertions; ``None`` when the route itself is infeasible.
 
-    ``checked`` is the route's ``feasibility._check`` result when the caller already has it.
+    ``checked`` is the route's ``feasibility.evaluate_route`` result when the caller already has it.
     """
     stops = tuple(stops)
     if checked is None:
-        checked = _check(vehicle, state, stops, bookings, time_s, params, dist_m)
+        checked = evaluate_route(vehicle, state, stops, bookings, time_s, params, dist_m)
     check, seq, legs, early = checked
     if not check.feasible or seq is None:
         return None
@@ -199,7 +204,7 @@ def _times_feasible(ri: RouteIndex, new: Booking, dwell: int, i: int, j: int,
              for p, q, lim in seq.pairs]
     pairs.append((a1, j + 2, pr.max_ride_s))
     if not monotone or len(early) != len(n_):
-        _, fail = _least_times(_Seq(nodes, service, lows, highs, [], [], pairs), new_legs)
+        _, fail = least_times(TimedRoute(nodes, service, lows, highs, [], [], pairs), new_legs)
         return fail is None
     n = len(nodes)
     b = early[:a1]
@@ -225,25 +230,63 @@ def _times_feasible(ri: RouteIndex, new: Booking, dwell: int, i: int, j: int,
         k += 1
     if b[0] > highs[0]:
         return False
-    changed = True
-    while changed:
-        changed = False
-        for p, q, limit in pairs:
-            need = b[q] - service[p] - limit
-            if b[p] >= need:
-                continue
-            changed = True
-            b[p] = need
-            if need > highs[p]:
-                return False
-            for k in range(p + 1, n):
-                tt = b[k - 1] + service[k - 1] + new_legs[k - 1]
-                if tt <= b[k]:
-                    break
-                b[k] = tt
-                if tt > highs[k]:
-                    return False
-    return True
+    return ride_limits(b, pairs, service, new_legs, highs) is None
+
+
+@dataclass(frozen=True, slots=True)
+class LegFilter:
+    """Necessary conditions for inserting one booking on route legs (arrays over legs; for many
+    bookings at once, one row per booking). Leg k goes from route element k to k + 1.
+
+    ``pickup_ok``: the pickup fits its window on the leg and the leg's next element can still be
+    reached in time after it; ``dropoff_ok`` the same for the drop-off; ``both_ok``: pickup and
+    drop-off both on the leg. ``dropoff_from`` is the earliest drop-off start on a leg and
+    ``pickup_until`` the latest pickup start, which bound the ride (:func:`ride_ok`).
+    """
+
+    pickup_ok: np.ndarray
+    dropoff_ok: np.ndarray
+    both_ok: np.ndarray
+    dropoff_from: np.ndarray
+    pickup_until: np.ndarray
+
+
+def leg_filter(dep: np.ndarray, late_next: np.ndarray, t_ao: np.ndarray, t_ob: np.ndarray,
+               t_ad: np.ndarray, t_db: np.ndarray, t_od: np.ndarray | int, pickup_from: Any,
+               pickup_latest: Any, dropoff_earliest: Any, dropoff_latest: Any,
+               dwell: Any) -> LegFilter:
+    """The one candidate filter of insertion (offers, single and batched insertions).
+
+    ``dep`` is the departure from each leg's first element, ``late_next`` the latest feasible
+    start of its next one; ``t_ao``/``t_ob`` travel from the leg's start to the origin and from
+    the origin to the leg's end (``t_ad``/``t_db`` the same for the destination), ``t_od`` origin
+    to destination. The promise bounds and the dwell broadcast against the legs (scalars for one
+    booking, column vectors for many).
+    """
+    b_o = np.maximum(dep + t_ao, pickup_from)
+    ok_o = b_o <= pickup_latest
+    pickup_ok = ok_o & (b_o + dwell + t_ob <= late_next)
+    b_d = np.maximum(dep + t_ad, dropoff_earliest)
+    dropoff_ok = (b_d <= dropoff_latest) & (b_d + dwell + t_db <= late_next)
+    b_d2 = np.maximum(b_o + dwell + t_od, dropoff_earliest)
+    both_ok = ok_o & (b_d2 <= dropoff_latest) & (b_d2 + dwell + t_db <= late_next)
+    pickup_until = np.minimum(pickup_latest, late_next - dwell - t_ob)
+    return LegFilter(pickup_ok, dropoff_ok, both_ok, b_d, pickup_until)
+
+
+def ride_ok(dropoff_from: np.ndarray, pickup_until: np.ndarray, dwell: Any,
+            max_ride: Any) -> np.ndarray:
+    """Ride-limit prune of (pickup leg, drop-off leg) pairs on different legs: the earliest
+    drop-off after leg j minus the latest departure from a pickup on leg i must not exceed the
+    limit (a necessary condition; ``[..., i, j]``)."""
+    ride = np.asarray(max_ride)[..., None]
+    ok: np.ndarray = (dropoff_from[..., None, :] - (pickup_until + dwell)[..., :, None]) <= ride
+    return ok
+
+
+def pickup_from(params: DispatchParams, earliest: Any, latest: Any, dwell: Any) -> Any:
+    """:meth:`DispatchParams.pickup_from_s` over numpy arrays (per booking)."""
+    return np.minimum(earliest + np.maximum(params.no_show_grace_s - dwell, 0), latest)
 
 
 def _pair_candidates(
@@ -263,25 +306,18 @@ def _pair_candidates(
     a, b = r[idx], r[idx + 1]
     dep = ri.dep[idx]
     late_next = ri.late[idx + 1]
-    b_o = np.maximum(dep + time_s[a, o],
-                     params.pickup_from_s(pr.pickup_earliest_s, pr.pickup_latest_s, dwell))
-    ok_o = b_o <= pr.pickup_latest_s
-    if not ok_o.any():
+    f = leg_filter(dep, late_next, time_s[a, o], time_s[o, b], time_s[a, d], time_s[d, b],
+                   int(time_s[o, d]),
+                   params.pickup_from_s(pr.pickup_earliest_s, pr.pickup_latest_s, dwell),
+                   pr.pickup_latest_s, pr.dropoff_earliest_s, pr.dropoff_latest_s, dwell)
+    if not f.pickup_ok.any():
         return _EMPTY
-    ok_after_o = b_o + dwell + time_s[o, b] <= late_next
-    b_d = np.maximum(dep + time_s[a, d], pr.dropoff_earliest_s)
-    ok_d = (b_d <= pr.dropoff_latest_s) & (b_d + dwell + time_s[d, b] <= late_next)
-    b_d2 = np.maximum(b_o + dwell + time_s[o, d], pr.dropoff_earliest_s)
-    ok_both = ok_o & (b_d2 <= pr.dropoff_latest_s) & (b_d2 + dwell + time_s[d, b] <= late_next)
     cap = ((ri.seats[idx] + pax.seats <= veh.seats)
            & (ri.chairs[idx] + pax.wheelchairs <= veh.wheelchair_spaces))
     base = cmat[a, b]
-    # ride limit: earliest drop-off after leg j minus latest pickup departure on leg i
-    pick_late = np.minimum(pr.pickup_latest_s, late_next - dwell - time_s[o, b])
-    ride_ok = (b_d[None, :] - (pick_late[:, None] + dwell)) <= pr.max_ride_s
-    return _pairs(ok_o & ok_after_o, ok_d, ok_both, cap, cmat[a, o] + cmat[o, b] - base,
+    return _pairs(f.pickup_ok, f.dropoff_ok, f.both_ok, cap, cmat[a, o] + cmat[o, b] - base,
                   cmat[a, d] + cmat[d, b] - base, cmat[a, o] + cmat[o, d] + cmat[d, b] - base,
-                  ri.locked, ride_ok)
+                  ri.locked, ride_ok(f.dropoff_from, f.pickup_until, dwell, pr.max_ride_s))
 
 
 _EMPTY = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0))
@@ -403,7 +439,7 @@ def best_insertions(
     ri = index_route(vehicle, state, stops, locked, others, time_s, params, dist_m)
     if ri is None:
         return []
-    cmat = _cost_matrix(time_s, dist_m, params)
+    cmat = cost_matrix(time_s, dist_m, params)
     return insertions_into(ri, bookings, new, time_s, params, dist_m, cmat, limit)
 
 
@@ -499,7 +535,7 @@ def offers(
     """
     direct = time_s if expected_s is None else expected_s
     asked = asked_window_start(request, direct, params)
-    cmat = _cost_matrix(time_s, dist_m, params)
+    cmat = cost_matrix(time_s, dist_m, params)
     if indexed is None:
         indexed = index_fleet(fleet, time_s, params, dist_m)
     routes = list(indexed)
@@ -524,11 +560,8 @@ def offers(
     cap = (flat(lambda ri, ix: ri.seats[ix] + pax.seats <= ri.vehicle.seats, bool)
            & flat(lambda ri, ix: ri.chairs[ix] + pax.wheelchairs <= ri.vehicle.wheelchair_spaces,
                   bool))
-    reach_o = dep + time_s[fa, o]
-    o_to_b = dwell + time_s[o, fb]
-    reach_d = dep + time_s[fa, d]
-    d_to_b = dwell + time_s[d, fb]
-    o_to_d = dwell + int(time_s[o, d])
+    t_ao, t_ob, t_ad, t_db = time_s[fa, o], time_s[o, fb], time_s[fa, d], time_s[d, fb]
+    t_od = int(time_s[o, d])
     base = cmat[fa, fb]
     add_o = cmat[fa, o] + cmat[o, fb] - base
     add_d = cmat[fa, d] + cmat[d, fb] - base
@@ -540,21 +573,19 @@ def offers(
         books = dict(fleet.bookings)
         books[request.id] = booking
         pr = promise
-        b_o = np.maximum(reach_o, params.pickup_from_s(pr.pickup_earliest_s,
-                                                       pr.pickup_latest_s, dwell))
-        ok_o = b_o <= pr.pickup_latest_s
-        ok_oa = ok_o & (b_o + o_to_b <= late_next)
-        b_d = np.maximum(reach_d, pr.dropoff_earliest_s)
-        ok_d = (b_d <= pr.dropoff_latest_s) & (b_d + d_to_b <= late_next)
-        b_d2 = np.maximum(b_o + o_to_d, pr.dropoff_earliest_s)
-        ok_both = ok_o & (b_d2 <= pr.dropoff_latest_s) & (b_d2 + d_to_b <= late_next)
+        f = leg_filter(dep, late_next, t_ao, t_ob, t_ad, t_db, t_od,
+                       params.pickup_from_s(pr.pickup_earliest_s, pr.pickup_latest_s, dwell),
+                       pr.pickup_latest_s, pr.dropoff_earliest_s, pr.dropoff_latest_s, dwell)
+        ok_oa, ok_d, ok_both = f.pickup_ok, f.dropoff_ok, f.both_ok
         ranked = []
         for k, ri in enumerate(usable):
             lo, hi = bounds[k], bounds[k + 1]
             if not (ok_both[lo:hi].any() or (ok_oa[lo:hi].any() and ok_d[lo:hi].any())):
                 continue
             cand = _pairs(ok_oa[lo:hi], ok_d[lo:hi], ok_both[lo:hi], cap[lo:hi], add_o[lo:hi],
-                          add_d[lo:hi], add_both[lo:hi], ri.locked)
+                          add_d[lo:hi], add_both[lo:hi], ri.locked,
+                          ride_ok(f.dropoff_from[lo:hi], f.pickup_until[lo:hi], dwell,
+                                  pr.max_ride_s))
             if cand[0].size:
                 ranked.append((float(cand[2].min()), ri.vehicle.id, ri, cand))
         ranked.sort(key=lambda x: (x[0], x[1]))
@@ -567,6 +598,7 @@ def offers(
             if not ins:
                 continue
             best = ins[0]
+            assert best.check is not None  # not lazy: every insertion is checked
             sched = best.check.stops
             found.append(Offer(
                 ri.vehicle.id, promise, sched[best.pickup_index].start_s,
@@ -578,8 +610,13 @@ def offers(
         return found
 
     first = try_window(max(asked, now_s), max(asked, now_s) - asked, params.max_offers)
-    if first:
-        return first
+    return first or _alternatives(try_window, asked, now_s, params)
+
+
+def _alternatives(try_window: Callable[[int, int, int], list[Offer]], asked: int, now_s: int,
+                  params: DispatchParams) -> list[Offer]:
+    """The nearest feasible windows before and after the asked start (``try_window(start,
+    shift, limit)``), nearest first."""
     out: list[Offer] = []
     step, reach = params.alternative_step_s, params.max_shift_s
     for sign in (-1, 1):
@@ -622,7 +659,8 @@ def candidates_many(
     d = np.fromiter((r.destination for r in reqs), np.intp, q)
 
     def col(values: object) -> np.ndarray:
-        return np.fromiter(values, np.int64, q)[:, None]  # type: ignore[call-overload]
+        out: np.ndarray = np.fromiter(values, np.int64, q)[:, None]  # type: ignore[call-overload]
+        return out
 
     pe = col(p.pickup_earliest_s for p in prs)
     pl = col(p.pickup_latest_s for p in prs)
@@ -632,24 +670,16 @@ def candidates_many(
     dw = col(params.dwell_s(r.passengers) for r in reqs)
     ps = col(r.passengers.seats for r in reqs)
     pw = col(r.passengers.wheelchairs for r in reqs)
-    t_ao = time_s[np.ix_(a, o)].T
     t_ob = time_s[np.ix_(o, b)]
-    t_ad = time_s[np.ix_(a, d)].T
-    t_db = time_s[np.ix_(d, b)]
-    t_od = time_s[o, d][:, None]
-    b_o = np.maximum(dep + t_ao, np.minimum(pe + np.maximum(params.no_show_grace_s - dw, 0), pl))
-    ok_o = b_o <= pl
-    ok_oa = ok_o & (b_o + dw + t_ob <= late_next)
-    b_d = np.maximum(dep + t_ad, de)
-    ok_d = (b_d <= dl) & (b_d + dw + t_db <= late_next)
-    b_d2 = np.maximum(b_o + dw + t_od, de)
-    ok_both = ok_o & (b_d2 <= dl) & (b_d2 + dw + t_db <= late_next)
+    f = leg_filter(dep, late_next, time_s[np.ix_(a, o)].T, t_ob, time_s[np.ix_(a, d)].T,
+                   time_s[np.ix_(d, b)], time_s[o, d][:, None], pickup_from(params, pe, pl, dw),
+                   pl, de, dl, dw)
     cap = (ri.seats[idx][None, :] + ps <= veh.seats) & (
         ri.chairs[idx][None, :] + pw <= veh.wheelchair_spaces)
-    pick_late = np.minimum(pl, late_next - dw - t_ob)
     upper = _UPPER[:n, :n] if n <= _UPPER.shape[0] else np.triu(np.ones((n, n), bool), 1)
-    allowed = ok_oa[:, :, None] & ok_d[:, None, :] & upper[None, :, :]
-    allowed &= (b_d[:, None, :] - (pick_late + dw)[:, :, None]) <= ride[:, :, None]
+    allowed = f.pickup_ok[:, :, None] & f.dropoff_ok[:, None, :] & upper[None, :, :]
+    allowed &= ride_ok(f.dropoff_from, f.pickup_until, dw, ride)
+    ok_both = f.both_ok
     diag = np.arange(n)
     allowed[:, diag, diag] = ok_both
     blocked = np.cumsum(~cap, axis=1)

@@ -14,49 +14,39 @@ import math
 import random
 import time
 from collections.abc import Callable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from dispatcher.feasibility import (
+    Evaluation,
     RouteCheck,
-    _check,
-    _least_times,
-    _legs,
-    _loads,
-    _route_cost,
-    _sequence,
-    _structure,
+    evaluate_route,
+    loads_after,
+    structure_violations,
 )
 from dispatcher.insertion import (
     Insertion,
     RouteIndex,
-    _cost_matrix,
     candidates_many,
+    cost_matrix,
     index_route,
     insertions_into,
 )
 from dispatcher.model import Booking, PlannedStop, Vehicle, VehicleState
 from dispatcher.params import DispatchParams
+from dispatcher.route_eval import (
+    compile_route,
+    least_times,
+    leg_times,
+    route_cost,
+)
 
 MISSING_COST = 1e15
 """Search penalty of a confirmed booking left out (only while searching: a plan set missing one
 is never returned)."""
-_T0 = 0.05
-"""Start temperature of the annealing, as a share of the start objective."""
-_MAXC = 40
-"""Candidate positions tested exactly per booking and route before giving up on the route."""
-_RMAX = 0.15
-"""Largest share of the movable bookings removed in one ruin ..."""
-_RCAP = 15
-"""... and at most this many (small ruins: many more iterations per second, better results)."""
-_REGRET = 0.5
-_WORST = 0.2
-"""Probability of a worst removal (the bookings whose stops cost the most driving)."""
-_RESTART = 500
-"""Iterations without a new best after which the search goes back to the best (0: never)."""
-"""Probability of rebuilding by regret-2 rather than by greedy insertion in random order."""
 
 
 @dataclass(slots=True)
@@ -87,7 +77,7 @@ class Problem:
     dist_m: np.ndarray | None
     params: DispatchParams
 
-    def penalty(self, unserved: set[str]) -> float:
+    def penalty(self, unserved: AbstractSet[str]) -> float:
         """Objective cost of the bookings not served (confirmed ones cost ``MISSING_COST``)."""
         optional = len(unserved & self.optional)
         return self.params.rejection_penalty * optional + MISSING_COST * (len(unserved) - optional)
@@ -95,25 +85,25 @@ class Problem:
 
 def _light_check(vehicle: Vehicle, state: VehicleState, stops: tuple[PlannedStop, ...],
                  bookings: Mapping[str, Booking], time_s: np.ndarray, params: DispatchParams,
-                 dist_m: np.ndarray | None) -> tuple[RouteCheck, Any, list[int], list[int]]:
+                 dist_m: np.ndarray | None) -> Evaluation:
     """Feasibility and driving cost of a break-free route without its rider-friendly schedule.
 
     Same constraints as :func:`dispatcher.feasibility.check_route` (structure, capacity, least
     times); an infeasible route gets the full check (for its named violations).
     """
-    if _structure(state, stops, bookings):
-        return _check(vehicle, state, stops, bookings, time_s, params, dist_m)
-    _, capacity = _loads(vehicle, state, stops, bookings)
+    if structure_violations(state, stops, bookings):
+        return evaluate_route(vehicle, state, stops, bookings, time_s, params, dist_m)
+    _, capacity = loads_after(vehicle, state, stops, bookings)
     if capacity:
-        return _check(vehicle, state, stops, bookings, time_s, params, dist_m)
-    seq = _sequence(vehicle, state, stops, bookings, params)
-    legs = _legs(seq, time_s)
-    least, fail = _least_times(seq, legs)
+        return evaluate_route(vehicle, state, stops, bookings, time_s, params, dist_m)
+    seq = compile_route(vehicle, state, stops, bookings, params)
+    legs = leg_times(seq, time_s)
+    least, fail = least_times(seq, legs)
     if fail is not None:
-        return _check(vehicle, state, stops, bookings, time_s, params, dist_m)
-    travel, distance, cost = _route_cost(seq, legs, bool(stops), params, dist_m)
+        return evaluate_route(vehicle, state, stops, bookings, time_s, params, dist_m)
+    travel, distance, cost = route_cost(seq, legs, bool(stops), params, dist_m)
     res = RouteCheck(vehicle.id, (), least[0], (), least[-1], (), travel, distance, {}, 0, cost)
-    return res, seq, legs, least
+    return Evaluation(res, seq, legs, least)
 
 
 class Search:
@@ -122,7 +112,7 @@ class Search:
     def __init__(self, problem: Problem, seed: int) -> None:
         self.pb = problem
         self.rng = random.Random(seed)
-        self.cmat = _cost_matrix(problem.time_s, problem.dist_m, problem.params)
+        self.cmat = cost_matrix(problem.time_s, problem.dist_m, problem.params)
         self.by_id = {v.id: v for v in problem.vehicles}
         self._checked: dict[tuple[str, int], tuple[tuple[PlannedStop, ...], Any]] = {}
         self._index: dict[tuple[str, int], tuple[tuple[PlannedStop, ...], RouteIndex | None]] = {}
@@ -130,7 +120,7 @@ class Search:
         #: clock time gives up (returns False), so that one iteration cannot overrun the limit.
         self.stop_at: float | None = None
         #: Candidate positions tested exactly per booking and route (``None``: all of them).
-        self.max_checks: int | None = _MAXC
+        self.max_checks: int | None = problem.params.search.checks_limit
         self.clock: Callable[[], float] = time.monotonic
 
     def _late(self) -> bool:
@@ -146,7 +136,7 @@ class Search:
         pb = self.pb
         veh = self.by_id[vid]
         if full or veh.breaks or pb.params.weight_excess_ride:
-            got = _check(veh, pb.states[vid], stops, pb.bookings, pb.time_s, pb.params, pb.dist_m)
+            got = evaluate_route(veh, pb.states[vid], stops, pb.bookings, pb.time_s, pb.params, pb.dist_m)
         else:
             got = _light_check(veh, pb.states[vid], stops, pb.bookings, pb.time_s, pb.params,
                                pb.dist_m)
@@ -156,14 +146,14 @@ class Search:
         self._checked[(vid, id(stops))] = (stops, full_res)
         return full_res[0]
 
-    def evaluate(self, routes: dict[str, tuple[PlannedStop, ...]], unserved: set[str],
+    def evaluate(self, routes: dict[str, tuple[PlannedStop, ...]], unserved: AbstractSet[str],
                  full: bool = False) -> Solution:
         """A solution from routes (checks every route; ``full``: with schedules)."""
         checks = {vid: self.check(vid, stops, full) for vid, stops in routes.items()}
         cost = sum(c.cost for c in checks.values()) + self.pb.penalty(unserved)
         return Solution(dict(routes), checks, set(unserved), cost)
 
-    def _route_index(self, vid: str, stops: tuple[PlannedStop, ...]) -> RouteIndex | None:
+    def route_index(self, vid: str, stops: tuple[PlannedStop, ...]) -> RouteIndex | None:
         hit = self._index.get((vid, id(stops)))
         if hit is not None and hit[0] is stops:
             return hit[1]
@@ -179,7 +169,7 @@ class Search:
 
     def best_into(self, sol: Solution, vid: str, bid: str) -> Insertion | None:
         """Cheapest feasible insertion of booking ``bid`` into vehicle ``vid``'s route."""
-        ri = self._route_index(vid, sol.routes[vid])
+        ri = self.route_index(vid, sol.routes[vid])
         if ri is None:
             return None
         pb = self.pb
@@ -190,7 +180,7 @@ class Search:
     def best_many(self, sol: Solution, vid: str, bids: list[str]) -> dict[str, Insertion | None]:
         """Cheapest feasible insertion of each of ``bids`` into vehicle ``vid``'s route."""
         out: dict[str, Insertion | None] = dict.fromkeys(bids)
-        ri = self._route_index(vid, sol.routes[vid])
+        ri = self.route_index(vid, sol.routes[vid])
         if ri is None or not bids:
             return out
         pb = self.pb
@@ -297,7 +287,7 @@ class Search:
             removed = self._route_of_few(sol, served)
         elif draw < 0.45:
             removed = self.rng.sample(served, count)
-        elif draw < 1.0 - _WORST:
+        elif draw < 1.0 - self.pb.params.search.worst_share:
             removed = self._related(served, count)
         else:
             removed = self._worst(sol, count)
@@ -347,14 +337,9 @@ class Search:
     def _related(self, served: list[str], count: int) -> list[str]:
         pb = self.pb
         seed = self.rng.choice(served)
-        r0, p0 = pb.bookings[seed].request, pb.bookings[seed].promise
-        t = pb.time_s
 
         def rel(b: str) -> float:
-            r, p = pb.bookings[b].request, pb.bookings[b].promise
-            return float(t[r0.origin, r.origin] + t[r0.destination, r.destination]
-                         + abs(p0.pickup_earliest_s - p.pickup_earliest_s)
-                         + abs(p0.dropoff_latest_s - p.dropoff_latest_s))
+            return relatedness(pb, seed, b)
 
         ranked = sorted(served, key=lambda b: (rel(b), b))
         out: list[str] = []
@@ -362,6 +347,19 @@ class Search:
             k = int(len(ranked) * self.rng.random() ** 4)
             out.append(ranked.pop(k))
         return out
+
+
+def relatedness(pb: Problem, a: str, b: str) -> float:
+    """How close two bookings are (s; smaller is closer): their pickups and their drop-offs in
+    space (the shorter direction of travel) and their promises in time. The one measure of the
+    related removals of the search and of route elimination."""
+    t = pb.time_s
+    r0, p0 = pb.bookings[a].request, pb.bookings[a].promise
+    r, p = pb.bookings[b].request, pb.bookings[b].promise
+    return float(min(t[r0.origin, r.origin], t[r.origin, r0.origin])
+                 + min(t[r0.destination, r.destination], t[r.destination, r0.destination])
+                 + abs(p0.pickup_earliest_s - p.pickup_earliest_s)
+                 + abs(p0.dropoff_latest_s - p.dropoff_latest_s))
 
 
 def improve(
@@ -401,6 +399,7 @@ def _anneal(search: Search, best: Solution, cur: Solution, n_mov: int, t0: float
             base_cost: float, deadline: float, iteration_limit: int | None,
             clock: Callable[[], float]) -> tuple[Solution, int]:
     """The annealing loop of :func:`improve`."""
+    knobs = search.pb.params.search
     it = 0
     last_best = 0
     while True:
@@ -410,19 +409,19 @@ def _anneal(search: Search, best: Solution, cur: Solution, n_mov: int, t0: float
         if now >= deadline:
             break
         frac = it / iteration_limit if iteration_limit else (now - t0) / span
-        temp = _T0 * base_cost * (0.01 ** frac)
+        temp = knobs.start_temperature * base_cost * (0.01 ** frac)
         it += 1
-        if _RESTART and it - last_best > _RESTART:
+        if knobs.restart_after and it - last_best > knobs.restart_after:
             cur, last_best = best.copy(), it
         cand = cur.copy()
-        hi = max(2, min(_RCAP, int(_RMAX * n_mov)))
+        hi = max(2, min(knobs.ruin_cap, int(knobs.ruin_share * n_mov)))
         count = search.rng.randint(min(2, hi), hi)
         removed = search.ruin(cand, count)
         if any(not cand.checks[v].feasible for v in cand.routes):
             continue
         pending = removed + sorted(cand.unserved)
         cand.unserved -= set(pending)
-        rebuild = search.recreate if search.rng.random() < _REGRET else search.greedy
+        rebuild = search.recreate if search.rng.random() < knobs.regret_share else search.greedy
         if not rebuild(cand, pending):
             continue
         worse = cand.cost - cur.cost

@@ -1,6 +1,6 @@
 """Re-optimisation of all open plans: OR-Tools routing plus a ruin-and-recreate search.
 
-The only module importing ``ortools``. Every confirmed booking is mandatory with its promise as
+The OR-Tools model is :mod:`dispatcher.ortools_model`. Every confirmed booking is mandatory with its promise as
 hard constraints; vehicles start from their state; riders on board stay on their vehicle; locked
 prefixes are fixed; optional (not yet confirmed) requests may be added with a rejection penalty.
 The result replaces the input plans only if every route passes
@@ -12,17 +12,17 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 import numpy as np
-from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from dispatcher import fleetmin, recovery
 from dispatcher.feasibility import RouteCheck, check_route
 from dispatcher.lns import Problem, Search, Solution, improve
-from dispatcher.model import Booking, Fleet, Plan, PlannedStop, StopKind
+from dispatcher.model import Booking, Fleet, Plan
+from dispatcher.ortools_model import solve_routing
 from dispatcher.params import DispatchParams
 
 
@@ -98,7 +98,7 @@ def reoptimize(
     seed: int = 0,
     iteration_limit: int | None = None,
     use_ortools: bool = True,
-    ortools_share: float = 0.1,
+    ortools_share: float | None = None,
 ) -> ReoptResult:
     """Re-optimise every open plan (times epoch s; matrices s and m).
 
@@ -123,7 +123,7 @@ def reoptimize(
         applied). Under a pure time limit the amount of search done depends on the machine.
     use_ortools
         Also run OR-Tools guided local search (warm-started from the best plans found) on a share
-        ``ortools_share`` of the budget.
+        ``ortools_share`` of the budget (default: ``params.search.ortools_share``).
 
     Returns
     -------
@@ -132,6 +132,8 @@ def reoptimize(
     """
     t_start = time.monotonic()
     deadline = t_start + time_limit_s
+    if ortools_share is None:
+        ortools_share = params.search.ortools_share
     mandatory = set(fleet.bookings)
     in_plans = {v.id: tuple(fleet.plan_of(v).stops) for v in fleet.vehicles}
     onboard = {b for v in fleet.vehicles for b in fleet.state_of(v).onboard}
@@ -194,7 +196,8 @@ def _fewer_vehicles(search: Search, cur: Solution, lns_deadline: float,
     elimination (:mod:`dispatcher.fleetmin`) from its best on a second share."""
     now = time.monotonic()
     span = max(0.0, lns_deadline - now)
-    first, second = fleetmin.BEFORE, fleetmin.SHARE
+    knobs = search.pb.params.search
+    first, second = knobs.elimination_before, knobs.elimination_share
     cur, it1 = improve(search, cur, now + first * span,
                        None if iteration_limit is None else int(first * iteration_limit))
     cur, it2 = fleetmin.eliminate(search, cur, now + (first + second) * span,
@@ -230,177 +233,3 @@ def _result(fleet: Fleet, pb: Problem, before: Solution, rank_before: tuple[int,
         (rank_before[0], rank_after[0]), iterations, detail,
         tuple(rep.moved) if rep else (), dict(rep.late) if rep else {},
     )
-
-
-# --------------------------------------------------------------------------- OR-Tools model
-
-
-def solve_routing(
-    pb: Problem,
-    warm: Mapping[str, Sequence[PlannedStop]] | None,
-    time_limit_s: float,
-    first_solution: bool = True,
-    log: bool = False,
-    drop_penalty: int | None = None,
-) -> dict[str, tuple[PlannedStop, ...]] | None:
-    """Solve the problem with OR-Tools routing (pickup-delivery, windows, capacities, ride time).
-
-    Guided local search within ``time_limit_s``; warm-started from ``warm`` when given (the
-    routes must contain every pending stop of every booking they serve), else from parallel
-    cheapest insertion. Breaks are not modelled here (the caller checks the result). With
-    ``drop_penalty`` every request not on board may be left out at that cost (this helps the
-    first-solution heuristic on tight instances; the caller sees the missing bookings). Returns
-    routes by vehicle id, or ``None`` when no solution was found.
-    """
-    params = pb.params
-    vehicles = pb.vehicles
-    nv = len(vehicles)
-    # routing nodes: per vehicle a start and an end, then one node per pending stop
-    node_mat: list[int] = []
-    node_dwell: list[int] = []
-    node_stop: list[PlannedStop | None] = []
-    starts, ends = [], []
-    for v in vehicles:
-        starts.append(len(node_mat))
-        node_mat.append(pb.states[v.id].node)
-        node_dwell.append(0)
-        node_stop.append(None)
-        ends.append(len(node_mat))
-        node_mat.append(v.depot)
-        node_dwell.append(0)
-        node_stop.append(None)
-    onboard_of: dict[str, int] = {}
-    for k, v in enumerate(vehicles):
-        for b in pb.states[v.id].onboard:
-            onboard_of[b] = k
-    stop_node: dict[tuple[str, StopKind], int] = {}
-    for bid in sorted(pb.bookings):
-        book = pb.bookings[bid]
-        dwell = params.dwell_s(book.request.passengers)
-        kinds = [StopKind.DROPOFF] if bid in onboard_of else [StopKind.PICKUP, StopKind.DROPOFF]
-        for kind in kinds:
-            node = book.request.origin if kind is StopKind.PICKUP else book.request.destination
-            stop_node[(bid, kind)] = len(node_mat)
-            node_mat.append(node)
-            node_dwell.append(dwell)
-            node_stop.append(PlannedStop(bid, kind, node))
-    n = len(node_mat)
-    idx = np.asarray(node_mat, dtype=np.intp)
-    base = min(min(pb.states[v.id].time_s, v.shift_start_s) for v in vehicles)
-    horizon = max(v.shift_end_s for v in vehicles) - base
-    tmat = pb.time_s[np.ix_(idx, idx)] + np.asarray(node_dwell, dtype=np.int64)[:, None]
-    cmat = params.weight_travel_time * pb.time_s[np.ix_(idx, idx)].astype(float)
-    if pb.dist_m is not None and params.weight_distance:
-        cmat = cmat + params.weight_distance * pb.dist_m[np.ix_(idx, idx)]
-    cmat = np.rint(cmat).astype(np.int64)
-    manager = pywrapcp.RoutingIndexManager(n, nv, starts, ends)
-    routing = pywrapcp.RoutingModel(manager)
-    # matrices are indexed by node; RegisterTransitMatrix takes node-indexed values
-    cost_cb = routing.RegisterTransitMatrix(cmat.tolist())
-    routing.SetArcCostEvaluatorOfAllVehicles(cost_cb)
-    if params.weight_vehicle:
-        routing.SetFixedCostOfAllVehicles(round(params.weight_vehicle))
-    time_cb = routing.RegisterTransitMatrix(tmat.tolist())
-    routing.AddDimension(time_cb, horizon, horizon, False, "time")
-    tdim = routing.GetDimensionOrDie("time")
-    seats = [0] * n
-    chairs = [0] * n
-    for (bid, kind), node in stop_node.items():
-        pax = pb.bookings[bid].request.passengers
-        sign = 1 if kind is StopKind.PICKUP else -1
-        seats[node], chairs[node] = sign * pax.seats, sign * pax.wheelchairs
-    dims = []
-    for name, demand, caps in (("seats", seats, [v.seats for v in vehicles]),
-                               ("chairs", chairs, [v.wheelchair_spaces for v in vehicles])):
-        cb = routing.RegisterUnaryTransitVector(demand)
-        routing.AddDimensionWithVehicleCapacity(cb, 0, caps, False, name)
-        dims.append(routing.GetDimensionOrDie(name))
-    solver = routing.solver()
-    for k, v in enumerate(vehicles):
-        st = pb.states[v.id]
-        s_idx, e_idx = routing.Start(k), routing.End(k)
-        tdim.CumulVar(s_idx).SetRange(max(st.time_s, v.shift_start_s) - base, v.shift_end_s - base)
-        tdim.CumulVar(e_idx).SetRange(0, v.shift_end_s - base)
-        load_s = sum(pb.bookings[b].request.passengers.seats for b in st.onboard)
-        load_c = sum(pb.bookings[b].request.passengers.wheelchairs for b in st.onboard)
-        dims[0].CumulVar(s_idx).SetValue(load_s)
-        dims[1].CumulVar(s_idx).SetValue(load_c)
-        routing.AddVariableMinimizedByFinalizer(tdim.CumulVar(e_idx))
-    shift_end = max(v.shift_end_s for v in vehicles)
-    departed: dict[str, int] = {}
-    for v in vehicles:
-        departed.update(pb.states[v.id].departed())
-    for bid in sorted(pb.bookings):
-        book = pb.bookings[bid]
-        pr = book.promise
-        d_idx = manager.NodeToIndex(stop_node[(bid, StopKind.DROPOFF)])
-        d_hi = min(pr.dropoff_latest_s, shift_end)
-        if bid in departed:
-            d_hi = min(d_hi, departed[bid] + pr.max_ride_s)
-        d_lo = max(pr.dropoff_earliest_s - base, 0)
-        if d_hi - base < d_lo:
-            return None
-        tdim.CumulVar(d_idx).SetRange(d_lo, d_hi - base)
-        if bid in onboard_of:
-            routing.SetAllowedVehiclesForIndex([onboard_of[bid]], d_idx)
-            continue
-        p_idx = manager.NodeToIndex(stop_node[(bid, StopKind.PICKUP)])
-        if pr.pickup_latest_s < base:
-            return None
-        dwell = params.dwell_s(book.request.passengers)
-        p_lo = params.pickup_from_s(pr.pickup_earliest_s, pr.pickup_latest_s, dwell)
-        tdim.CumulVar(p_idx).SetRange(max(p_lo - base, 0), pr.pickup_latest_s - base)
-        routing.AddPickupAndDelivery(p_idx, d_idx)
-        solver.Add(routing.VehicleVar(p_idx) == routing.VehicleVar(d_idx))
-        solver.Add(tdim.CumulVar(p_idx) <= tdim.CumulVar(d_idx))
-        solver.Add(tdim.CumulVar(d_idx) - tdim.CumulVar(p_idx) <= dwell + pr.max_ride_s)
-        if bid in pb.optional:
-            routing.AddDisjunction([p_idx, d_idx], int(params.rejection_penalty), 2)
-        elif drop_penalty is not None:
-            routing.AddDisjunction([p_idx, d_idx], int(drop_penalty), 2)
-    # locked prefixes: fix the chain start -> locked stops
-    by_vehicle = {v.id: k for k, v in enumerate(vehicles)}
-    locked_next: list[tuple[int, int]] = []
-    for v in vehicles:
-        k = by_vehicle[v.id]
-        nlock = pb.locked.get(v.id, 0)
-        if nlock and warm is not None:
-            prev = routing.Start(k)
-            for s in list(warm[v.id])[:nlock]:
-                nxt = manager.NodeToIndex(stop_node[(s.booking_id, s.kind)])
-                locked_next.append((prev, nxt))
-                routing.SetAllowedVehiclesForIndex([k], nxt)
-                prev = nxt
-    for a, b in locked_next:
-        solver.Add(routing.NextVar(a) == b)
-    search = pywrapcp.DefaultRoutingSearchParameters()
-    search.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
-    search.local_search_metaheuristic = (
-        routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH)
-    search.time_limit.FromMilliseconds(max(100, int(time_limit_s * 1000)))
-    search.log_search = log
-    if warm is not None and not first_solution:
-        routes_idx = [
-            [manager.NodeToIndex(stop_node[(s.booking_id, s.kind)]) for s in warm[v.id]]
-            for v in vehicles
-        ]
-        routing.CloseModelWithParameters(search)
-        initial = routing.ReadAssignmentFromRoutes(routes_idx, True)
-        if initial is None:
-            return None
-        solution = routing.SolveFromAssignmentWithParameters(initial, search)
-    else:
-        solution = routing.SolveWithParameters(search)
-    if solution is None:
-        return None
-    out: dict[str, tuple[PlannedStop, ...]] = {}
-    for k, v in enumerate(vehicles):
-        stops = []
-        i = solution.Value(routing.NextVar(routing.Start(k)))
-        while not routing.IsEnd(i):
-            stop = node_stop[manager.IndexToNode(i)]
-            if stop is not None:
-                stops.append(stop)
-            i = solution.Value(routing.NextVar(i))
-        out[v.id] = tuple(stops)
-    return out

@@ -6,13 +6,14 @@ at a stop (+ 90 s per wheelchair), rides at most 1.5 × direct + 10 minutes.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 import numpy as np
 
 from dispatcher.errors import InvalidInput
 from dispatcher.model import Passengers
+from dispatcher.search_params import SearchParams
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +54,9 @@ class DispatchParams:
         against ``ceil(factor × routing time) + margin`` per leg between two different places
         (:meth:`planning_times`), while the driver's schedule and the riders' ETAs use the
         routing's times. 1.0 and 0 (no margin) for the benchmarks.
+    search
+        Knobs of the re-optimisation search (:class:`dispatcher.search_params.SearchParams`;
+        ``[dispatch.search]`` in ``service.toml``).
     """
 
     pickup_window_s: int = 600
@@ -73,6 +77,7 @@ class DispatchParams:
     no_show_grace_s: int = 0
     travel_factor: float = 1.0
     travel_margin_s: int = 0
+    search: SearchParams = field(default_factory=SearchParams)
 
     def __post_init__(self) -> None:
         ints = (
@@ -151,6 +156,9 @@ class DispatchParams:
             raise InvalidInput(
                 "不明な配車パラメータがあります", f"unknown dispatch parameters: {unknown}"
             )
+        search = data.get("search", {})
+        if isinstance(search, dict):
+            data = {**data, "search": SearchParams.from_dict(search)}
         return cls(**data)
 
     def to_dict(self) -> dict[str, Any]:

@@ -32,14 +32,16 @@ from dispatcher.feasibility import (
     Late,
     PromisePart,
     ViolationKind,
-    _least_times,
-    _legs,
-    _loads,
-    _sequence,
     check_route,
+    loads_after,
 )
 from dispatcher.model import Booking, Fleet, PlannedStop, StopKind, Vehicle, VehicleState
 from dispatcher.params import DispatchParams
+from dispatcher.route_eval import (
+    compile_route,
+    least_times,
+    leg_times,
+)
 from dispatcher.timetable import lateness, soft_times
 
 #: A bound that never binds (s): the loosened promise of a booking being placed where it is
@@ -85,8 +87,8 @@ def relax_route(vehicle: Vehicle, state: VehicleState, stops: Sequence[PlannedSt
     check = check_route(vehicle, state, stops, bookings, time_s, params)
     if check.feasible or any(v.kind in STRUCTURAL for v in check.violations):
         return None
-    seq = _sequence(vehicle, state, stops, bookings, params)
-    legs = _legs(seq, time_s)
+    seq = compile_route(vehicle, state, stops, bookings, params)
+    legs = leg_times(seq, time_s)
     times = soft_times(seq, legs)
     late, overrun = lateness(seq, times, stops, bookings, state, vehicle)
     changed: dict[str, Booking] = {}
@@ -167,16 +169,16 @@ def least_late(vehicle: Vehicle, state: VehicleState, stops: Sequence[PlannedSto
                                         dropoff_latest_s=_OPEN, max_ride_s=_OPEN))
     books = {**bookings, new.id: open_booking}
     planning = replace(vehicle, breaks=(), shift_end_s=_OPEN)
-    best: tuple[tuple[int, int], tuple[PlannedStop, ...], Booking] | None = None
+    best: tuple[tuple[int, int, int], tuple[PlannedStop, ...], Booking] | None = None
     n = len(stops)
     for i in range(locked, n + 1):
         for j in range(i, n + 1):
             cand = (*stops[:i], PlannedStop(req.id, StopKind.PICKUP, req.origin), *stops[i:j],
                     PlannedStop(req.id, StopKind.DROPOFF, req.destination), *stops[j:])
-            if _loads(planning, state, cand, books)[1]:
+            if loads_after(planning, state, cand, books)[1]:
                 continue  # over capacity somewhere
-            seq = _sequence(planning, state, cand, books, params)
-            times, fail = _least_times(seq, _legs(seq, time_s))
+            seq = compile_route(planning, state, cand, books, params)
+            times, fail = least_times(seq, leg_times(seq, time_s))
             if fail is not None:
                 continue
             p, q = i + 1, j + 2
@@ -275,10 +277,10 @@ def repair(fleet: Fleet, time_s: np.ndarray, params: DispatchParams,
         place: Placement | None = None
         for vid in sorted(routes):
             v = by_id[vid]
-            got = least_late(v, work.state_of(v), routes[vid], locked[vid], others, booking,
+            cand = least_late(v, work.state_of(v), routes[vid], locked[vid], others, booking,
                              time_s, params)
-            if got is not None and (place is None or got.late_s < place.late_s):
-                place = got
+            if cand is not None and (place is None or cand.late_s < place.late_s):
+                place = cand
         if place is None:  # no vehicle has room (capacity): left for the caller to report
             continue
         vid = place.vehicle.id

@@ -141,4 +141,6 @@ def usual_trip(bookings: Iterable[Mapping[str, Any]], tz: ZoneInfo, *,
     party = _most_common([(int(b.get("adults", 1)), int(b.get("children", 0)),
                            int(b.get("infants", 0)), int(b.get("wheelchairs", 0))) for b in usual])
     rule = usual[0]["rule"]
-    return UsualTrip(pair[0], pair[1], at, str(rule), *party, trips=len(same), recent=len(trips))
+    adults, children, infants, chairs = party
+    return UsualTrip(pair[0], pair[1], at, str(rule), adults, children, infants, chairs,
+                     trips=len(same), recent=len(trips))

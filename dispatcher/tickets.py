@@ -1070,10 +1070,10 @@ def issue_ticket(
         vehicle_id=vehicle_id,
     )
     text = sign_ticket(ticket, key, now_s=now_s)
-    ids = {"service_id": service_id, "booking_id": booking_id, "issue": issue}
     return IssuedTicket(
         ticket=ticket,
         text=text,
-        code=short_code(code_key, **ids),
-        manifest=manifest_code(code_key, **ids),
+        code=short_code(code_key, service_id=service_id, booking_id=booking_id, issue=issue),
+        manifest=manifest_code(code_key, service_id=service_id, booking_id=booking_id,
+                               issue=issue),
     )

@@ -25,31 +25,33 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from dispatcher.feasibility import (
-    _BREAK,
-    _DROP,
-    _PICK,
-    _START,
     Late,
     PromisePart,
     RouteCheck,
     StopTime,
     Violation,
     ViolationKind,
-    _least_times,
-    _legs,
-    _loads,
-    _place_breaks,
-    _route_cost,
-    _Seq,
-    _sequence,
-    _structure,
-    _timing_violation,
+    loads_after,
+    structure_violations,
+    timing_violation,
 )
 from dispatcher.model import Booking, PlannedStop, StopKind, Vehicle, VehicleState
 from dispatcher.params import DispatchParams
+from dispatcher.route_eval import (
+    BREAK,
+    DROPOFF,
+    PICKUP,
+    START,
+    TimedRoute,
+    compile_route,
+    least_times,
+    leg_times,
+    place_breaks,
+    route_cost,
+)
 
 
-def _forward(seq: _Seq, legs: Sequence[int], b: list[int], start: int) -> None:
+def _forward(seq: TimedRoute, legs: Sequence[int], b: list[int], start: int) -> None:
     """Push times forward from element ``start`` (lower bounds and travel only), in place."""
     for k in range(start, len(b)):
         t = b[k - 1] + seq.service[k - 1] + legs[k - 1]
@@ -58,7 +60,7 @@ def _forward(seq: _Seq, legs: Sequence[int], b: list[int], start: int) -> None:
         b[k] = t
 
 
-def soft_times(seq: _Seq, legs: Sequence[int]) -> list[int]:
+def soft_times(seq: TimedRoute, legs: Sequence[int]) -> list[int]:
     """The earliest service start at every element with windows and shift ignored.
 
     Lower bounds (a pickup not before its window allows) and travel are kept. A ride limit is
@@ -92,7 +94,7 @@ def soft_times(seq: _Seq, legs: Sequence[int]) -> list[int]:
     return b
 
 
-def lateness(seq: _Seq, times: Sequence[int], stops: Sequence[PlannedStop],
+def lateness(seq: TimedRoute, times: Sequence[int], stops: Sequence[PlannedStop],
              bookings: Mapping[str, Booking], state: VehicleState,
              vehicle: Vehicle) -> tuple[list[Late], int]:
     """The promises ``times`` break (pickup after its window, drop-off after its latest, ride
@@ -102,12 +104,12 @@ def lateness(seq: _Seq, times: Sequence[int], stops: Sequence[PlannedStop],
     departed = state.departed()
     for k in range(1, len(seq.nodes) - 1):
         role = seq.role[k]
-        if role not in (_PICK, _DROP):
+        if role not in (PICKUP, DROPOFF):
             continue
         i = seq.stop_of[k]
         bid = stops[i].booking_id
         pr = bookings[bid].promise
-        if role == _PICK:
+        if role == PICKUP:
             pick_at[bid] = times[k] + seq.service[k]
             if times[k] > pr.pickup_latest_s:
                 out.append(Late(bid, PromisePart.PICKUP, times[k] - pr.pickup_latest_s, i))
@@ -121,7 +123,7 @@ def lateness(seq: _Seq, times: Sequence[int], stops: Sequence[PlannedStop],
     return out, overrun
 
 
-def _latest(seq: _Seq, legs: Sequence[int], times: Sequence[int]) -> list[int]:
+def _latest(seq: TimedRoute, legs: Sequence[int], times: Sequence[int]) -> list[int]:
     """Latest start at each element that keeps every later bound under ``legs`` (ride limits
     counted from the pickups' ``times``)."""
     late = list(seq.hi)
@@ -134,12 +136,12 @@ def _latest(seq: _Seq, legs: Sequence[int], times: Sequence[int]) -> list[int]:
     return late
 
 
-def _empty_before(seq: _Seq, k: int, loads: Sequence[tuple[int, int]], onboard: bool) -> bool:
+def _empty_before(seq: TimedRoute, k: int, loads: Sequence[tuple[int, int]], onboard: bool) -> bool:
     """True when nobody is on board while driving from element ``k - 1`` to ``k``."""
     prev = seq.role[k - 1]
-    if prev == _START:
+    if prev == START:
         return not onboard
-    if prev == _BREAK:
+    if prev == BREAK:
         return True
     return loads[seq.stop_of[k - 1]] == (0, 0)
 
@@ -177,29 +179,29 @@ def timetable(
         broken; ``leave_by_s``, ``latest_s``, ``late``, ``at_risk`` and ``shift_overrun_s`` as
         described on :class:`dispatcher.feasibility.RouteCheck`.
     """
-    structural = _structure(state, stops, bookings)
+    structural = structure_violations(state, stops, bookings)
     if structural:
         return RouteCheck(vehicle.id, tuple(structural))
-    loads, violations = _loads(vehicle, state, stops, bookings)
-    seq = _sequence(vehicle, state, stops, bookings, params)
-    least, fail = _least_times(seq, _legs(seq, plan_s))
+    loads, violations = loads_after(vehicle, state, stops, bookings)
+    seq = compile_route(vehicle, state, stops, bookings, params)
+    least, fail = least_times(seq, leg_times(seq, plan_s))
     onboard = bool(state.onboard)
     if fail is not None:
-        violations.append(_timing_violation(seq, fail, stops, vehicle, least, bookings))
+        violations.append(timing_violation(seq, fail, stops, vehicle, least, bookings))
     if vehicle.breaks:
         # Breaks where they fit (under planning times; on a late route under expected ones).
-        placed = _place_breaks(vehicle, seq, loads, onboard, plan_s if fail is None else expected_s)
+        placed = place_breaks(vehicle, seq, loads, onboard, plan_s if fail is None else expected_s)
         if placed is not None:
             seq = placed[0]
         elif fail is None:
             violations.append(Violation(ViolationKind.BREAK, None, None,
                                         "no empty gap fits the break"))
-    exp_legs = _legs(seq, expected_s)
-    plan_legs = _legs(seq, plan_s)
-    drive, fail_e = _least_times(seq, exp_legs)
+    exp_legs = leg_times(seq, expected_s)
+    plan_legs = leg_times(seq, plan_s)
+    drive, fail_e = least_times(seq, exp_legs)
     if fail_e is not None:
         drive = soft_times(seq, exp_legs)
-    pess, fail_p = _least_times(seq, plan_legs)
+    pess, fail_p = least_times(seq, plan_legs)
     if fail_p is not None:
         pess = soft_times(seq, plan_legs)
     late, overrun = lateness(seq, drive, stops, bookings, state, vehicle)
@@ -212,7 +214,7 @@ def timetable(
     latest_s: list[int] = []
     breaks: list[int] = []
     for k in range(1, len(seq.nodes) - 1):
-        if seq.role[k] == _BREAK:
+        if seq.role[k] == BREAK:
             breaks.append(drive[k])
             continue
         ready = drive[k - 1] + seq.service[k - 1]
@@ -233,7 +235,7 @@ def timetable(
             req = bookings[stop.booking_id].request
             ride[stop.booking_id] = schedule[i].start_s - left[stop.booking_id]
             excess += max(0, ride[stop.booking_id] - int(expected_s[req.origin, req.destination]))
-    travel, distance, cost = _route_cost(seq, exp_legs, bool(stops), params, dist_m, excess)
+    travel, distance, cost = route_cost(seq, exp_legs, bool(stops), params, dist_m, excess)
     return RouteCheck(
         vehicle.id, tuple(violations), drive[0], tuple(schedule), drive[-1], tuple(breaks),
         travel, distance, ride, excess, cost, tuple(leave_by), tuple(latest_s), tuple(late),

@@ -21,10 +21,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from dispatcher.errors import NoriaiError
+from dispatcher.service_area import ServiceArea
 from dispatcher.services import load_service, load_service_from
 
 
-def _service(name: str):
+def _service(name: str) -> ServiceArea:
     folder = Path(name)
     return load_service_from(folder) if (folder / "service.toml").is_file() else load_service(name)
 

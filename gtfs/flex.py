@@ -158,7 +158,8 @@ def agency_table(service: ServiceArea) -> Table:
         "agency_phone": ag.phone,
         "agency_email": ag.email,
     }
-    cols = ("agency_id", "agency_name", "agency_url", "agency_timezone", "agency_lang")
+    cols: tuple[str, ...] = ("agency_id", "agency_name", "agency_url", "agency_timezone",
+                             "agency_lang")
     cols += tuple(c for c in ("agency_phone", "agency_email") if row[c])
     return _table(cols, [{c: row[c] for c in cols}])
 

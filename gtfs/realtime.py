@@ -189,4 +189,5 @@ def trip_updates(
 
 def to_json(msg: rt.FeedMessage) -> dict[str, Any]:
     """The message as a JSON-ready dict (protobuf field names, enums as names)."""
-    return MessageToDict(msg, preserving_proto_field_name=True)
+    out: dict[str, Any] = MessageToDict(msg, preserving_proto_field_name=True)
+    return out

@@ -46,7 +46,7 @@ def _kind(key: str, lang: str) -> str:
     return ja if lang == "ja" else en
 
 
-def gantt_rows(plans: Iterable[Mapping[str, Any]], shifts: Iterable[Mapping[str, Any]],
+def gantt_rows(plans: Iterable[Mapping[str, Any]], shifts: Iterable[Mapping[str, Any]],  # noqa: C901 — to split (issue 17)
                lang: str = "ja", *, bookings: Iterable[Mapping[str, Any]] = (),
                events: Iterable[Mapping[str, Any]] = (),
                vehicle_names: Mapping[str, str] | None = None,

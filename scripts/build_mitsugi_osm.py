@@ -150,7 +150,7 @@ def zigzag(lat1: float, lon1: float, lat2: float, lon2: float, winding: float) -
     return out
 
 
-def build(shared: Path) -> tuple[list[Node], list[dict[str, object]], dict[str, int]]:
+def build(shared: Path) -> tuple[list[Node], list[dict[str, object]], dict[str, int]]:  # noqa: C901 — to split (issue 17)
     """Nodes, ways (dicts with node list and tags) and counts of the approximate network."""
     data = shared / "data"
     svc = load_service("mitsugi")

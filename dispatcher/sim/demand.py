@@ -133,8 +133,8 @@ class DemandParams:
             phone_share=float(booking.get("phone_share", 0.5)),
             cancel_share=float(behaviour.get("cancel_share", 0.05)),
             no_show_share=float(behaviour.get("no_show_share", 0.03)),
-            travel_factor=tuple(veh.get("travel_factor", (0.88, 1.0))),  # type: ignore[arg-type]
-            dwell_factor=tuple(veh.get("dwell_factor", (0.6, 1.0))),  # type: ignore[arg-type]
+            travel_factor=tuple(veh.get("travel_factor", (0.88, 1.0))),
+            dwell_factor=tuple(veh.get("dwell_factor", (0.6, 1.0))),
             day_factor=float(veh.get("day_factor", 1.0)),
             leg_sigma=float(veh.get("leg_sigma", 0.0)),
             dwell_sigma=float(veh.get("dwell_sigma", 0.0)),

@@ -362,7 +362,7 @@ def next_operating_day(service: ServiceArea, after: date) -> date:
     return day
 
 
-def run_day(base: ServiceArea, network: RoadNetwork, workdir: Path, *, scenario: Scenario | None = None,
+def run_day(base: ServiceArea, network: RoadNetwork, workdir: Path, *, scenario: Scenario | None = None,  # noqa: C901 — to split (issue 17)
             seed: int = 0, day: date | None = None, demand: DemandParams | None = None,
             reopt_every_s: int = 600, reopt_limit_s: float = 0.3, positions: bool = False,
             until: str | None = None,

@@ -177,7 +177,7 @@ class SimVehicle:
             return False
         return True
 
-    def step(self, now: int) -> int | None:
+    def step(self, now: int) -> int | None:  # noqa: C901 — to split (issue 17)
         """Act at ``now``; returns when to be called next (None: only on a plan change)."""
         if self.drive is not None:
             d = self.drive

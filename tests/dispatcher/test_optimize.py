@@ -12,7 +12,8 @@ from dispatcher.feasibility import check_route
 from dispatcher.insertion import asked_window_start, promise_for
 from dispatcher.lns import Problem
 from dispatcher.model import Booking, Fleet, Passengers, Plan, Request, StopKind, TimeRule
-from dispatcher.optimize import ReoptStatus, reoptimize, solve_routing
+from dispatcher.optimize import ReoptStatus, reoptimize
+from dispatcher.ortools_model import solve_routing
 from dispatcher.params import DispatchParams
 
 

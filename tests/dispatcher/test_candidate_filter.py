@@ -1,0 +1,111 @@
+"""The one candidate filter of insertion (dispatcher.insertion.leg_filter / ride_ok): a
+necessary condition, so it never hides a feasible insertion, and the single, batched and offer
+paths agree on it."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from bench.synthetic import random_request, scenario, with_progress
+from dispatcher.feasibility import check_route
+from dispatcher.insertion import (
+    _pair_candidates,
+    asked_window_start,
+    candidates_many,
+    cost_matrix,
+    index_route,
+    offers,
+    promise_for,
+)
+from dispatcher.model import Booking, PlannedStop, StopKind
+from dispatcher.params import DispatchParams
+
+
+def _feasible_positions(ri, bookings, new, time_s, params) -> set[tuple[int, int]]:
+    """Every (pickup leg, drop-off leg) whose insertion passes the full check (brute force)."""
+    req = new.request
+    out = set()
+    m = len(ri.stops)
+    for p in range(ri.locked, m + 1):
+        for q in range(p, m + 1):
+            stops = (*ri.stops[:p], PlannedStop(req.id, StopKind.PICKUP, req.origin),
+                     *ri.stops[p:q], PlannedStop(req.id, StopKind.DROPOFF, req.destination),
+                     *ri.stops[q:])
+            if check_route(ri.vehicle, ri.state, stops, bookings, time_s, params).feasible:
+                out.add((p, q))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("grace", [0, 180])
+def test_filter_never_hides_a_feasible_insertion_and_paths_agree(seed: int, grace: int) -> None:
+    params = DispatchParams(no_show_grace_s=grace, travel_factor=1.0)
+    sc = scenario(3, 4, seed=seed, nodes=40, params=params)
+    if seed % 2:
+        sc = with_progress(sc)
+    rng = random.Random(seed)
+    cmat = cost_matrix(sc.time_s, None, params)
+    news = []
+    for k in range(12):
+        req = random_request(rng, f"new{k}", 40, sc.now_s)
+        news.append(Booking(req, promise_for(req, asked_window_start(req, sc.time_s, params),
+                                             sc.time_s, params)))
+    pruned = 0
+    for v in sc.fleet.vehicles:
+        plan = sc.fleet.plan_of(v)
+        ri = index_route(v, sc.fleet.state_of(v), plan.stops, plan.locked, sc.fleet.bookings,
+                         sc.time_s, params)
+        assert ri is not None
+        many = candidates_many(ri, news, params, sc.time_s, cmat)
+        for new, batch in zip(news, many, strict=True):
+            books = {**sc.fleet.bookings, new.id: new}
+            single = _pair_candidates(ri, new, params.dwell_s(new.request.passengers), sc.time_s,
+                                      cmat, params)
+            cand = set(zip(single[0].tolist(), single[1].tolist(), strict=True))
+            assert cand == set(zip(batch[0].tolist(), batch[1].tolist(), strict=True))
+            np.testing.assert_allclose(np.sort(single[2]), np.sort(batch[2]))
+            feasible = _feasible_positions(ri, books, new, sc.time_s, params)
+            assert feasible <= cand, f"filter hid {sorted(feasible - cand)}"
+            m = len(ri.stops) - ri.locked + 1
+            pruned += m * (m + 1) // 2 - len(cand)
+    assert pruned > 0  # the filter does prune (the check above is not vacuous)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_offers_find_the_cheapest_feasible_insertion(seed: int) -> None:
+    """Offers (the flat fleet-wide filter) find, per vehicle, an insertion as cheap as the best
+    found by brute force over every position."""
+    params = DispatchParams(max_offers=5, weight_excess_ride=0.0)
+    sc = scenario(3, 3, seed=seed, nodes=40, params=params)
+    rng = random.Random(100 + seed)
+    for k in range(6):
+        req = random_request(rng, f"o{k}", 40, sc.now_s)
+        got = offers(sc.fleet, req, sc.time_s, params, sc.now_s)
+        asked = [o for o in got if o.shift_s == 0]
+        if not asked:
+            continue
+        promise = asked[0].promise
+        new = Booking(req, promise)
+        books = {**sc.fleet.bookings, req.id: new}
+        for v in sc.fleet.vehicles:
+            plan = sc.fleet.plan_of(v)
+            ri = index_route(v, sc.fleet.state_of(v), plan.stops, plan.locked,
+                             sc.fleet.bookings, sc.time_s, params)
+            feasible = _feasible_positions(ri, books, new, sc.time_s, params)
+            offered = [o for o in asked if o.vehicle_id == v.id]
+            if not feasible:
+                assert not offered
+                continue
+            best = min(
+                check_route(v, ri.state, (*ri.stops[:p], PlannedStop(req.id, StopKind.PICKUP,
+                                                                      req.origin),
+                                          *ri.stops[p:q],
+                                          PlannedStop(req.id, StopKind.DROPOFF, req.destination),
+                                          *ri.stops[q:]),
+                            books, sc.time_s, params).cost
+                for p, q in feasible) - ri.check.cost
+            if offered:
+                assert offered[0].added_cost == pytest.approx(best, abs=1e-6)
