@@ -206,8 +206,9 @@ class Repair:
     """The re-optimiser's repair of a fleet with late routes (see the module docstring).
 
     ``routes`` by vehicle id; ``fleet`` the planning fleet (loosened vehicles and bookings) the
-    routes are feasible in; ``moved`` the bookings handed to another vehicle on time; ``late``
-    the bookings placed where they are least late, with that lateness (planning times, s).
+    routes are feasible in; ``moved`` the bookings that changed vehicle (handed over on time,
+    or to where they are least late); ``late`` the movable bookings no vehicle keeps on time,
+    with their lateness where they are (planning times, s).
     """
 
     routes: dict[str, tuple[PlannedStop, ...]]
@@ -218,79 +219,187 @@ class Repair:
 
 def repair(fleet: Fleet, time_s: np.ndarray, params: DispatchParams,
            dist_m: np.ndarray | None = None) -> Repair:
-    """Make every route feasible, keeping every promise that any vehicle can keep.
+    """Make every route feasible, keeping every promise that any vehicle can keep and never
+    making a kept promise late.
 
-    1. A route that is late keeps what it must (its locked prefix, the riders on board and
-       the drop-offs of locked pickups), loosened where even that is late.
-    2. Its other bookings are re-inserted at their cheapest feasible place with their promises
-       as they are (on any vehicle), earliest pickup first.
-    3. Then each booking no vehicle can serve on time goes where it is least late, loosened by
-       that (after every promise that can be kept is placed).
+    1. A late route stays as it is, loosened exactly where it is late (:func:`relax_route`):
+       a booking it keeps on time stays on it untouched.
+    2. Each booking it does not keep (earliest pickup first), unless fixed to the vehicle (on
+       board, or in its locked prefix), is handed to another vehicle that keeps its promise as
+       it is, at the cheapest such place.
+    3. A booking nobody can keep on time stays where it is least late: on its vehicle, or on
+       another one where it is at least a minute less late without breaking anyone else's
+       promise (:func:`least_late`); its promise is loosened by that lateness (planning only).
 
-    Confirmed bookings that are in no plan at all are placed as in 2 and 3.
+    Confirmed bookings that are in no plan at all (e.g. after a restart) are placed on time
+    where possible, else where they are least late.
     """
-    routes = {v.id: tuple(fleet.plan_of(v).stops) for v in fleet.vehicles}
-    locked = {v.id: fleet.plan_of(v).locked for v in fleet.vehicles}
-    relaxed: dict[str, Relaxed] = {}
-    pending: list[str] = []
-    was_on = {s.booking_id: vid for vid, stops in routes.items() for s in stops}
-    for v in fleet.vehicles:
-        st, stops = fleet.state_of(v), routes[v.id]
-        if check_route(v, st, stops, fleet.bookings, time_s, params).feasible:
+    job = _Repairer(fleet, time_s, params, dist_m)
+    late_routes, orphans = job.take_structural()
+    for v in late_routes:
+        for bid in job.unkept(v):
+            dest = job.on_time([u for u in fleet.vehicles if u.id != v.id], bid)
+            if dest is not None:
+                job.move(bid, v.id, dest)
+    for v in late_routes:
+        here = late_by(job.relaxed[v.id].late) if v.id in job.relaxed else {}
+        for bid in sorted(set(here) - job.fixed(v)):
+            place = job.least_late([u for u in fleet.vehicles if u.id != v.id], bid)
+            if place is not None and place.late_s + 60 <= here[bid]:
+                job.place(bid, v.id, place)
+            elif v.id in job.relaxed:
+                job.out.late[bid] = late_by(job.relaxed[v.id].late).get(bid, here[bid])
+    for bid in sorted(orphans, key=lambda b: (fleet.bookings[b].promise.pickup_earliest_s, b)):
+        dest = job.on_time(list(fleet.vehicles), bid)
+        if dest is not None:
+            job.move(bid, None, dest)
             continue
-        fixed = set(st.onboard) | {s.booking_id for s in stops[: locked[v.id]]}
-        keep = stops[: locked[v.id]] + tuple(s for s in stops[locked[v.id]:]
-                                             if s.booking_id in fixed)
-        pending += sorted({s.booking_id for s in stops} - fixed)
-        routes[v.id] = keep
-        got = relax_route(v, st, keep, fleet.bookings, time_s, params)
-        if got is not None:
-            relaxed[v.id] = got
-    # Confirmed bookings in no plan at all (e.g. after a restart) are placed the same way.
-    planned = {s.booking_id for st in routes.values() for s in st} | set(pending)
-    planned |= {b for v in fleet.vehicles for b in fleet.state_of(v).onboard}
-    pending += sorted(set(fleet.bookings) - planned)
-    work = apply_relaxed(fleet, relaxed)
-    out = Repair(routes, work)
-    by_id = {v.id: v for v in work.vehicles}
-    bookings = dict(work.bookings)
-    pending.sort(key=lambda b: (bookings[b].promise.pickup_earliest_s, b))
-    unkept: list[str] = []
-    for bid in pending:  # first every promise that some vehicle can keep ...
-        booking = bookings[bid]
-        best: tuple[float, str, tuple[PlannedStop, ...]] | None = None
-        for vid in sorted(routes):
-            v = by_id[vid]
-            found = insertion.best_insertions(v, work.state_of(v), routes[vid], locked[vid],
-                                              bookings, booking, time_s, params, dist_m)
-            if found and (best is None or found[0].added_cost < best[0]):
-                best = (found[0].added_cost, vid, found[0].stops)
-        if best is None:
-            unkept.append(bid)
-            continue
-        routes[best[1]] = best[2]
-        if was_on.get(bid) not in (None, best[1]):
-            out.moved.append(bid)
-    for bid in unkept:  # ... then the others, each where it is least late
-        booking = bookings[bid]
-        others = {k: b for k, b in bookings.items() if k != bid}
-        place: Placement | None = None
-        for vid in sorted(routes):
-            v = by_id[vid]
-            cand = least_late(v, work.state_of(v), routes[vid], locked[vid], others, booking,
-                             time_s, params)
-            if cand is not None and (place is None or cand.late_s < place.late_s):
-                place = cand
-        if place is None:  # no vehicle has room (capacity): left for the caller to report
-            continue
-        vid = place.vehicle.id
-        routes[vid] = place.stops
-        by_id[vid] = place.vehicle
-        bookings[bid] = place.booking
-        out.late[bid] = place.late_s
-    vehicles = tuple(by_id[v.id] for v in work.vehicles)
-    out.fleet = replace(work, vehicles=vehicles, bookings=bookings)
+        place = job.least_late(list(fleet.vehicles), bid)
+        if place is not None:  # else no vehicle has room (capacity): the caller reports it
+            job.place(bid, None, place)
+    return job.result()
+
+
+class _Repairer:
+    """The working state of :func:`repair`: routes, placements made late (their loosened
+    bookings and extended vehicles) and the relaxed planning view of the fleet."""
+
+    def __init__(self, fleet: Fleet, time_s: np.ndarray, params: DispatchParams,
+                 dist_m: np.ndarray | None) -> None:
+        self.fleet, self.time_s, self.params, self.dist_m = fleet, time_s, params, dist_m
+        self.routes = {v.id: tuple(fleet.plan_of(v).stops) for v in fleet.vehicles}
+        self.locked = {v.id: fleet.plan_of(v).locked for v in fleet.vehicles}
+        self.placed: dict[str, Booking] = {}  # bookings placed least late, loosened
+        self.vehicles = {v.id: v for v in fleet.vehicles}  # shifts extended by placements
+        self.out = Repair(self.routes, fleet)
+        self.relaxed: dict[str, Relaxed] = {}
+        self.work = fleet
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Recompute the planning view: every route loosened where it is late."""
+        base = replace(self.fleet, vehicles=tuple(self.vehicles[v.id] for v in self.fleet.vehicles),
+                       bookings={**self.fleet.bookings, **self.placed})
+        self.relaxed = {}
+        for v in base.vehicles:
+            got = relax_route(v, base.state_of(v), self.routes[v.id], base.bookings,
+                              self.time_s, self.params)
+            if got is not None:
+                self.relaxed[v.id] = got
+        self.work = apply_relaxed(base, self.relaxed)
+
+    def fixed(self, v: Vehicle) -> set[str]:
+        return _fixed(self.fleet.state_of(v), self.routes[v.id], self.locked[v.id])
+
+    def take_structural(self) -> tuple[list[Vehicle], list[str]]:
+        """The late routes; a route broken in structure (not in time) keeps only its fixed
+        bookings. Returns the late vehicles and the bookings to place (in no plan)."""
+        late: list[Vehicle] = []
+        pending: list[str] = []
+        for v in self.fleet.vehicles:
+            check = check_route(v, self.fleet.state_of(v), self.routes[v.id],
+                                self.fleet.bookings, self.time_s, self.params)
+            if check.feasible:
+                continue
+            if any(x.kind in STRUCTURAL for x in check.violations):
+                fixed = self.fixed(v)
+                pending += sorted({s.booking_id for s in self.routes[v.id]} - fixed)
+                self.routes[v.id] = tuple(s for s in self.routes[v.id] if s.booking_id in fixed)
+            late.append(v)
+        planned = {s.booking_id for st in self.routes.values() for s in st} | set(pending)
+        planned |= {b for v in self.fleet.vehicles for b in self.fleet.state_of(v).onboard}
+        self.refresh()
+        return late, sorted(set(self.fleet.bookings) - planned) + pending
+
+    def unkept(self, v: Vehicle) -> list[str]:
+        """The movable bookings of ``v``'s route that it does not keep, earliest first."""
+        if v.id not in self.relaxed:
+            return []
+        books = self.fleet.bookings
+        return sorted({x.booking_id for x in self.relaxed[v.id].late} - self.fixed(v),
+                      key=lambda b: (books[b].promise.pickup_earliest_s, b))
+
+    def on_time(self, vehicles: Sequence[Vehicle], bid: str
+                ) -> tuple[str, tuple[PlannedStop, ...]] | None:
+        booking = self.fleet.bookings[bid]
+        return _on_time(self.work, self.routes, self.locked, vehicles, booking, self.time_s,
+                        self.params, self.dist_m)
+
+    def least_late(self, vehicles: Sequence[Vehicle], bid: str) -> Placement | None:
+        others = {k: b for k, b in self.work.bookings.items() if k != bid}
+        return _least_late_on(self.work, self.routes, self.locked, vehicles, others,
+                              self.fleet.bookings[bid], self.time_s, self.params)
+
+    def move(self, bid: str, from_vid: str | None,
+             dest: tuple[str, tuple[PlannedStop, ...]]) -> None:
+        """Hand ``bid`` over on time to the route ``dest``."""
+        if from_vid is not None:
+            self.routes[from_vid] = tuple(s for s in self.routes[from_vid]
+                                          if s.booking_id != bid)
+            self.out.moved.append(bid)
+        self.routes[dest[0]] = dest[1]
+        self.refresh()
+
+    def place(self, bid: str, from_vid: str | None, place: Placement) -> None:
+        """Put ``bid`` where it is least late (``place``)."""
+        if from_vid is not None:
+            self.routes[from_vid] = tuple(s for s in self.routes[from_vid]
+                                          if s.booking_id != bid)
+            self.out.moved.append(bid)
+        self.routes[place.vehicle.id] = place.stops
+        self.vehicles[place.vehicle.id] = place.vehicle
+        self.placed[bid] = place.booking
+        self.out.late[bid] = place.late_s
+        self.refresh()
+
+    def result(self) -> Repair:
+        self.out.routes = self.routes
+        self.out.fleet = self.work
+        return self.out
+
+
+def _fixed(state: VehicleState, stops: Sequence[PlannedStop], locked: int) -> set[str]:
+    """Bookings that stay on the vehicle: riders on board and the locked prefix."""
+    return set(state.onboard) | {s.booking_id for s in stops[:locked]}
+
+
+def late_by(late: Sequence[Late]) -> dict[str, int]:
+    """Total lateness (s) per booking over its promise parts."""
+    out: dict[str, int] = {}
+    for x in late:
+        out[x.booking_id] = out.get(x.booking_id, 0) + x.by_s
     return out
+
+
+def _on_time(work: Fleet, routes: Mapping[str, tuple[PlannedStop, ...]],
+             locked: Mapping[str, int], vehicles: Sequence[Vehicle], booking: Booking,
+             time_s: np.ndarray, params: DispatchParams,
+             dist_m: np.ndarray | None) -> tuple[str, tuple[PlannedStop, ...]] | None:
+    """The cheapest place among ``vehicles`` that keeps ``booking``'s promise as it is."""
+    books = {**work.bookings, booking.id: booking}
+    best: tuple[float, str, tuple[PlannedStop, ...]] | None = None
+    for v in vehicles:
+        pv = next(u for u in work.vehicles if u.id == v.id)
+        found = insertion.best_insertions(pv, work.state_of(pv), routes[v.id], locked[v.id],
+                                          books, booking, time_s, params, dist_m)
+        if found and (best is None or found[0].added_cost < best[0]):
+            best = (found[0].added_cost, v.id, found[0].stops)
+    return None if best is None else (best[1], best[2])
+
+
+def _least_late_on(work: Fleet, routes: Mapping[str, tuple[PlannedStop, ...]],
+                   locked: Mapping[str, int], vehicles: Sequence[Vehicle],
+                   others: Mapping[str, Booking], booking: Booking, time_s: np.ndarray,
+                   params: DispatchParams) -> Placement | None:
+    """Where among ``vehicles`` ``booking`` is least late, keeping everyone else's promise."""
+    best: Placement | None = None
+    for v in vehicles:
+        pv = next(u for u in work.vehicles if u.id == v.id)
+        cand = least_late(pv, work.state_of(pv), routes[v.id], locked[v.id], others, booking,
+                          time_s, params)
+        if cand is not None and (best is None or cand.late_s < best.late_s):
+            best = cand
+    return best
 
 
 def late_parts(late: Sequence[Late]) -> dict[str, dict[PromisePart, int]]:

@@ -21,6 +21,7 @@ The timetable of a route (:func:`timetable`) is what the driver and the riders s
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -92,6 +93,29 @@ def soft_times(seq: TimedRoute, legs: Sequence[int]) -> list[int]:
         if not changed:
             break
     return b
+
+
+def _ride_safe(seq: TimedRoute, plan_legs: Sequence[int]) -> TimedRoute:
+    """``seq`` with pickups boarding no earlier than their ride limit allows under planning
+    times when the vehicle must wait after them with the rider on board.
+
+    The driving schedule serves stops as early as it can, but a rider boarded early and then
+    driven to a later stop that cannot be served before its own window (a wait) rides longer:
+    under planning times that ride may pass its limit although the plan kept it. For each ride
+    the earliest the drop-off can be reached because of the lower bounds between pickup and
+    drop-off (planning travel, whenever the pickup happens) bounds the pickup from below.
+    """
+    lo = list(seq.lo)
+    changed = False
+    for p, q, limit in seq.pairs:
+        w = -(10 ** 12)
+        for k in range(p + 1, q + 1):
+            w = max(w + seq.service[k - 1] + plan_legs[k - 1], seq.lo[k])
+        need = min(w - seq.service[p] - limit, seq.hi[p])
+        if need > lo[p]:
+            lo[p] = need
+            changed = True
+    return replace(seq, lo=lo) if changed else seq
 
 
 def lateness(seq: TimedRoute, times: Sequence[int], stops: Sequence[PlannedStop],
@@ -198,7 +222,9 @@ def timetable(
                                         "no empty gap fits the break"))
     exp_legs = leg_times(seq, expected_s)
     plan_legs = leg_times(seq, plan_s)
-    drive, fail_e = least_times(seq, exp_legs)
+    drive, fail_e = least_times(_ride_safe(seq, plan_legs), exp_legs)
+    if fail_e is not None:
+        drive, fail_e = least_times(seq, exp_legs)
     if fail_e is not None:
         drive = soft_times(seq, exp_legs)
     pess, fail_p = least_times(seq, plan_legs)

@@ -90,7 +90,8 @@ def test_repair_hands_over_on_time_and_places_the_rest_least_late():
                   {"v1": Plan("v1", (*_stops(a), *_stops(b), *_stops(c)), 1),
                    "v2": Plan("v2", ())}, books)
     rep = recovery.repair(fleet, TIME, P)
-    assert rep.moved == ["b"] and "b" in {s.booking_id for s in rep.routes["v2"]}
+    assert rep.moved[0] == "b" and "b" in {s.booking_id for s in rep.routes["v2"]}
+    assert set(rep.moved) <= {"b", "c"}  # c changes vehicle only if it is less late there
     assert rep.routes["v1"][0] == PlannedStop("a", StopKind.PICKUP, 1)
     assert set(rep.late) == {"c"} and rep.late["c"] > 0
     for v in rep.fleet.vehicles:
@@ -99,7 +100,7 @@ def test_repair_hands_over_on_time_and_places_the_rest_least_late():
     assert rep.fleet.bookings["b"] == b  # b keeps its promise as it is
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 10_000), late=st.integers(600, 5400), progress=st.booleans())
 def test_property_repair_never_gives_up_and_keeps_every_other_promise(seed, late, progress):
     """Random fleets with one vehicle made late: every route of the repair is feasible in its
@@ -116,6 +117,12 @@ def test_property_repair_never_gives_up_and_keeps_every_other_promise(seed, late
               v0.id: replace(st0, time_s=st0.time_s + late)}
     fleet = replace(fleet, states=states)
     rep = recovery.repair(fleet, sc.time_s, params, sc.dist_m)
+    # the repair never makes a kept promise late, nor a late one later
+    before = recovery.relax_route(v0, fleet.state_of(v0), fleet.plan_of(v0).stops,
+                                  fleet.bookings, sc.time_s, params)
+    late_before = recovery.late_by(before.late) if before is not None else {}
+    assert set(rep.late) <= set(late_before)
+    assert all(rep.late[b] <= late_before[b] for b in rep.late)
     seen: list[str] = []
     for v in rep.fleet.vehicles:
         state = rep.fleet.state_of(v)

@@ -145,3 +145,28 @@ def test_property_always_timed_and_consistent(seed, delay, progress):
             assert t.start_s >= t.arrival_s >= t.leave_s
             assert tt.leave_by_s[k] >= prev_dep
             prev_dep = t.departure_s
+
+
+def test_a_rider_is_not_boarded_early_to_wait_on_board():
+    """Rider a (place 0 → 2) is picked up first; the vehicle then waits at place 1 for rider
+    b's window. Boarding a at the start of its window and waiting with a on board would make
+    a's ride 1 850 s under planning times — over its 1 700 s limit although the plan keeps it.
+    The timetable boards a later (no one rides while the vehicle waits) and nothing is at risk."""
+    a = _booking("a", 0, 2, T, T + 7200, max_ride=1700)
+    b = Booking(Request("b", 1, 2, Passengers(1), TimeRule.PICKUP_AFTER, T + 1200),
+                Promise(T + 1200, T + 1800, T + 7200, 3600))
+    stops = (PlannedStop("a", StopKind.PICKUP, 0), PlannedStop("b", StopKind.PICKUP, 1),
+             PlannedStop("a", StopKind.DROPOFF, 2), PlannedStop("b", StopKind.DROPOFF, 2))
+    books = {"a": a, "b": b}
+    state = VehicleState("v", 0, T - 60)
+    assert check_route(VEH, state, stops, books, PLAN, P).feasible
+    tt = timetable(VEH, state, stops, books, PLAN, TIME, P)
+    board_a, board_b, drop_a = tt.stops[0].start_s, tt.stops[1].start_s, tt.stops[2].start_s
+    assert board_b == T + 1200
+    assert board_a > T  # not at the window's start ...
+    assert board_a <= a.promise.pickup_latest_s  # ... but inside it
+    # from a's boarding, planning times reach its drop-off within its limit
+    left = tt.stops[0].departure_s
+    assert drop_a - left <= a.promise.max_ride_s
+    assert board_b + 30 + PLAN[1, 2] - left <= a.promise.max_ride_s
+    assert not tt.at_risk and not tt.late
