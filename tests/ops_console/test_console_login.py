@@ -273,3 +273,25 @@ def test_password_mismatch_is_caught_before_the_api():
     at = change(password_page(fake), "old-password-1", "new-password-2027", "new-password-2028")
     assert [e.value for e in at.error] == ["新しいパスワードが確認用と一致しません。"]
     assert fake.calls == []
+
+
+def test_the_history_names_the_operator_who_cancelled(console_env, staff):
+    """Signed in as 小林 恵, an operator cancels a booking on the bookings page: the API's log
+    has her account as the actor, and the booking's history names her (not the seeded
+    account)."""
+    target = next(b for b in api(console_env, "GET", "/api/v1/operator/bookings",
+                                 params={"status": "confirmed"}))
+    at = sign_in(console(), "kobayashi", STRONG)
+    at.switch_page("views/bookings.py").run()
+    at.selectbox(key="sel_booking").select(target["id"]).run()
+    at.button(key="act_cancel").click().run()
+    at.button(key="confirm_yes").click().run()
+    no_exception(at)
+    events = api(console_env, "GET", f"/api/v1/operator/bookings/{target['id']}/events")
+    cancelled = next(e for e in events if e["type"] == "cancelled")
+    assert (cancelled["actor_id"], cancelled["actor_login"]) == (staff["kobayashi"]["id"],
+                                                                 "kobayashi")
+    at.selectbox(key="sel_booking").select(target["id"]).run()
+    history = at.dataframe[1].value
+    rows = history[history["出来事"] == "取消"]
+    assert list(rows["操作者"]) == ["小林 恵"], history.to_dict("records")
