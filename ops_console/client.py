@@ -1,8 +1,11 @@
 """HTTP client of the noriai API for the operations console (httpx; no Streamlit, no database).
 
-The console is a client of the API only. :class:`ApiClient` signs in as an operator on first
-use, retries once with a fresh token when it expires, and turns error bodies into
-:class:`ApiError` with the API's Japanese and English messages.
+The console is a client of the API only. Each person signs in with their own account
+(:func:`sign_in`): the session's :class:`ApiClient` then holds that account's token, not its
+password, so an expired or refused token means signing in again. A client made with a login and
+password in its :class:`ApiConfig` (scripts, non-interactive use) signs in on first use and once
+more when its token expires. Error bodies become :class:`ApiError` with the API's Japanese and
+English messages.
 """
 
 from __future__ import annotations
@@ -19,29 +22,30 @@ DEFAULT_URL = "http://127.0.0.1:8000"
 
 @dataclass(frozen=True, slots=True)
 class ApiConfig:
-    """Where the API is and how the console signs in."""
+    """Where the API is, and for non-interactive use the account to sign in with (the console
+    itself leaves ``login``/``password`` empty: people sign in with their own account)."""
 
     url: str = DEFAULT_URL
-    login: str = "operator"
-    password: str = "operator-dev"
+    login: str = ""
+    password: str = ""
 
     @classmethod
     def from_env(cls) -> ApiConfig:
-        """Read ``NORIAI_API_URL``, ``NORIAI_OPERATOR_LOGIN`` and ``NORIAI_OPERATOR_PASSWORD``."""
-        return cls(url=os.environ.get("NORIAI_API_URL", DEFAULT_URL).rstrip("/"),
-                   login=os.environ.get("NORIAI_OPERATOR_LOGIN", "operator"),
-                   password=os.environ.get("NORIAI_OPERATOR_PASSWORD", "operator-dev"))
+        """Read ``NORIAI_API_URL`` (no credentials: there is no shared console password)."""
+        return cls(url=os.environ.get("NORIAI_API_URL", DEFAULT_URL).rstrip("/"))
 
 
 class ApiError(Exception):
     """The API refused a request (or could not be reached); carries ja/en messages."""
 
-    def __init__(self, status: int, message_ja: str, message_en: str, code: str = "") -> None:
+    def __init__(self, status: int, message_ja: str, message_en: str, code: str = "",
+                 retry_after_s: int | None = None) -> None:
         super().__init__(message_en)
         self.status = status
         self.message_ja = message_ja
         self.message_en = message_en
         self.code = code
+        self.retry_after_s = retry_after_s
 
     def message(self, lang: str) -> str:
         """The message in ``lang`` (``ja`` or ``en``)."""
@@ -53,27 +57,36 @@ class NotAvailable(ApiError):
 
 
 class ApiClient:
-    """An operator's session with the API.
+    """A staff member's session with the API.
 
     Parameters
     ----------
     config
-        URL and credentials.
+        URL, and credentials for non-interactive use (empty for a signed-in person).
     timeout_s
         Per-request timeout in seconds.
+    token
+        The access token of a signed-in account (see :func:`sign_in`).
+    account
+        Who that account is: ``user_id``, ``name``, ``role`` (and ``login``).
     """
 
-    def __init__(self, config: ApiConfig, timeout_s: float = 15.0) -> None:
+    def __init__(self, config: ApiConfig, timeout_s: float = 15.0, *, token: str | None = None,
+                 account: dict[str, Any] | None = None) -> None:
         self.config = config
         self._http = httpx.Client(base_url=config.url, timeout=timeout_s)
-        self._token: str | None = None
+        self._token: str | None = token
         self._lock = threading.Lock()
+        self.account: dict[str, Any] = dict(account or {})
 
     def close(self) -> None:
         """Close the connection pool."""
         self._http.close()
 
     def _login(self) -> str:
+        if not self.config.password:
+            raise ApiError(401, "ログインの有効期限が切れました。もう一度ログインしてください。",
+                           "Your session has ended; please sign in again.", "unauthorized")
         r = self._send("POST", "/api/v1/auth/login", auth=False,
                        json={"login": self.config.login, "password": self.config.password})
         token = str(r["access_token"])
@@ -93,7 +106,7 @@ class ApiClient:
         try:
             r = self._http.request(method, path, params=params, json=json,
                                    headers={**self._headers(auth), **(headers or {})})
-            if r.status_code == 401 and auth:
+            if r.status_code == 401 and auth and self.config.password:
                 self._token = None
                 r = self._http.request(method, path, params=params, json=json,
                                        headers={**self._headers(auth), **(headers or {})})
@@ -105,9 +118,13 @@ class ApiClient:
                 body = r.json()
             except ValueError:
                 body = {}
+            if not isinstance(body, dict):
+                body = {}
             cls = NotAvailable if optional and r.status_code in (404, 405) else ApiError
+            retry = r.headers.get("Retry-After", "")
             raise cls(r.status_code, str(body.get("message_ja") or body.get("message") or r.text),
-                      str(body.get("message_en") or r.text), str(body.get("code", "")))
+                      str(body.get("message_en") or r.text), str(body.get("code", "")),
+                      int(retry) if retry.isdigit() else None)
         if r.status_code == 204 or not r.content:
             return None
         return r.json()
@@ -122,6 +139,41 @@ class ApiClient:
         """POST ``body`` as JSON to ``path``."""
         return self._send("POST", path, optional=optional, json=body, headers=headers,
                           params={k: v for k, v in params.items() if v is not None} or None)
+
+    def patch(self, path: str, body: Any) -> Any:
+        """PATCH ``body`` as JSON to ``path``."""
+        return self._send("PATCH", path, json=body)
+
+    # --------------------------------------------------------------- the signed-in account
+
+    def me(self) -> dict[str, Any]:
+        """The signed-in account as it is now (``id``, ``name``, ``role``); also refreshes
+        :attr:`account` (a role changed by a supervisor shows at once)."""
+        me = dict(self.get("/api/v1/auth/me"))
+        self.account.update(user_id=me["id"], name=me["name"], role=me["role"])
+        return me
+
+    def change_password(self, current_password: str, new_password: str) -> None:
+        """Change the signed-in account's own password (204; the API explains a refusal)."""
+        self.post("/api/v1/auth/password", {"current_password": current_password,
+                                            "new_password": new_password}, optional=True)
+
+    def accounts(self) -> list[dict[str, Any]]:
+        """Staff accounts (supervisors only)."""
+        return list(self.get("/api/v1/operator/accounts"))
+
+    def create_account(self, login: str, name: str, role: str, password: str) -> dict[str, Any]:
+        """Create an operator's or supervisor's account (supervisors only)."""
+        return dict(self.post("/api/v1/operator/accounts", {"login": login, "name": name,
+                                                            "role": role, "password": password}))
+
+    def update_account(self, account_id: str, **changes: Any) -> dict[str, Any]:
+        """Change ``name``, ``role`` or ``disabled`` of an account (supervisors only)."""
+        return dict(self.patch(f"/api/v1/operator/accounts/{account_id}", changes))
+
+    def reset_password(self, account_id: str, password: str) -> None:
+        """Set another account's password (supervisors only)."""
+        self.post(f"/api/v1/operator/accounts/{account_id}/password", {"password": password})
 
     # --------------------------------------------------------------- the API, by name
 
@@ -221,3 +273,36 @@ class ApiClient:
     def export_feed(self) -> dict[str, Any]:
         """Re-export the GTFS feed (raises NotAvailable on an API without it)."""
         return dict(self.post("/api/v1/operator/gtfs/export", optional=True) or {})
+
+
+#: Roles that may use the console.
+STAFF_ROLES = ("operator", "supervisor")
+
+
+def sign_in(url: str, login: str, password: str, timeout_s: float = 15.0) -> ApiClient:
+    """Sign in at the API at ``url`` with a staff account; a client holding its token (never
+    the password).
+
+    Raises
+    ------
+    ApiError
+        The API's refusal (wrong login or password: 401 ``unauthorized``; a disabled account:
+        401 ``account_disabled``; too many attempts: 429), or 403 ``not_staff`` for an account
+        that is not an operator's or a supervisor's.
+    """
+    api = ApiClient(ApiConfig(url=url.rstrip("/")), timeout_s)
+    try:
+        r = api._send("POST", "/api/v1/auth/login", auth=False,
+                      json={"login": login.strip(), "password": password})
+    except ApiError:
+        api.close()
+        raise
+    if r.get("role") not in STAFF_ROLES:
+        api.close()
+        raise ApiError(403, "運行管理のアカウントではありません（運転手・利用者のアカウントでは使えません）",
+                       "This is not an operations account (drivers and riders cannot use the "
+                       "console).", "not_staff")
+    api._token = str(r["access_token"])
+    api.account = {"user_id": r["user_id"], "name": r.get("name", ""), "role": r["role"],
+                   "login": login.strip()}
+    return api

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dispatcher.api import (
+    routes_accounts,
     routes_auth,
     routes_driver,
     routes_family,
@@ -101,7 +102,8 @@ def create_app(settings: Settings | None = None, *, network: RoadNetwork | None 
                       "Something went wrong on our side; please try again later.")
 
     for module in (routes_public, routes_auth, routes_rider, routes_operator, routes_driver,
-                   routes_tickets, routes_family, routes_line, routes_map, routes_feeds):
+                   routes_tickets, routes_family, routes_line, routes_map, routes_feeds,
+                   routes_accounts):
         app.include_router(module.router)
     for module in (routes_repeat, routes_standing):
         app.include_router(module.router)

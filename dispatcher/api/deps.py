@@ -6,10 +6,12 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlmodel import Session
 
 from dispatcher.api.runtime import Runtime
-from dispatcher.api.security import Principal, read_token
+from dispatcher.api.security import STAFF_ROLES, Principal, read_token
 from dispatcher.errors import Forbidden, NoriaiError
+from dispatcher.store.tables import User
 
 _bearer = HTTPBearer(auto_error=False)
 
@@ -19,6 +21,14 @@ class Unauthorized(NoriaiError):
 
     status = 401
     code = "unauthorized"
+
+
+class AccountDisabled(Unauthorized):
+    """The account was disabled: it may not sign in, and its tokens are refused."""
+
+    code = "account_disabled"
+    MESSAGE = ("このアカウントは無効になっています。管理者（スーパーバイザー）にお問い合わせください。",
+               "This account has been disabled; ask a supervisor.")
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -40,6 +50,24 @@ def get_principal(
     if principal is None:
         raise Unauthorized("ログインの有効期限が切れました。もう一度ログインしてください。",
                            "the token is invalid or expired; sign in again")
+    return current_account(runtime, principal)
+
+
+def current_account(runtime: Runtime, principal: Principal) -> Principal:
+    """The principal as its account is now: refused when the account was disabled (or removed);
+    staff get the role and name of the account (a demotion counts at once, not at expiry).
+    Riders' tokens are taken as they are (their accounts are never disabled)."""
+    if principal.role == "rider":
+        return principal
+    with Session(runtime.db) as s:
+        user = s.get(User, principal.user_id)
+        if user is None or user.disabled:
+            raise AccountDisabled(*AccountDisabled.MESSAGE)
+        if principal.role in STAFF_ROLES and user.role in STAFF_ROLES:
+            return Principal(user.id, user.role, user.vehicle_id, user.name)
+        if user.role != principal.role:
+            raise Unauthorized("ログインの有効期限が切れました。もう一度ログインしてください。",
+                               "the account changed; sign in again")
     return principal
 
 
@@ -58,6 +86,9 @@ def require(*roles: str):  # type: ignore[no-untyped-def]
     return check
 
 
-RiderDep = Annotated[Principal, Depends(require("rider", "operator"))]
-OperatorDep = Annotated[Principal, Depends(require("operator"))]
+RiderDep = Annotated[Principal, Depends(require("rider", *STAFF_ROLES))]
+#: Every operator route: operators and supervisors.
+OperatorDep = Annotated[Principal, Depends(require(*STAFF_ROLES))]
+#: Staff account management: supervisors only.
+SupervisorDep = Annotated[Principal, Depends(require("supervisor"))]
 DriverDep = Annotated[Principal, Depends(require("driver"))]

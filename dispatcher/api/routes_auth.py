@@ -7,7 +7,7 @@ import uuid
 from fastapi import APIRouter
 from sqlmodel import Session, select
 
-from dispatcher.api.deps import PrincipalDep, RuntimeDep, Unauthorized
+from dispatcher.api.deps import AccountDisabled, PrincipalDep, RuntimeDep, Unauthorized
 from dispatcher.api.schemas import LoginIn, RegisterIn, TokenOut
 from dispatcher.api.security import Principal, hash_password, issue_token, verify_password
 from dispatcher.errors import Conflict, InvalidInput
@@ -63,6 +63,8 @@ def login(body: LoginIn, runtime: RuntimeDep) -> TokenOut:
             raise InvalidInput("電話番号またはログインIDを入力してください", "give a phone or a login")
     if user is None or not verify_password(body.password, user.password_hash):
         raise Unauthorized("電話番号（ID）または暗証番号が違います", "wrong phone/login or PIN/password")
+    if user.disabled:
+        raise AccountDisabled(*AccountDisabled.MESSAGE)
     return _token(runtime, user)
 
 

@@ -28,6 +28,7 @@ from dispatcher.api.deps import OperatorDep, RuntimeDep
 from dispatcher.api.runtime import Runtime
 from dispatcher.api.schemas import TripIn
 from dispatcher.errors import InvalidInput
+from dispatcher.store import repo
 from dispatcher.store.tables import BookingRow, Setting, VehicleRow
 from dispatcher.trip import Party, Place, TripInput
 from gtfs import connections as cx
@@ -129,8 +130,13 @@ def feed_status(request: Request, runtime: RuntimeDep) -> dict[str, Any]:
 
 @router.post("/api/v1/operator/gtfs/export")
 def export_now(request: Request, principal: OperatorDep, runtime: RuntimeDep) -> dict[str, Any]:
-    """Re-export and re-validate the static feed now; returns the new status."""
-    return {"url": "/gtfs/feed.zip", **current_feed(request.app, runtime, force=True).status()}
+    """Re-export and re-validate the static feed now; returns the new status (the request is
+    written to the log with who asked)."""
+    status = current_feed(request.app, runtime, force=True).status()
+    with Session(runtime.db) as s, s.begin():
+        repo.add_event(s, "feed_export_requested", actor_id=principal.user_id,
+                       at=runtime.engine.now_dt())
+    return {"url": "/gtfs/feed.zip", **status}
 
 
 # --- GTFS-Realtime ---------------------------------------------------------------------------

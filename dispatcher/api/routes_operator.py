@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date
 from itertools import pairwise
 from typing import Annotated, Any
@@ -35,8 +36,9 @@ from dispatcher.ticketing import record_booking_payment
 router = APIRouter(prefix="/api/v1/operator", tags=["operator"])
 
 
-def caller_account(runtime: RuntimeDep, caller: CallerIn) -> User:
-    """The rider account of a phone caller, created on first call (no PIN: operator-managed)."""
+def caller_account(runtime: RuntimeDep, caller: CallerIn, actor_id: str) -> User:
+    """The rider account of a phone caller, created on first call (no PIN: operator-managed) by
+    the staff account ``actor_id``."""
     phone = normalise_phone(caller.phone)
     with Session(runtime.db, expire_on_commit=False) as s, s.begin():
         user = s.exec(select(User).where(User.phone == phone)).first()
@@ -44,17 +46,32 @@ def caller_account(runtime: RuntimeDep, caller: CallerIn) -> User:
             user = User(id=f"r-{uuid.uuid4().hex[:12]}", role="rider", name=caller.name,
                         name_kana=caller.name_kana, phone=phone)
             s.add(user)
-            repo.add_event(s, "rider_registered", actor_id="operator", channel="phone",
+            repo.add_event(s, "rider_registered", actor_id=actor_id, channel="phone",
                            at=runtime.engine.now_dt())
         s.flush()
         s.expunge(user)
     return user
 
 
+def actors(s: Session, rows: Sequence[Event]) -> dict[str, User]:
+    """The accounts that acted in ``rows``, by id."""
+    ids = {a for a in (e.actor_id for e in rows) if a}
+    return {u.id: u for u in s.exec(select(User).where(col(User.id).in_(ids)))} if ids else {}
+
+
+def actor_fields(actor_id: str | None, people: dict[str, User]) -> dict[str, str | None]:
+    """Who acted, for the audit log: the account's id, name, login (staff and drivers) and
+    role; ``None`` for the service itself (the optimiser, the system)."""
+    who = people.get(actor_id or "")
+    return {"actor_id": actor_id, "actor_name": who.name if who else None,
+            "actor_login": who.login if who and who.role != "rider" else None,
+            "actor_role": who.role if who else None}
+
+
 @router.post("/offers")
 def phone_offers(body: OperatorTripIn, principal: OperatorDep, runtime: RuntimeDep) -> OffersOut:
     """Offers for a caller (phone booking)."""
-    user = caller_account(runtime, body.caller)
+    user = caller_account(runtime, body.caller, principal.user_id)
     return offers_out(runtime, runtime.engine.make_offers(user.id, trip_from(body, runtime)))
 
 
@@ -63,7 +80,7 @@ def phone_book(body: OperatorAcceptIn, principal: OperatorDep, runtime: RuntimeD
                idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key",
                                                              max_length=128)] = None) -> BookingOut:
     """Book an offer for a caller."""
-    user = caller_account(runtime, body.caller)
+    user = caller_account(runtime, body.caller, principal.user_id)
     row, _ = runtime.engine.accept(user.id, body.offer_id, idempotency_key,
                                    booked_by=principal.user_id, channel="phone",
                                    rider_name=body.caller.name, rider_phone=user.phone or "")
@@ -134,12 +151,9 @@ def booking_events(booking_id: str, principal: OperatorDep, runtime: RuntimeDep)
     with Session(runtime.db, expire_on_commit=False) as s:
         rows = s.exec(select(Event).where(Event.booking_id == booking_id)
                       .order_by(col(Event.id))).all()
-        actors = {a for a in (e.actor_id for e in rows) if a}
-        people = {u.id: u for u in s.exec(select(User).where(col(User.id).in_(actors)))} if actors else {}
+        people = actors(s, rows)
     return [{"id": e.id, "at": e.at.astimezone(runtime.engine.tz).isoformat(), "type": e.type,
-             "vehicle_id": e.vehicle_id, "actor_id": e.actor_id,
-             "actor_name": people[e.actor_id].name if e.actor_id in people else None,
-             "actor_role": people[e.actor_id].role if e.actor_id in people else None,
+             "vehicle_id": e.vehicle_id, **actor_fields(e.actor_id, people),
              "data": e.data} for e in rows]
 
 
@@ -260,16 +274,22 @@ def events(principal: OperatorDep, runtime: RuntimeDep,
         q = q.where(Event.at >= lo, Event.at < lo + timedelta(days=1))
     with Session(runtime.db, expire_on_commit=False) as s:
         rows = s.exec(q.order_by(col(Event.id)).limit(limit)).all()
+        people = actors(s, rows)
     return [{"id": e.id, "at": e.at.astimezone(runtime.engine.tz).isoformat(), "type": e.type,
-             "booking_id": e.booking_id, "vehicle_id": e.vehicle_id, "actor_id": e.actor_id,
-             "data": e.data} for e in rows]
+             "booking_id": e.booking_id, "vehicle_id": e.vehicle_id,
+             **actor_fields(e.actor_id, people), "data": e.data} for e in rows]
 
 
 @router.post("/reoptimize")
 def reoptimize(principal: OperatorDep, runtime: RuntimeDep, day: date | None = None,
                time_limit_s: float = Query(default=2.0, gt=0, le=10)) -> dict[str, Any]:
-    """Run one re-optimisation cycle now."""
-    return runtime.engine.reoptimize(day, time_limit_s=time_limit_s)
+    """Run one re-optimisation cycle now (the request is written to the log with who asked)."""
+    result = runtime.engine.reoptimize(day, time_limit_s=time_limit_s)
+    with Session(runtime.db) as s, s.begin():
+        repo.add_event(s, "reoptimize_requested", actor_id=principal.user_id,
+                       at=runtime.engine.now_dt(), day=(day or runtime.engine.today()).isoformat(),
+                       status=str(result.get("status", "")))
+    return result
 
 
 @router.get("/kpis")

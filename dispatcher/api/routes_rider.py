@@ -11,6 +11,7 @@ from dispatcher.alerts import risk_text
 from dispatcher.api.deps import RiderDep, RuntimeDep
 from dispatcher.api.runtime import Runtime
 from dispatcher.api.schemas import AcceptIn, BookingOut, OffersOut, TripIn
+from dispatcher.api.security import STAFF_ROLES
 from dispatcher.api.views import booking_out, offer_out, rank_rows
 from dispatcher.errors import InvalidInput, NotFound
 from dispatcher.feasibility import RouteCheck
@@ -102,7 +103,7 @@ def get_booking(booking_id: str, principal: RiderDep, runtime: RuntimeDep) -> Bo
 def cancel_booking(booking_id: str, principal: RiderDep, runtime: RuntimeDep) -> BookingOut:
     """Cancel one of my bookings before pickup."""
     own_booking(runtime, principal, booking_id)
-    row = runtime.engine.cancel(booking_id, principal, by_operator=principal.role == "operator")
+    row = runtime.engine.cancel(booking_id, principal, by_operator=principal.role in STAFF_ROLES)
     return booking_out(row, runtime.engine.tz)
 
 

@@ -24,6 +24,7 @@ from dispatcher.api.schemas import CallerIn, PartyIn, PlaceIn
 from dispatcher.errors import InvalidInput
 from dispatcher.service_area import clock_s
 from dispatcher.standing_orders import Placed
+from dispatcher.store import repo
 from dispatcher.store.tables import BookingRow, FamilyMember, StandingOrder, User
 from dispatcher.units import clock_hhmm, from_epoch
 
@@ -317,7 +318,7 @@ def standing_orders(principal: OperatorDep, runtime: RuntimeDep,
 def create_for_caller(body: OperatorStandingOrderIn, principal: OperatorDep,
                       runtime: RuntimeDep) -> StandingOrderOut:
     """Create a standing order for a caller (their account is found by phone, or created)."""
-    user = caller_account(runtime, body.caller)
+    user = caller_account(runtime, body.caller, principal.user_id)
     return _create(runtime, body, user.id, principal.user_id, "phone")
 
 
@@ -329,8 +330,13 @@ def all_notices(principal: OperatorDep, runtime: RuntimeDep) -> list[NoticeOut]:
 
 @operator_router.post("/run")
 def run_now(principal: OperatorDep, runtime: RuntimeDep) -> list[PlacedOut]:
-    """Place every standing order's due days now (the background pass does this regularly)."""
-    return [_placed(p) for p in runtime.standing.place_due()]
+    """Place every standing order's due days now (the background pass does this regularly);
+    the request is written to the log with who asked."""
+    placed = [_placed(p) for p in runtime.standing.place_due()]
+    with Session(runtime.db) as s, s.begin():
+        repo.add_event(s, "standing_run_requested", actor_id=principal.user_id,
+                       at=runtime.engine.now_dt(), placed=len(placed))
+    return placed
 
 
 @operator_router.delete("/{order_id}")

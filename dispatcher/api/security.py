@@ -9,7 +9,10 @@ import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-ROLES = ("rider", "driver", "operator")
+#: Every role a token may carry.
+ROLES = ("rider", "driver", "operator", "supervisor")
+#: The operations staff: both run the console; a supervisor also manages the staff accounts.
+STAFF_ROLES = ("operator", "supervisor")
 _hasher = PasswordHasher()
 
 

@@ -287,8 +287,9 @@ def main(argv: list[str]) -> int:  # noqa: C901 — to split (issue 17)
     console: subprocess.Popen[bytes] | None = None
     console_app = REPO / "ops_console" / "app.py"
     if not args.no_console and console_app.is_file():
-        env = dict(os.environ, NORIAI_API_URL=base, NORIAI_OPERATOR_LOGIN="operator",
-                   NORIAI_OPERATOR_PASSWORD="operator-demo")
+        # Only where the API is: people sign in to the console with their own account (the
+        # demo's is printed below); the simulated phone staff use the API directly.
+        env = dict(os.environ, NORIAI_API_URL=base)
         console = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(console_app), "--server.headless",
              "true", "--server.port", str(args.console_port), "--browser.gatherUsageStats",
@@ -300,7 +301,8 @@ def main(argv: list[str]) -> int:  # noqa: C901 — to split (issue 17)
     print(f"  driver app     {base}/driver/   sign in: vehicle id (mitsugi-1..3) / driver-demo")
     print(f"  rider app      {base}/rider/    demo riders: 090-7000-NNNN / PIN 1234")
     if console is not None:
-        print(f"  ops console    http://127.0.0.1:{args.console_port}/   operator / operator-demo")
+        print(f"  ops console    http://127.0.0.1:{args.console_port}/   sign in: operator / "
+              "operator-demo (a supervisor: creates the other accounts)")
     elif not args.no_console:
         print("  ops console    (ops_console/app.py not present in this build)")
     print(f"  database       {db_file}   (Ctrl-C stops everything)", flush=True)

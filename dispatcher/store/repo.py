@@ -107,9 +107,10 @@ def ensure_shifts(session: Session, service: ServiceArea, days: Iterable[date]) 
 
 def ensure_users(session: Session, service: ServiceArea, operator_login: str,
                  operator_password: str, driver_password: str) -> None:
-    """Create the operator account and one driver account per vehicle if missing."""
+    """Create the first staff account (a supervisor, so that a fresh install can create the
+    other operators' accounts) and one driver account per vehicle if missing."""
     if session.get(User, "operator") is None:
-        session.add(User(id="operator", role="operator", name="運行管理者", login=operator_login,
+        session.add(User(id="operator", role="supervisor", name="運行管理者", login=operator_login,
                          password_hash=hash_password(operator_password)))
     for v in service.fleet:
         uid = f"driver-{v.id}"

@@ -17,7 +17,8 @@ from dispatcher.store.types import UTCDateTime, utcnow
 
 
 class User(SQLModel, table=True):
-    """A person with an account: rider, driver or operator."""
+    """A person with an account: rider, driver, operator or supervisor (``disabled``: may no
+    longer sign in, and tokens already issued are refused)."""
 
     __tablename__ = "users"
     id: str = Field(primary_key=True, max_length=40)
@@ -33,6 +34,7 @@ class User(SQLModel, table=True):
     notes: str = Field(default="", max_length=500)
     line_user_id: str | None = Field(default=None, index=True, max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+    disabled: bool = False
 
 
 class FamilyMember(SQLModel, table=True):

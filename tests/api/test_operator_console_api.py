@@ -162,13 +162,14 @@ def test_events_filtered_by_types_and_day(client, rider, operator):
 
 
 def test_booking_history_names_its_actors(client, operator, callers):
-    """Each event of a booking's history says who did it by name and role."""
+    """Each event of a booking's history says who did it by name and role (the seeded account
+    is the first supervisor)."""
     bid = callers["yamaguchi"][0]["id"]
     assert client.post(f"/api/v1/operator/bookings/{bid}/cancel",
                        headers=operator).status_code == 200
     events = client.get(f"/api/v1/operator/bookings/{bid}/events", headers=operator).json()
     cancelled = next(e for e in events if e["type"] == "cancelled")
-    assert (cancelled["actor_name"], cancelled["actor_role"]) == ("運行管理者", "operator")
+    assert (cancelled["actor_name"], cancelled["actor_role"]) == ("運行管理者", "supervisor")
 
 
 def test_stops_and_service_carry_the_districts(client):

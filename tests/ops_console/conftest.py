@@ -48,10 +48,11 @@ def seeded(live_api) -> SeededDay:
 
 @pytest.fixture
 def console_env(seeded, monkeypatch) -> SeededDay:
-    """Point the console at the seeded API (environment the launcher also sets)."""
+    """Point the console at the seeded API (environment the launcher also sets; people sign in
+    with their own accounts, see tests/ops_console/signin.py)."""
     monkeypatch.setenv("NORIAI_API_URL", seeded.url)
-    monkeypatch.setenv("NORIAI_OPERATOR_LOGIN", "operator")
-    monkeypatch.setenv("NORIAI_OPERATOR_PASSWORD", "operator-dev")
+    monkeypatch.delenv("NORIAI_OPERATOR_LOGIN", raising=False)
+    monkeypatch.delenv("NORIAI_OPERATOR_PASSWORD", raising=False)
     return seeded
 
 

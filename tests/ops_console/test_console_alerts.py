@@ -11,6 +11,7 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from dispatcher.units import TOKYO
+from tests.ops_console.signin import signed_in
 
 VIEWS = Path(__file__).resolve().parents[2] / "ops_console" / "views"
 
@@ -20,7 +21,7 @@ def map_page(lang: str) -> AppTest:
     at = AppTest.from_file(str(VIEWS / "map.py"), default_timeout=60)
     at.session_state["lang"] = lang
     at.session_state["map_refresh"] = 0
-    return at.run()
+    return signed_in(at).run()
 
 
 def panel_lines(at: AppTest) -> list[str]:

@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.api.conftest import DAY, local
 from tests.ops_console.seed import api
+from tests.ops_console.signin import signed_in
 
 VIEWS = Path(__file__).resolve().parents[2] / "ops_console" / "views"
 
@@ -23,7 +24,7 @@ def bookings_page(lang: str = "ja") -> AppTest:
     """The bookings page, run once."""
     at = AppTest.from_file(str(VIEWS / "bookings.py"), default_timeout=60)
     at.session_state["lang"] = lang
-    return at.run()
+    return signed_in(at).run()
 
 
 def no_exception(at: AppTest) -> None:

@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.api.conftest import DAY
 from tests.ops_console.seed import api
+from tests.ops_console.signin import signed_in
 
 VIEWS = Path(__file__).resolve().parents[2] / "ops_console"
 PAGES = ["map", "bookings", "fleet", "kpis", "publishing", "whatif"]
@@ -25,7 +26,7 @@ def page(name: str, lang: str = "ja") -> AppTest:
     path = VIEWS / ("app.py" if name == "app" else f"views/{name}.py")
     at = AppTest.from_file(str(path), default_timeout=60)
     at.session_state["lang"] = lang
-    return at.run()
+    return signed_in(at).run()
 
 
 def chart_rows(chart: Any) -> list[dict[str, Any]]:

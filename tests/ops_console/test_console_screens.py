@@ -25,8 +25,7 @@ BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networkin
 def console_url(seeded, chromium_path) -> Iterator[str]:
     """`streamlit run ops_console/app.py` on a free port, pointed at the seeded API."""
     port = free_port()
-    env = {**os.environ, "NORIAI_API_URL": seeded.url, "NORIAI_OPERATOR_LOGIN": "operator",
-           "NORIAI_OPERATOR_PASSWORD": "operator-dev"}
+    env = {**os.environ, "NORIAI_API_URL": seeded.url}
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(REPO / "ops_console" / "app.py"),
          "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
@@ -71,6 +70,7 @@ def shoot(browser, url: str, out: Path, ready: str, settle_s: float = 3.0,
     page.on("request", lambda r: outside.append(r.url)
             if not r.url.startswith(("http://127.0.0.1", "data:", "blob:")) else None)
     page.goto(url, wait_until="load")
+    sign_in(page)
     page.wait_for_selector(ready, timeout=60_000)
     page.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
@@ -137,9 +137,20 @@ def open_page(browser, url: str, ready: str, height: int = 1000):
     page.on("request", lambda r: page.outside.append(r.url)
             if not r.url.startswith(("http://127.0.0.1", "data:", "blob:")) else None)
     page.goto(url, wait_until="load")
+    sign_in(page)
     page.wait_for_selector(ready, timeout=60_000)
     idle(page)
     return page
+
+
+def sign_in(page, login: str = "operator", password: str = "operator-dev") -> None:
+    """Sign in on the console's sign-in form (every new browser page is a new session); the
+    page asked for by the URL opens afterwards."""
+    page.wait_for_selector("input[type='password']", timeout=60_000)
+    page.get_by_label("ログインID").fill(login)
+    page.get_by_label("パスワード").fill(password)
+    page.get_by_role("button", name="ログイン").click()
+    page.wait_for_selector("[data-testid='stSidebarNav']", timeout=60_000)
 
 
 def idle(page, settle_s: float = 1.5) -> None:
@@ -273,3 +284,37 @@ def test_monthly_report_screenshot(console_url, browser, artifacts_dir):
     for part in ("運行日ごとの利用", "運賃収入", "お断り理由", "地区別の利用", "乗り場別の利用",
                  "1/13（水）", "運行日 19日"):
         assert part in text, part
+
+
+@pytest.mark.browser
+def test_sign_in_then_accounts_in_the_browser(console_url, browser, artifacts_dir):
+    """The console opens on the sign-in form only (no navigation); a wrong password is told;
+    signed in, the sidebar names the account and its role, the supervisor's accounts page
+    lists the staff, and signing out returns to the form."""
+    page = browser.new_page(viewport={"width": 1400, "height": 900}, locale="ja-JP",
+                            timezone_id="UTC")
+    page.outside = []
+    page.on("request", lambda r: page.outside.append(r.url)
+            if not r.url.startswith(("http://127.0.0.1", "data:", "blob:")) else None)
+    page.goto(f"{console_url}/accounts", wait_until="load")
+    page.wait_for_selector("input[type='password']", timeout=60_000)
+    idle(page)
+    assert page.locator("[data-testid='stSidebarNav']").count() == 0
+    page.screenshot(path=str(artifacts_dir / "console-sign-in.png"), full_page=True)
+    page.get_by_label("ログインID").fill("operator")
+    page.get_by_label("パスワード").fill("wrong-password")
+    page.get_by_role("button", name="ログイン").click()
+    page.wait_for_selector("text=ログインIDまたはパスワードが違います。", timeout=60_000)
+    sign_in(page)
+    page.wait_for_selector("[data-testid='stDataFrame']", timeout=60_000)
+    idle(page)
+    assert page.locator("h1").first.inner_text() == "アカウント"
+    sidebar = page.inner_text("[data-testid='stSidebar']")
+    assert "運行管理者" in sidebar and "スーパーバイザー" in sidebar and "パスワード変更" in sidebar
+    page.screenshot(path=str(artifacts_dir / "console-accounts.png"), full_page=True)
+    page.get_by_role("button", name="ログアウト").click()
+    page.wait_for_selector("text=ログアウトしました。", timeout=60_000)
+    assert page.locator("h1").first.inner_text() == "運行管理コンソール　ログイン"
+    assert page.locator("[data-testid='stSidebarNav']").count() == 0
+    assert not page.outside, page.outside
+    page.close()

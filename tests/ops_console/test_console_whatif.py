@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.ops_console.signin import offline_session
+
 CONSOLE = Path(__file__).resolve().parents[2] / "ops_console"
 
 
@@ -16,6 +18,7 @@ def whatif(lang: str = "ja") -> AppTest:
     """The what-if page opened through the console's entry script and navigation."""
     at = AppTest.from_file(str(CONSOLE / "app.py"), default_timeout=120)
     at.session_state["lang"] = lang
+    offline_session(at)
     at.run()
     at.switch_page("views/whatif.py")
     return at.run()
