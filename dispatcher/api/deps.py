@@ -6,10 +6,12 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlmodel import Session
 
 from dispatcher.api.runtime import Runtime
 from dispatcher.api.security import Principal, read_token
 from dispatcher.errors import Forbidden, NoriaiError
+from dispatcher.store.tables import User
 
 _bearer = HTTPBearer(auto_error=False)
 
@@ -37,6 +39,14 @@ def get_principal(
     if creds is None:
         raise Unauthorized("ログインしてください", "sign in first (bearer token missing)")
     principal = read_token(creds.credentials, runtime.settings.secret_key)
+    if principal is not None:
+        # A token is void once its account's credentials changed or it signed out (the
+        # account's token_version moved on), or when the account is gone or changed role.
+        with Session(runtime.db) as s:
+            user = s.get(User, principal.user_id)
+            if (user is None or user.token_version != principal.version
+                    or user.role != principal.role or user.vehicle_id != principal.vehicle_id):
+                principal = None
     if principal is None:
         raise Unauthorized("ログインの有効期限が切れました。もう一度ログインしてください。",
                            "the token is invalid or expired; sign in again")

@@ -56,7 +56,7 @@ class Service:
         """Authorization header of a newly registered rider."""
         self.riders += 1
         r = self.http.post("/api/v1/auth/register",
-                           json={"phone": f"090-0000-{self.riders:04d}", "pin": "1234", "name": name})
+                           json={"phone": f"090-0000-{self.riders:04d}", "pin": "2580", "name": name})
         assert r.status_code == 201, r.text
         return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
