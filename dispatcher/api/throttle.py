@@ -42,7 +42,10 @@ class Limits:
 LIMITS = {
     "account": Limits(free=5, base_s=30, cap_s=3600),
     "ip": Limits(free=20, base_s=30, cap_s=3600),
-    "line": Limits(free=6, base_s=60, cap_s=3600),
+    # A LINE user's wrong PINs, whichever phone number it sent: the dialogue's three tries.
+    "line": Limits(free=3, base_s=60, cap_s=3600),
+    # A LINE user's phone-number look-ups (each tells whether the number has an account).
+    "line_lookup": Limits(free=10, base_s=300, cap_s=6 * 3600),
 }
 FORGET_S = 86_400
 
