@@ -110,8 +110,9 @@ def create_app(settings: Settings | None = None, *, network: RoadNetwork | None 
             for e in exc.errors()
         ]
         fields = ", ".join(p["field"] for p in problems[:5])
-        return _error(422, "invalid_input", f"入力内容に誤りがあります（{fields}）",
-                      f"The request is not valid ({fields}).", {"errors": problems})
+        first = str(problems[0]["problem"]).removeprefix("Value error, ") if problems else ""
+        return _error(422, "invalid_input", f"入力内容に誤りがあります（{fields}）：{first}",
+                      f"The request is not valid ({fields}): {first}", {"errors": problems})
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

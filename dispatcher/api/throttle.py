@@ -57,7 +57,7 @@ class TooManyAttempts(NoriaiError):
     code = "too_many_attempts"
 
     def __init__(self, retry_after_s: int) -> None:
-        minutes = max(1, -(-retry_after_s // 60))
+        minutes = max(1, -(-(retry_after_s - 1) // 60))
         super().__init__(
             f"失敗が続いたため、しばらく受け付けを止めています。{minutes}分ほどたってから、もう一度"
             "お試しください。暗証番号やパスワードを忘れた場合は、営業所にお問い合わせください。",

@@ -55,7 +55,7 @@ def _was_development(s: Session) -> bool:
     return private is not None or s.get(Setting, DEV_CODE_KEY_SETTING) is not None
 
 
-def _promote(s: Session, now: datetime) -> dict[str, Any]:
+def _promote(s: Session) -> dict[str, Any]:
     """Retire development keys and secrets, revoke every token."""
     keys = list(s.exec(select(KeyRow).where(KeyRow.private_key != "")))
     for k in keys:
@@ -69,7 +69,7 @@ def _promote(s: Session, now: datetime) -> dict[str, Any]:
         u.token_version += 1
         s.add(u)
     return {"retired_keys": [k.key_id for k in keys], "code_key_deleted": code is not None,
-            "tokens_revoked": len(users), "at": now.isoformat()}
+            "tokens_revoked": len(users)}
 
 
 def prepare_accounts(s: Session, service: ServiceArea, settings: Settings, now: datetime) -> None:
@@ -77,7 +77,7 @@ def prepare_accounts(s: Session, service: ServiceArea, settings: Settings, now: 
     """
     promoted: dict[str, Any] | None = None
     if settings.mode == "production" and _was_development(s):
-        promoted = _promote(s, now)
+        promoted = _promote(s)
     applied_row = s.get(Setting, APPLIED_SETTING) or Setting(key=APPLIED_SETTING, value={})
     applied = dict(applied_row.value)
     by_setting: dict[str, list[User]] = {}
