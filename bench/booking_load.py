@@ -69,7 +69,7 @@ def run(db_url: str, label: str, n_bookings: int, vehicles: int, seed: int) -> d
         with serve(app) as url, httpx.Client(base_url=url, timeout=60) as c:
             tokens = []
             for i in range(64):
-                r = c.post("/api/v1/auth/register", json={"phone": f"070{i:08d}", "pin": "1234",
+                r = c.post("/api/v1/auth/register", json={"phone": f"070{i:08d}", "pin": "2580",
                                                           "name": f"rider{i}"})
                 tokens.append({"Authorization": f"Bearer {r.json()['access_token']}"})
 

@@ -1,7 +1,9 @@
 """Deployment settings, read once at start-up from the environment (prefix ``NORIAI_``).
 
-In production mode (``NORIAI_MODE=production``) the service refuses to start with a missing or
-development secret; in development it generates a random one per process and says so.
+In production mode (``NORIAI_MODE=production``) the service refuses to start with a missing,
+development or weak credential: the token secret, every role's password and the ticket keys are
+checked with :mod:`dispatcher.credentials`, and the error names the setting to fix. In
+development a missing token secret is generated per process.
 """
 
 from __future__ import annotations
@@ -13,7 +15,15 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from dispatcher.credentials import key_bytes_weakness, password_weakness, secret_weakness
+
 DEV_SECRET_PREFIX = "dev-"
+#: Passwords of the accounts the service seeds in development (never accepted in production).
+DEV_PASSWORDS = {"operator_password": "operator-dev", "driver_password": "driver-dev"}
+
+
+class InsecureSettings(ValueError):
+    """A production setting is missing, a development value or too weak."""
 
 
 class Settings(BaseSettings):
@@ -48,20 +58,33 @@ class Settings(BaseSettings):
     ticket_key: str = ""
     ticket_code_key: str = ""
     ticket_key_days: int = 400
+    # The OpenAPI document and its pages (/openapi.json, /docs, /redoc): None = served in
+    # development only; true serves them in production too.
+    public_docs: bool | None = None
+    # Strict-Transport-Security max-age, sent on requests that came over HTTPS (directly or
+    # through a trusted proxy's X-Forwarded-Proto); 0 = never.
+    hsts_max_age_s: int = 365 * 86_400
 
     @model_validator(mode="after")
     def _secrets(self) -> Settings:
         if self.mode == "production":
-            weak = (not self.secret_key) or self.secret_key.startswith(DEV_SECRET_PREFIX)
-            if weak or len(self.secret_key) < 32:
-                raise ValueError(
-                    "NORIAI_SECRET_KEY must be set to a random value of 32+ characters in production"
-                )
-            if not self.operator_password or len(self.operator_password) < 10:
-                raise ValueError("NORIAI_OPERATOR_PASSWORD must be set (10+ characters) in production")
+            problems = production_problems(self)
+            if problems:
+                raise InsecureSettings(
+                    "production refuses to start with these settings:\n  " + "\n  ".join(problems))
         elif not self.secret_key:
             self.secret_key = DEV_SECRET_PREFIX + secrets.token_urlsafe(32)
         return self
+
+    def password_of(self, setting: str) -> str:
+        """The password a seeded account gets from ``setting`` (its development default when
+        unset; production never gets here with an unset one)."""
+        return str(getattr(self, setting) or DEV_PASSWORDS[setting])
+
+    @property
+    def docs_enabled(self) -> bool:
+        """Whether to serve the OpenAPI document and pages."""
+        return self.mode != "production" if self.public_docs is None else self.public_docs
 
     @property
     def db_url(self) -> str:
@@ -69,3 +92,60 @@ class Settings(BaseSettings):
         if self.db:
             return self.db
         return f"sqlite:///{(self.data_dir / 'noriai.db').as_posix()}"
+
+
+def production_problems(settings: Settings) -> list[str]:
+    """Every missing, development or weak credential of a production deployment, each naming
+    its environment variable (empty when all are fit)."""
+    out: list[str] = []
+    weak = secret_weakness(settings.secret_key) if settings.secret_key else None
+    if not settings.secret_key:
+        out.append("NORIAI_SECRET_KEY is not set (32+ random bytes, e.g. "
+                   "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`)")
+    elif weak:
+        out.append(f"NORIAI_SECRET_KEY: {weak.en}")
+    for setting in DEV_PASSWORDS:
+        value = str(getattr(settings, setting))
+        env = f"NORIAI_{setting.upper()}"
+        if not value:
+            out.append(f"{env} is not set (no development password in production)")
+        elif (pw := password_weakness(value, names=(settings.operator_login,))) is not None:
+            out.append(f"{env}: {pw.en}")
+    if settings.operator_password and settings.operator_password == settings.driver_password:
+        out.append("NORIAI_DRIVER_PASSWORD must differ from NORIAI_OPERATOR_PASSWORD")
+    out += _ticket_key_problems(settings)
+    return out
+
+
+def _ticket_key_problems(settings: Settings) -> list[str]:
+    from dispatcher.errors import InvalidInput
+    from dispatcher.ticketing import parse_code_key, parse_private_keys
+    from dispatcher.tickets import private_key_to_b64
+
+    # Missing ticket keys are refused when the ticketing starts (dispatcher.ticketing).
+    out: list[str] = []
+    if settings.ticket_key:
+        try:
+            keys = parse_private_keys(settings.ticket_key)
+        except (InvalidInput, ValueError) as exc:
+            out.append(f"NORIAI_TICKET_KEY cannot be read: {exc}")
+        else:
+            import base64
+
+            for k in keys:
+                seed = private_key_to_b64(k)
+                raw = base64.urlsafe_b64decode(seed + "=" * (-len(seed) % 4))
+                if (kw := key_bytes_weakness(raw)) is not None:
+                    out.append(f"NORIAI_TICKET_KEY: {kw.en}")
+                    break
+            if not keys:
+                out.append("NORIAI_TICKET_KEY holds no key")
+    if settings.ticket_code_key:
+        try:
+            code = parse_code_key(settings.ticket_code_key)
+        except InvalidInput as exc:
+            out.append(f"NORIAI_TICKET_CODE_KEY: {exc.message_en}")
+        else:
+            if (kw := key_bytes_weakness(code)) is not None:
+                out.append(f"NORIAI_TICKET_CODE_KEY: {kw.en}")
+    return out

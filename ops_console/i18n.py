@@ -262,7 +262,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "password_mismatch": ("新しいパスワードが確認用と一致しません。",
                           "The new password and its confirmation differ."),
     "password_fields": ("すべての欄を入力してください。", "Fill in every field."),
-    "done_password": ("パスワードを変更しました。", "Your password was changed."),
+    "done_password": ("パスワードを変更しました。新しいパスワードでログインしてください。",
+                      "Your password was changed. Sign in with the new password."),
     "password_unavailable": ("この API ではまだパスワードを変更できません。",
                              "This API cannot change passwords yet."),
 }

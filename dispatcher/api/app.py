@@ -8,7 +8,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dispatcher.api import (
@@ -26,7 +28,9 @@ from dispatcher.api import (
     routes_standing,
     routes_tickets,
 )
+from dispatcher.api.headers import SecurityHeaders
 from dispatcher.api.runtime import Runtime
+from dispatcher.api.throttle import TooManyAttempts
 from dispatcher.errors import NoriaiError
 from dispatcher.places import RoadNetwork
 from dispatcher.service_area import ServiceArea
@@ -68,16 +72,37 @@ def create_app(settings: Settings | None = None, *, network: RoadNetwork | None 
         finally:
             runtime.stop()
 
+    docs = settings.docs_enabled
     app = FastAPI(
         title="noriai API",
         version="0.1.0",
         description="乗合 — demand-responsive transit: offers, bookings, driving, operations, feeds.",
         lifespan=lifespan,
+        openapi_url="/openapi.json" if docs else None,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
     )
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
+                           allow_methods=["GET", "POST", "PUT", "DELETE"],
+                           allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+                           expose_headers=["Retry-After"], allow_credentials=False, max_age=600)
+    app.add_middleware(SecurityHeaders, hsts_max_age_s=settings.hsts_max_age_s)
 
     @app.exception_handler(NoriaiError)
     async def _domain(_: Request, exc: NoriaiError) -> JSONResponse:
-        return JSONResponse(status_code=exc.status, content=exc.as_dict())
+        headers = ({"Retry-After": str(exc.retry_after_s)} if isinstance(exc, TooManyAttempts)
+                   else None)
+        return JSONResponse(status_code=exc.status, content=exc.as_dict(), headers=headers)
+
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(DataError)
+    async def _out_of_range(_: Request, exc: Exception) -> JSONResponse:
+        # Defence in depth: every route bounds its numbers and dates (dispatcher.api.bounds);
+        # a value the database still cannot hold is the caller's input, not a server fault.
+        log.warning("value out of range reached the database: %s", exc)
+        return _error(422, "invalid_input", "値が大きすぎるか、範囲外です",
+                      "A value is too large or out of range.")
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -86,12 +111,14 @@ def create_app(settings: Settings | None = None, *, network: RoadNetwork | None 
             for e in exc.errors()
         ]
         fields = ", ".join(p["field"] for p in problems[:5])
-        return _error(422, "invalid_input", f"入力内容に誤りがあります（{fields}）",
-                      f"The request is not valid ({fields}).", {"errors": problems})
+        first = str(problems[0]["problem"]).removeprefix("Value error, ") if problems else ""
+        return _error(422, "invalid_input", f"入力内容に誤りがあります（{fields}）：{first}",
+                      f"The request is not valid ({fields}): {first}", {"errors": problems})
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        texts = {404: ("見つかりません", "Not found"), 405: ("この方法では使えません", "Method not allowed")}
+        texts = {404: ("見つかりません", "Not found"), 405: ("この方法では使えません", "Method not allowed"),
+                 400: ("リクエストを読み取れません", "Bad request")}
         ja, en = texts.get(exc.status_code, ("リクエストを処理できません", str(exc.detail)))
         return _error(exc.status_code, "http_error", ja, en)
 

@@ -50,24 +50,30 @@ def get_principal(
     if principal is None:
         raise Unauthorized("ログインの有効期限が切れました。もう一度ログインしてください。",
                            "the token is invalid or expired; sign in again")
-    return current_account(runtime, principal)
-
-
-def current_account(runtime: Runtime, principal: Principal) -> Principal:
-    """The principal as its account is now: refused when the account was disabled (or removed);
-    staff get the role and name of the account (a demotion counts at once, not at expiry).
-    Riders' tokens are taken as they are (their accounts are never disabled)."""
-    if principal.role == "rider":
-        return principal
     with Session(runtime.db) as s:
         user = s.get(User, principal.user_id)
-        if user is None or user.disabled:
-            raise AccountDisabled(*AccountDisabled.MESSAGE)
-        if principal.role in STAFF_ROLES and user.role in STAFF_ROLES:
-            return Principal(user.id, user.role, user.vehicle_id, user.name)
-        if user.role != principal.role:
-            raise Unauthorized("ログインの有効期限が切れました。もう一度ログインしてください。",
-                               "the account changed; sign in again")
+    return current_account(principal, user)
+
+
+def current_account(principal: Principal, user: User | None) -> Principal:
+    """The principal as its account is now (one read per request).
+
+    A token is void once its account's credentials changed or it signed out (the account's
+    ``token_version`` moved on), or when the account is gone or changed vehicle or kind; a
+    disabled account is refused with its own message. Staff get the role and name the account
+    has now (a promotion or demotion between operator and supervisor counts at once).
+    """
+    if (user is None or user.token_version != principal.version
+            or user.vehicle_id != principal.vehicle_id):
+        raise Unauthorized("ログインの有効期限が切れました。もう一度ログインしてください。",
+                           "the token is invalid or expired; sign in again")
+    if user.disabled:
+        raise AccountDisabled(*AccountDisabled.MESSAGE)
+    if principal.role in STAFF_ROLES and user.role in STAFF_ROLES:
+        return Principal(user.id, user.role, user.vehicle_id, user.name, principal.version)
+    if user.role != principal.role:
+        raise Unauthorized("ログインの有効期限が切れました。もう一度ログインしてください。",
+                           "the account changed; sign in again")
     return principal
 
 

@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 
 from dispatcher.api.deps import RuntimeDep, SupervisorDep
 from dispatcher.api.security import STAFF_ROLES, hash_password
+from dispatcher.credentials import password_weakness
 from dispatcher.errors import Conflict, InvalidInput, NotFound
 from dispatcher.store import repo
 from dispatcher.store.tables import User
@@ -26,7 +27,6 @@ from dispatcher.store.tables import User
 router = APIRouter(prefix="/api/v1/operator/accounts", tags=["accounts"])
 
 #: Shortest password a staff account may have.
-MIN_PASSWORD_CHARS = 12
 _LOGIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-]{2,31}")
 #: Serialises account changes in this process (SQLite); PostgreSQL also locks the rows.
 _lock = threading.Lock()
@@ -71,23 +71,18 @@ class PasswordResetIn(BaseModel):
     password: str = Field(min_length=1, max_length=128)
 
 
-def check_password(password: str) -> None:
-    """Refuse a weak staff password: shorter than :data:`MIN_PASSWORD_CHARS` characters, or one
-    character repeated.
+def check_password(password: str, login: str = "") -> None:
+    """Refuse a weak staff password by the one rule of :func:`dispatcher.credentials.
+    password_weakness` (length, common and development passwords, the login, repeats and runs).
 
     Raises
     ------
     InvalidInput
         With a message that says what to change.
     """
-    if len(password) < MIN_PASSWORD_CHARS:
-        raise InvalidInput(f"パスワードは{MIN_PASSWORD_CHARS}文字以上にしてください",
-                           f"the password must have at least {MIN_PASSWORD_CHARS} characters",
-                           field="password")
-    if len(set(password)) == 1:
-        raise InvalidInput("同じ文字だけのパスワードは使えません",
-                           "a password of one repeated character is not allowed",
-                           field="password")
+    weak = password_weakness(password, names=(login,) if login else ())
+    if weak is not None:
+        raise InvalidInput(weak.ja, weak.en, field="password")
 
 
 def _out(user: User) -> AccountOut:
@@ -127,7 +122,7 @@ def create_account(body: AccountIn, principal: SupervisorDep, runtime: RuntimeDe
                            "the login must be 3-32 letters, digits, '.', '_' or '-' "
                            "(starting with a letter or digit)", field="login")
     name = _name(body.name)
-    check_password(body.password)
+    check_password(body.password, login)
     with _lock, Session(runtime.db, expire_on_commit=False) as s, s.begin():
         if s.exec(select(User).where(User.login == login)).first() is not None:
             raise Conflict("このログインIDはすでに使われています", "this login is already taken",
@@ -189,10 +184,11 @@ def reset_password(body: PasswordResetIn, principal: SupervisorDep, runtime: Run
         raise InvalidInput("ご自分のパスワードは「パスワード変更」で変えてください（現在のパスワードが必要です）",
                            "change your own password with 'Change password' (it asks for the "
                            "current one)")
-    check_password(body.password)
     with _lock, Session(runtime.db) as s, s.begin():
         user = _staff(s, account_id)
+        check_password(body.password, user.login or "")
         user.password_hash = hash_password(body.password)
+        user.token_version += 1  # the old password's sessions end
         s.add(user)
         repo.add_event(s, "account_password_reset", actor_id=principal.user_id,
                        at=runtime.engine.now_dt(), account_id=user.id, login=user.login)

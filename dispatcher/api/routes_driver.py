@@ -12,6 +12,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import StreamingResponse
 from sqlmodel import Session, select
 
+from dispatcher.api.bounds import SaneDay, horizon_day
 from dispatcher.api.deps import DriverDep, RuntimeDep
 from dispatcher.api.schemas import DriverEventIn, PositionIn
 from dispatcher.api.views import manifest
@@ -32,7 +33,7 @@ def _vehicle(principal: DriverDep) -> str:
 def driver_manifest(runtime: RuntimeDep, vehicle_id: str, day: date | None = None) -> dict[str, Any]:
     """The manifest of a vehicle for a day (default today)."""
     engine = runtime.engine
-    day = day or engine.today()
+    day = horizon_day(day or engine.today(), engine.today(), runtime.service.booking.max_days_ahead)
     engine.ensure_day(day)
     keys = engine.vehicle_day_keys(vehicle_id, day)
     extra = {"now": engine.clock(), "no_show_grace_s": engine.service.booking.no_show_grace_s,
@@ -48,7 +49,8 @@ def driver_manifest(runtime: RuntimeDep, vehicle_id: str, day: date | None = Non
 
 
 @router.get("/manifest")
-def get_manifest(principal: DriverDep, runtime: RuntimeDep, day: date | None = None) -> dict[str, Any]:
+def get_manifest(principal: DriverDep, runtime: RuntimeDep,
+                 day: SaneDay | None = None) -> dict[str, Any]:
     """My vehicle's ordered stops with times, who boards and alights, and their needs."""
     return driver_manifest(runtime, _vehicle(principal), day)
 

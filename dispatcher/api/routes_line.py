@@ -21,9 +21,10 @@ from fastapi import APIRouter, Header, Request
 from sqlmodel import Session, select
 
 from dispatcher.api.deps import RuntimeDep, Unauthorized
-from dispatcher.api.routes_auth import normalise_phone
+from dispatcher.api.routes_auth import account_key, normalise_phone
 from dispatcher.api.runtime import Runtime
-from dispatcher.api.security import hash_password, verify_password
+from dispatcher.api.security import hash_password, verify_or_dummy
+from dispatcher.api.throttle import Key
 from dispatcher.api.views import rank_rows
 from dispatcher.errors import InvalidInput, NotFound
 from dispatcher.line.client import ReplyClient, text_message
@@ -80,19 +81,35 @@ class LinePort:
         return self._user() is not None
 
     def phone_known(self, phone: str) -> bool:
-        """Whether a rider has this phone number."""
+        """Whether a rider has this phone number (each look-up counts against this LINE user's
+        budget, so that numbers cannot be tried in bulk; 429-style refusal when spent)."""
+        throttle = self.runtime.throttle
+        lookups: Key = ("line_lookup", self.line_user_id)
+        throttle.check(lookups, ("line", self.line_user_id))
+        throttle.failed(lookups)
         with Session(self.runtime.db) as s:
             return s.exec(select(User).where(User.phone == normalise_phone(phone),
                                              User.role == "rider")).first() is not None
 
     def link(self, phone: str, pin: str) -> bool:
-        """Link to the rider account of ``phone`` when ``pin`` is right."""
-        with Session(self.runtime.db, expire_on_commit=False) as s, s.begin():
+        """Link to the rider account of ``phone`` when ``pin`` is right. Wrong PINs count against
+        the account (shared with the web sign-in) and against this LINE user, whatever phone
+        number it sends next: sending the number again does not give new tries."""
+        throttle = self.runtime.throttle
+        account, source = account_key(phone=normalise_phone(phone)), ("line", self.line_user_id)
+        throttle.check(account, source)
+        with Session(self.runtime.db, expire_on_commit=False) as s:
             user = s.exec(select(User).where(User.phone == normalise_phone(phone),
                                              User.role == "rider")).first()
-            if user is None or not pin or not verify_password(pin, user.password_hash):
+        if not pin or not verify_or_dummy(pin, user.password_hash if user else None) or not user:
+            throttle.failed(account, source)
+            return False
+        throttle.succeeded(account)
+        with Session(self.runtime.db, expire_on_commit=False) as s, s.begin():
+            row = s.get(User, user.id)
+            if row is None:
                 return False
-            user.line_user_id = self.line_user_id
+            row.line_user_id = self.line_user_id
             repo.add_event(s, "line_linked", actor_id=user.id, at=self.engine.now_dt())
         return True
 
@@ -113,6 +130,7 @@ class LinePort:
             user = s.exec(select(User).where(User.line_user_id == self.line_user_id,
                                              User.role == "rider")).one()
             user.password_hash = hash_password(pin)
+            user.token_version += 1  # tokens issued with the old PIN are void
             repo.add_event(s, "pin_set", actor_id=user.id, at=self.engine.now_dt(), channel="line")
 
     def find_stops(self, text: str) -> list[StopChoice]:

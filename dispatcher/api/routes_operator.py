@@ -11,9 +11,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query
 from sqlmodel import Session, col, select
 
+from dispatcher.api.bounds import INT64_MAX, SaneDay, horizon_day
 from dispatcher.api.deps import OperatorDep, RuntimeDep
 from dispatcher.api.routes_auth import normalise_phone
 from dispatcher.api.routes_rider import offers_out, trip_from
+from dispatcher.api.runtime import Runtime
 from dispatcher.api.schemas import (
     BookingOut,
     CallerIn,
@@ -89,7 +91,8 @@ def phone_book(body: OperatorAcceptIn, principal: OperatorDep, runtime: RuntimeD
 
 @router.get("/bookings")
 def list_bookings(principal: OperatorDep, runtime: RuntimeDep,
-                  day: date | None = None, status: str | None = Query(default=None, max_length=16),
+                  day: SaneDay | None = None,
+                  status: str | None = Query(default=None, max_length=16),
                   vehicle_id: str | None = Query(default=None, max_length=40),
                   rider: str | None = Query(default=None, max_length=120),
                   limit: int = Query(default=500, ge=1, le=5000)) -> list[BookingOut]:
@@ -227,9 +230,15 @@ def put_vehicle(vehicle_id: str, body: VehicleIn, principal: OperatorDep,
     return body.model_dump()
 
 
+def _horizon(runtime: Runtime, day: date) -> date:
+    """``day`` if inside the schedule horizon (else 422)."""
+    return horizon_day(day, runtime.engine.today(), runtime.service.booking.max_days_ahead)
+
+
 @router.get("/shifts")
-def shifts(principal: OperatorDep, runtime: RuntimeDep, day: date) -> list[dict[str, Any]]:
-    """Shifts of a day."""
+def shifts(principal: OperatorDep, runtime: RuntimeDep, day: SaneDay) -> list[dict[str, Any]]:
+    """Shifts of a day (inside the horizon: a month back to the last bookable day)."""
+    day = _horizon(runtime, day)
     runtime.engine.ensure_day(day)
     tz = runtime.engine.tz
     with Session(runtime.db, expire_on_commit=False) as s:
@@ -242,10 +251,11 @@ def shifts(principal: OperatorDep, runtime: RuntimeDep, day: date) -> list[dict[
 
 
 @router.get("/plans")
-def plans(principal: OperatorDep, runtime: RuntimeDep, day: date | None = None) -> list[dict[str, Any]]:
-    """Every vehicle's manifest for a day (default today)."""
+def plans(principal: OperatorDep, runtime: RuntimeDep,
+          day: SaneDay | None = None) -> list[dict[str, Any]]:
+    """Every vehicle's manifest for a day (default today; inside the horizon)."""
     engine = runtime.engine
-    day = day or engine.today()
+    day = _horizon(runtime, day or engine.today())
     engine.ensure_day(day)
     with Session(runtime.db, expire_on_commit=False) as s:
         rows = {r.id: r for r in s.exec(select(BookingRow).where(BookingRow.service_day == day))}
@@ -255,10 +265,11 @@ def plans(principal: OperatorDep, runtime: RuntimeDep, day: date | None = None) 
 
 @router.get("/events")
 def events(principal: OperatorDep, runtime: RuntimeDep,
-           after_id: int = Query(default=0, ge=0), limit: int = Query(default=500, ge=1, le=5000),
+           after_id: int = Query(default=0, ge=0, le=INT64_MAX),
+           limit: int = Query(default=500, ge=1, le=5000),
            type: str | None = Query(default=None, max_length=200,
                                     description="an event type, or several separated by commas"),
-           day: date | None = None) -> list[dict[str, Any]]:
+           day: SaneDay | None = None) -> list[dict[str, Any]]:
     """The event log, oldest first, after ``after_id`` (``day``: of that local day only)."""
     q = select(Event).where(col(Event.id) > after_id)
     if type:
@@ -281,9 +292,12 @@ def events(principal: OperatorDep, runtime: RuntimeDep,
 
 
 @router.post("/reoptimize")
-def reoptimize(principal: OperatorDep, runtime: RuntimeDep, day: date | None = None,
+def reoptimize(principal: OperatorDep, runtime: RuntimeDep, day: SaneDay | None = None,
                time_limit_s: float = Query(default=2.0, gt=0, le=10)) -> dict[str, Any]:
-    """Run one re-optimisation cycle now (the request is written to the log with who asked)."""
+    """Run one re-optimisation cycle now (of a day inside the horizon; the request is written to
+    the log with who asked)."""
+    if day is not None:
+        day = _horizon(runtime, day)
     result = runtime.engine.reoptimize(day, time_limit_s=time_limit_s)
     with Session(runtime.db) as s, s.begin():
         repo.add_event(s, "reoptimize_requested", actor_id=principal.user_id,
@@ -293,8 +307,8 @@ def reoptimize(principal: OperatorDep, runtime: RuntimeDep, day: date | None = N
 
 
 @router.get("/kpis")
-def kpis(principal: OperatorDep, runtime: RuntimeDep, start: date | None = None,
-         end: date | None = None, per_day: bool = False) -> dict[str, Any]:
+def kpis(principal: OperatorDep, runtime: RuntimeDep, start: SaneDay | None = None,
+         end: SaneDay | None = None, per_day: bool = False) -> dict[str, Any]:
     """Indicators of a day or a range of service days (default: today); with ``per_day``,
     also each day's: the operating days of the calendar and any other day with records."""
     from dispatcher.kpis import compute_kpis, kpis_by_day
@@ -331,11 +345,11 @@ def drivers(principal: OperatorDep, runtime: RuntimeDep) -> list[dict[str, Any]]
 
 @router.get("/map/routes")
 def map_routes(principal: OperatorDep, runtime: RuntimeDep,
-               day: date | None = None) -> list[dict[str, Any]]:
+               day: SaneDay | None = None) -> list[dict[str, Any]]:
     """Each vehicle's planned route of a day along the roads: from where it is through its
     pending stops, as ``[[lat, lon], ...]``, with the vehicle's plan position."""
     engine = runtime.engine
-    day = day or engine.today()
+    day = _horizon(runtime, day or engine.today())
     engine.ensure_day(day)
     net = engine.network
     out = []

@@ -15,6 +15,7 @@ from fastapi import APIRouter
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlmodel import Session, col, select
 
+from dispatcher.api.bounds import SaneDay
 from dispatcher.api.deps import OperatorDep, RiderDep, RuntimeDep
 from dispatcher.api.routes_rider import offers_out, own_booking
 from dispatcher.api.runtime import Runtime
@@ -39,7 +40,7 @@ class RepeatIn(BaseModel):
     yet), at ``time`` (default: the same local time)."""
 
     model_config = ConfigDict(extra="forbid")
-    day: date | None = None
+    day: SaneDay | None = None
     time: str | None = Field(default=None, pattern=HHMM, examples=["08:30"])
 
 

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlmodel import Session, col, select
 
+from dispatcher.api.bounds import SaneDay
 from dispatcher.api.deps import OperatorDep, RiderDep, RuntimeDep
 from dispatcher.api.routes_operator import caller_account
 from dispatcher.api.runtime import Runtime
@@ -50,8 +51,8 @@ class StandingOrderIn(BaseModel):
     rule: Literal["pickup_after", "dropoff_before"] = "pickup_after"
     time: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", examples=["08:30"])
     weekdays: list[Weekday] = Field(min_length=1, max_length=7, examples=[["mon", "wed", "fri"]])
-    start_date: date | None = None
-    end_date: date | None = None
+    start_date: SaneDay | None = None
+    end_date: SaneDay | None = None
     notes: str = Field(default="", max_length=500)
 
     @field_validator("weekdays")

@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import Engine as DbEngine
 
 from dispatcher.api.notify import RiskNotifier
+from dispatcher.api.throttle import Throttle
 from dispatcher.engine import Clock, Engine
 from dispatcher.line.client import ReplyClient
 from dispatcher.places import RoadNetwork
@@ -18,7 +19,7 @@ from dispatcher.service_area import ServiceArea
 from dispatcher.services import load_service
 from dispatcher.settings import Settings
 from dispatcher.standing_orders import StandingOrders
-from dispatcher.store import repo
+from dispatcher.store.accounts import prepare_accounts
 from dispatcher.store.db import make_engine, migrate
 
 log = logging.getLogger("noriai.runtime")
@@ -61,9 +62,11 @@ class Runtime:
     _standing_thread: threading.Thread | None = None
     last_cycle: dict[str, object] = field(default_factory=dict)
     standing: StandingOrders = field(init=False)
+    throttle: Throttle = field(init=False)
 
     def __post_init__(self) -> None:
         self.standing = StandingOrders(self.db, self.engine)
+        self.throttle = Throttle(self.db)
 
     @classmethod
     def create(cls, settings: Settings, network: RoadNetwork | None = None,
@@ -80,9 +83,7 @@ class Runtime:
         from sqlmodel import Session
 
         with Session(db) as s, s.begin():
-            repo.ensure_users(s, service, settings.operator_login,
-                              settings.operator_password or "operator-dev",
-                              settings.driver_password or "driver-dev")
+            prepare_accounts(s, service, settings, engine.now_dt())
         engine.start()
         return cls(settings, service, db, engine)
 

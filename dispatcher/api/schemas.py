@@ -192,6 +192,22 @@ class RegisterIn(BaseModel):
     home_stop_id: str | None = Field(default=None, max_length=64)
 
 
+class PasswordChangeIn(BaseModel):
+    """Change one's own password (staff): the current one and the new one."""
+
+    model_config = ConfigDict(extra="forbid")
+    current_password: str = Field(min_length=1, max_length=128)
+    new_password: str = Field(min_length=1, max_length=128)
+
+
+class PinChangeIn(BaseModel):
+    """Change one's own PIN (riders): the current one and the new one."""
+
+    model_config = ConfigDict(extra="forbid")
+    current_pin: str = Field(min_length=1, max_length=12)
+    new_pin: str = Field(min_length=1, max_length=12)
+
+
 class TokenOut(BaseModel):
     """An access token."""
 

@@ -1,4 +1,5 @@
-"""Passwords (argon2id) and signed access tokens (JWT, HS256) with roles."""
+"""Signed access tokens (JWT, HS256) with roles; password hashing is :mod:`dispatcher.passwords`
+(re-exported here for the API)."""
 
 from __future__ import annotations
 
@@ -6,29 +7,16 @@ import time
 from dataclasses import dataclass
 
 import jwt
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
+
+from dispatcher.passwords import hash_password, verify_or_dummy, verify_password
 
 #: Every role a token may carry.
 ROLES = ("rider", "driver", "operator", "supervisor")
 #: The operations staff: both run the console; a supervisor also manages the staff accounts.
 STAFF_ROLES = ("operator", "supervisor")
-_hasher = PasswordHasher()
 
-
-def hash_password(secret: str) -> str:
-    """Argon2id hash of a password or PIN."""
-    return _hasher.hash(secret)
-
-
-def verify_password(secret: str, hashed: str) -> bool:
-    """True if ``secret`` matches ``hashed`` (never raises on a bad hash)."""
-    if not hashed:
-        return False
-    try:
-        return _hasher.verify(hashed, secret)
-    except (VerificationError, InvalidHashError):
-        return False
+__all__ = ["ROLES", "STAFF_ROLES", "Principal", "hash_password", "issue_token", "read_token",
+           "verify_or_dummy", "verify_password"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +27,8 @@ class Principal:
     role: str
     vehicle_id: str | None = None
     name: str = ""
+    #: The account's token version when the token was issued (see ``User.token_version``).
+    version: int = 0
 
 
 def issue_token(principal: Principal, secret: str, ttl_s: int, now: float | None = None) -> str:
@@ -49,6 +39,7 @@ def issue_token(principal: Principal, secret: str, ttl_s: int, now: float | None
         "role": principal.role,
         "veh": principal.vehicle_id,
         "name": principal.name,
+        "ver": principal.version,
         "iat": issued,
         "exp": issued + ttl_s,
     }
@@ -63,4 +54,8 @@ def read_token(token: str, secret: str) -> Principal | None:
         return None
     if claims.get("role") not in ROLES:
         return None
-    return Principal(str(claims["sub"]), claims["role"], claims.get("veh"), claims.get("name", ""))
+    version = claims.get("ver", 0)
+    if not isinstance(version, int) or isinstance(version, bool):
+        return None
+    return Principal(str(claims["sub"]), claims["role"], claims.get("veh"), claims.get("name", ""),
+                     version)

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from dispatcher.credentials import pin_weakness
 from dispatcher.errors import NoriaiError
 from dispatcher.line.parse import PartyCounts, choice, fold, parse_party, parse_when
 
@@ -252,8 +253,9 @@ class Dialogue:
         pin = fold(text).strip()
         if not re.fullmatch(r"[0-9]{4,12}", pin):
             return Turn(state, [Reply("暗証番号は数字4〜12けたで送ってください。（やめるときは「やめる」）")])
-        if len(set(pin)) == 1 or pin in "0123456789" or pin in "9876543210":
-            return Turn(state, [Reply("同じ数字や連続した数字は使えません。別の暗証番号を送ってください。")])
+        if pin_weakness(pin) is not None:  # the same rule as the web sign-up and PIN change
+            return Turn(state, [Reply("同じ数字・連続した数字・くり返しの暗証番号は使えません。"
+                                      "別の暗証番号を送ってください。")])
         port.set_pin(pin)
         return Turn(Conversation(), [Reply(
             "暗証番号を設定しました。ウェブの予約画面では、電話番号とこの暗証番号でログインできます。\n"

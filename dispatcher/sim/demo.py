@@ -158,9 +158,9 @@ class HttpGateway:
     def _rider(self, n: int) -> dict[str, str]:
         if n not in self._riders:
             r = self.http.post("/api/v1/auth/register", json={
-                "phone": f"090-7000-{n:04d}", "pin": "1234", "name": f"デモ利用者{n}"})
+                "phone": f"090-7000-{n:04d}", "pin": "2580", "name": f"デモ利用者{n}"})
             if r.status_code == 409:
-                self._riders[n] = self._login({"phone": f"090-7000-{n:04d}", "password": "1234"})
+                self._riders[n] = self._login({"phone": f"090-7000-{n:04d}", "password": "2580"})
             else:
                 r.raise_for_status()
                 self._riders[n] = {"Authorization": f"Bearer {r.json()['access_token']}"}
@@ -299,7 +299,7 @@ def main(argv: list[str]) -> int:  # noqa: C901 — to split (issue 17)
           f"from {args.start} at {args.speed:g}× (one service hour per {60 / args.speed:g} min)")
     print(f"  API            {base}/docs  (health: {base}/health)")
     print(f"  driver app     {base}/driver/   sign in: vehicle id (mitsugi-1..3) / driver-demo")
-    print(f"  rider app      {base}/rider/    demo riders: 090-7000-NNNN / PIN 1234")
+    print(f"  rider app      {base}/rider/    demo riders: 090-7000-NNNN / PIN 2580")
     if console is not None:
         print(f"  ops console    http://127.0.0.1:{args.console_port}/   sign in: operator / "
               "operator-demo (a supervisor: creates the other accounts)")

@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
-from dispatcher.api.security import hash_password
 from dispatcher.service_area import ServiceArea
 from dispatcher.store.tables import (
     BookingRow,
@@ -21,7 +20,6 @@ from dispatcher.store.tables import (
     PlanRow,
     ShiftRow,
     StopRow,
-    User,
     VehicleRow,
 )
 from dispatcher.store.types import utcnow
@@ -103,20 +101,6 @@ def ensure_shifts(session: Session, service: ServiceArea, days: Iterable[date]) 
             )
             created += 1
     return created
-
-
-def ensure_users(session: Session, service: ServiceArea, operator_login: str,
-                 operator_password: str, driver_password: str) -> None:
-    """Create the first staff account (a supervisor, so that a fresh install can create the
-    other operators' accounts) and one driver account per vehicle if missing."""
-    if session.get(User, "operator") is None:
-        session.add(User(id="operator", role="supervisor", name="運行管理者", login=operator_login,
-                         password_hash=hash_password(operator_password)))
-    for v in service.fleet:
-        uid = f"driver-{v.id}"
-        if session.get(User, uid) is None:
-            session.add(User(id=uid, role="driver", name=f"{v.name} 運転手", login=v.id,
-                             vehicle_id=v.id, password_hash=hash_password(driver_password)))
 
 
 def open_bookings(session: Session) -> list[BookingRow]:

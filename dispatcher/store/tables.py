@@ -35,6 +35,8 @@ class User(SQLModel, table=True):
     line_user_id: str | None = Field(default=None, index=True, max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
     disabled: bool = False
+    #: Raised on every credential change and sign-out: tokens carrying an older one are void.
+    token_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class FamilyMember(SQLModel, table=True):
@@ -227,6 +229,17 @@ class Setting(SQLModel, table=True):
     __tablename__ = "settings"
     key: str = Field(primary_key=True, max_length=64)
     value: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class AuthThrottle(SQLModel, table=True):
+    """Failed credential checks of one account or one source in a row, and until when further
+    tries are refused (the key is a SHA-256 of ``kind:value``, never the phone number itself)."""
+
+    __tablename__ = "auth_throttle"
+    key: str = Field(primary_key=True, max_length=64)
+    failures: int = 0
+    locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    updated_at: datetime = Field(default_factory=utcnow, index=True, sa_type=UTCDateTime())
 
 
 class ClientAction(SQLModel, table=True):

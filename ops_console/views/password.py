@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ops_console import ui
+from ops_console import auth, ui
 from ops_console.client import ApiError, NotAvailable
 from ops_console.i18n import tr
 
 api, lang = ui.page("page_password")
 
-if "pw_message" in st.session_state:
-    st.success(st.session_state.pop("pw_message"))
 with st.form("pw_change", clear_on_submit=True):
     current = st.text_input(tr("current_password", lang), type="password", key="pw_current",
                             max_chars=128)
@@ -31,6 +29,6 @@ if submitted:
             st.error(tr("password_unavailable", lang))
         except ApiError as exc:
             ui.show_error(exc, lang)
-        else:
-            st.session_state["pw_message"] = tr("done_password", lang)
+        else:  # every session of the account ends with the old password: sign in again
+            auth.sign_out(tr("done_password", lang))
             st.rerun()

@@ -85,7 +85,7 @@ def login(client: TestClient, **body: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
-def register(client: TestClient, phone: str, name: str = "山田 花子", pin: str = "1234") -> dict[str, str]:
+def register(client: TestClient, phone: str, name: str = "山田 花子", pin: str = "2580") -> dict[str, str]:
     """Authorization header of a new rider."""
     r = client.post("/api/v1/auth/register", json={"phone": phone, "pin": pin, "name": name})
     assert r.status_code == 201, r.text

@@ -65,5 +65,5 @@ def test_wrong_pin_and_duplicate_phone(client, rider):
     """A wrong PIN is a 401; registering the same phone twice is a 409."""
     r = client.post("/api/v1/auth/login", json={"phone": "09011112222", "password": "9999"})
     assert r.status_code == 401
-    r = client.post("/api/v1/auth/register", json={"phone": "090-1111-2222", "pin": "5555", "name": "x"})
+    r = client.post("/api/v1/auth/register", json={"phone": "090-1111-2222", "pin": "5827", "name": "x"})
     assert r.status_code == 409

@@ -29,7 +29,7 @@ def test_race_for_last_seats(db_url, tmp_path, clock):
         with httpx.Client(base_url=url, timeout=60) as c:
             for i in range(CLIENTS):
                 r = c.post("/api/v1/auth/register",
-                           json={"phone": f"0900000{i:04d}", "pin": "1234", "name": f"rider {i}"})
+                           json={"phone": f"0900000{i:04d}", "pin": "2580", "name": f"rider {i}"})
                 h = {"Authorization": f"Bearer {r.json()['access_token']}"}
                 got = c.post("/api/v1/offers", json=body, headers=h).json()
                 tokens.append(h)

@@ -60,7 +60,7 @@ def test_kill_and_restart_keeps_everything(backend, tmp_path, request):
                      ("iwane", "crossroad_mitsugi", 11), ("hospital", "honmura", 13),
                      ("kaigahara", "hospital", 14)]
             for i, (o, d, h) in enumerate(trips):
-                r = c.post("/api/v1/auth/register", json={"phone": f"0801234{i:04d}", "pin": "1234",
+                r = c.post("/api/v1/auth/register", json={"phone": f"0801234{i:04d}", "pin": "2580",
                                                           "name": f"乗客{i}"})
                 hdr = {"Authorization": f"Bearer {r.json()['access_token']}"}
                 offers = c.post("/api/v1/offers", json=trip(o, d, time(h, 0)),

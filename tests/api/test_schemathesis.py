@@ -32,7 +32,7 @@ def live_api(tmp_path_factory):
                      clock=lambda: now, background=False)
     with serve(app) as url, httpx.Client(base_url=url) as c:
         op = c.post("/api/v1/auth/login", json={"login": "operator", "password": "operator-test"})
-        rider = c.post("/api/v1/auth/register", json={"phone": "09012345678", "pin": "1234",
+        rider = c.post("/api/v1/auth/register", json={"phone": "09012345678", "pin": "2580",
                                                       "name": "試験"})
         h = {"Authorization": f"Bearer {rider.json()['access_token']}"}
         body = {"origin": {"stop_id": "honmura"}, "destination": {"stop_id": "hospital"},

@@ -50,10 +50,12 @@ def test_production_refuses_default_secrets():
         Settings(mode="production", secret_key="short", operator_password="x" * 12)
     with pytest.raises(ValidationError):
         Settings(mode="production", secret_key="dev-" + "x" * 40, operator_password="x" * 12)
+    strong = "Jq3vN8xR2mKf7LwT9bYc4HdZ6sPa1GeU5nXo"
     with pytest.raises(ValidationError):
-        Settings(mode="production", secret_key="s" * 40)  # no operator password
-    ok = Settings(mode="production", secret_key="s" * 40, operator_password="p" * 12)
-    assert ok.secret_key == "s" * 40
+        Settings(mode="production", secret_key=strong)  # no operator password
+    ok = Settings(mode="production", secret_key=strong, operator_password="blue-ferry-41-kite",
+                  driver_password="quiet-lantern-73-moss")
+    assert ok.secret_key == strong
 
 
 def test_development_generates_a_random_secret():

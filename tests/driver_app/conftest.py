@@ -56,7 +56,7 @@ class Service:
         """Authorization header of a newly registered rider."""
         self.riders += 1
         r = self.http.post("/api/v1/auth/register",
-                           json={"phone": f"090-0000-{self.riders:04d}", "pin": "1234", "name": name})
+                           json={"phone": f"090-0000-{self.riders:04d}", "pin": "2580", "name": name})
         assert r.status_code == 201, r.text
         return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
@@ -198,6 +198,26 @@ def epoch(iso: str) -> int:
     return int(datetime.fromisoformat(iso).timestamp())
 
 
+class ToolingBrowser:
+    """The browser with the Content-Security-Policy bypassed for the tests' own tooling
+    (Playwright's string predicates and injected axe-core are inline scripts the policy blocks);
+    the apps under the real policy are checked in tests/security/test_csp_browser.py."""
+
+    def __init__(self, browser: Any) -> None:
+        self._browser = browser
+
+    def new_page(self, **kwargs: Any) -> Any:
+        """A page whose context bypasses the policy."""
+        return self._browser.new_page(bypass_csp=True, **kwargs)
+
+    def new_context(self, **kwargs: Any) -> Any:
+        """A context that bypasses the policy."""
+        return self._browser.new_context(bypass_csp=True, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._browser, name)
+
+
 @pytest.fixture(scope="module")
 def browser(chromium_path: str) -> Iterator[Any]:
     """Headless Debian Chromium driven by Playwright (one per module: Playwright's sync API
@@ -205,7 +225,7 @@ def browser(chromium_path: str) -> Iterator[Any]:
     sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=chromium_path, args=LAUNCH_ARGS)
-        yield b
+        yield ToolingBrowser(b)
         b.close()
 
 

@@ -77,7 +77,7 @@ def test_route_and_roads(client):
     """The route endpoint gives one road leg per planned stop, starting where the vehicle is and
     ending at each stop; the road layer covers the whole network and may be cached."""
     rider = client.post("/api/v1/auth/register",
-                        json={"phone": "090-4444-5555", "pin": "1234", "name": "田中"}).json()
+                        json={"phone": "090-4444-5555", "pin": "2580", "name": "田中"}).json()
     h = {"Authorization": f"Bearer {rider['access_token']}"}
     offer = client.post("/api/v1/offers", json=trip(), headers=h).json()["offers"][0]
     booking = client.post("/api/v1/bookings", json={"offer_id": offer["id"]}, headers=h).json()

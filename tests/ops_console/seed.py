@@ -78,7 +78,7 @@ def seed_day(url: str, clock: TestClock, password: str = "operator-dev",
                                      headers=op), 201))
         ride_s[out.booked[-1]["id"]] = _ride(offer)
     rider = _ok(c.post("/api/v1/auth/register",
-                       json={"phone": "090-5555-0001", "pin": "1234", "name": "小林 さくら"}), 201)
+                       json={"phone": "090-5555-0001", "pin": "2580", "name": "小林 さくら"}), 201)
     rh = {"Authorization": f"Bearer {rider['access_token']}"}
     for a, b, at in APP_TRIPS:
         trip = {"origin": {"stop_id": a}, "destination": {"stop_id": b}, "time": local(at)}

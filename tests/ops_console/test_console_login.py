@@ -242,12 +242,33 @@ def change(at: AppTest, current: str, new: str, again: str) -> AppTest:
 
 
 def test_password_change_calls_the_api_and_says_so():
-    """The current and new password go to the API once; success is said."""
+    """The current and new password go to the API once; the session is then signed out with
+    the news (the account's sessions end with the old password)."""
     fake = FakeApi()
     at = change(password_page(fake), "old-password-1", "new-password-2027", "new-password-2027")
     no_exception(at)
     assert fake.calls == [("old-password-1", "new-password-2027")]
-    assert [s.value for s in at.success] == ["パスワードを変更しました。"]
+    assert SESSION_KEY not in at.session_state
+    assert [i.value for i in at.info] == ["パスワードを変更しました。新しいパスワードでログインしてください。"]
+
+
+def test_password_change_through_the_real_api(console_env, seeded):
+    """Signed in as a new operator, the password page changes the password at the API: the old
+    one no longer signs in, the new one does, and the old session's token is void."""
+    api(seeded, "POST", "/api/v1/operator/accounts",
+        json={"login": "nakamura", "name": "中村 彩", "role": "operator", "password": STRONG})
+    at = sign_in(console(), "nakamura", STRONG)
+    old_client = at.session_state[SESSION_KEY]
+    at.switch_page("views/password.py").run()
+    new = "harbour-lantern-4711"
+    at = change(at, STRONG, new, new)
+    no_exception(at)
+    assert SESSION_KEY not in at.session_state
+    with pytest.raises(ApiError) as gone:
+        old_client.get("/api/v1/auth/me")
+    assert gone.value.status == 401
+    assert SESSION_KEY not in sign_in(console(), "nakamura", STRONG).session_state
+    assert SESSION_KEY in sign_in(console(), "nakamura", new).session_state
 
 
 @pytest.mark.parametrize(("lang", "refuse", "want"), [

@@ -18,6 +18,7 @@ from dispatcher.settings import Settings
 from dispatcher.units import at_local
 from tests.api.conftest import DAY, TestClock
 from tests.api.live import serve
+from tests.driver_app.conftest import ToolingBrowser
 
 AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -66,7 +67,7 @@ def browser(chromium_path) -> Iterator[Any]:
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=chromium_path, args=LAUNCH_ARGS, headless=True)
         try:
-            yield b
+            yield ToolingBrowser(b)
         finally:
             b.close()
 

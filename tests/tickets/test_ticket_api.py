@@ -463,8 +463,8 @@ def test_production_keys_come_from_the_environment(tmp_path, clock):
     """In production the service refuses to start without ticket secrets; with them, the
     environment's key signs, the table holds only its public half, and tickets verify."""
     base = {"mode": "production", "db": f"sqlite:///{tmp_path / 'p.db'}", "data_dir": tmp_path,
-            "reopt_interval_s": 0, "secret_key": "s" * 40, "operator_password": "operator-prod",
-            "driver_password": "driver-prod"}
+            "reopt_interval_s": 0, "secret_key": "Jq3vN8xR2mKf7LwT9bYc4HdZ6sPa1GeU5nXoQ",
+            "operator_password": "blue-ferry-41-kite", "driver_password": "quiet-lantern-73-moss"}
     from dispatcher.api.app import create_app
 
     with pytest.raises(TicketingConfigError), TestClient(create_app(Settings(**base),
@@ -473,7 +473,7 @@ def test_production_keys_come_from_the_environment(tmp_path, clock):
         pass
     seed = tickets.generate_signing_key("x", valid_from=0, valid_until=1).private_key
     pem = tickets.private_key_to_pem(seed).decode()
-    code_key = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWY="  # 32 bytes, standard base64
+    code_key = "q5Vf0Zr8mJc2T+1wXyLh7N4sKbPdGa9eUoRiYtWnHs8="  # 32 random bytes, standard base64
     settings = Settings(**base, ticket_key=pem, ticket_code_key=code_key)
     with TestClient(create_app(settings, clock=clock, background=False)) as c:
         kid = key_id_of(tickets.public_key_to_b64(seed.public_key()))
@@ -484,7 +484,7 @@ def test_production_keys_come_from_the_environment(tmp_path, clock):
         b = book(c, rider)
         t = ticket_of(c, rider, b["id"])
         assert t["key_id"] == kid
-        d = login(c, login=b["vehicle_id"], password="driver-prod")
+        d = login(c, login=b["vehicle_id"], password="quiet-lantern-73-moss")
         at_window(clock, b)
         assert offline(sync(c, d), t["text"]).ok
         status, body = checkin(c, d, ticket=t["text"])
