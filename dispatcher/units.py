@@ -26,18 +26,18 @@ def to_epoch(moment: datetime) -> EpochSeconds:
     return int(moment.timestamp())
 
 
-def from_epoch(seconds: EpochSeconds, tz: ZoneInfo = TOKYO) -> datetime:
+def from_epoch(seconds: EpochSeconds, tz: ZoneInfo) -> datetime:
     """Return the aware datetime in ``tz`` of epoch seconds."""
     return datetime.fromtimestamp(seconds, tz=UTC).astimezone(tz)
 
 
-def service_day_origin(day: date, tz: ZoneInfo = TOKYO) -> EpochSeconds:
+def service_day_origin(day: date, tz: ZoneInfo) -> EpochSeconds:
     """Epoch seconds of GTFS time 00:00:00 of ``day``: noon minus 12 hours (DST-safe)."""
     noon = datetime.combine(day, time(12, 0), tzinfo=tz)
     return to_epoch(noon) - 12 * 3600
 
 
-def at_local(day: date, clock: time, tz: ZoneInfo = TOKYO) -> EpochSeconds:
+def at_local(day: date, clock: time, tz: ZoneInfo) -> EpochSeconds:
     """Epoch seconds of local wall-clock ``clock`` on ``day`` in ``tz``."""
     return to_epoch(datetime.combine(day, clock, tzinfo=tz))
 
@@ -62,7 +62,7 @@ def parse_gtfs_time(text: str) -> Seconds:
     return h * 3600 + m * 60 + s
 
 
-def local_day(seconds: EpochSeconds, tz: ZoneInfo = TOKYO) -> date:
+def local_day(seconds: EpochSeconds, tz: ZoneInfo) -> date:
     """The local calendar day of an epoch time."""
     return from_epoch(seconds, tz).date()
 
@@ -77,7 +77,7 @@ def clock_hhmm(seconds_of_day: Seconds) -> str:
     return f"{seconds_of_day // 3600:02d}:{seconds_of_day % 3600 // 60:02d}"
 
 
-def hhmm(seconds: EpochSeconds, tz: ZoneInfo = TOKYO) -> str:
+def hhmm(seconds: EpochSeconds, tz: ZoneInfo) -> str:
     """Local ``HH:MM`` of an epoch time, for people."""
     return from_epoch(seconds, tz).strftime("%H:%M")
 

@@ -21,16 +21,18 @@ from ops_console.charts import whatif_chart
 from ops_console.i18n import tr
 from ops_console.tables import parse_hours, whatif_frame
 
-_, lang = ui.page("page_whatif")
+api, lang = ui.page("page_whatif")
+#: The service the console runs (from the API), whose configuration and network are simulated.
+SERVICE_ID = str(ui.service(api.config.url)["id"])
 st.caption(tr("whatif_intro", lang))
 
 
 @st.cache_resource(show_spinner=False)
-def network():  # type: ignore[no-untyped-def]
-    """The road network, loaded once per console process."""
+def network(service_id: str):  # type: ignore[no-untyped-def]
+    """The service's road network, loaded once per console process."""
     from routing.network import load_network
 
-    return load_network("mitsugi")
+    return load_network(service_id)
 
 
 with st.form("whatif"):
@@ -50,7 +52,7 @@ if run:
     if span is None:
         st.error(tr("wi_bad_hours", lang))
         st.stop()
-    service = load_service("mitsugi")
+    service = load_service(SERVICE_ID)
     variant = Scenario("variant", fleet_size=int(fleet), shifts=shifts, hours=span,
                        window_min=int(window), ride_factor=float(ride_factor))
     jobs = [(sc, s) for sc in (Scenario("base"), variant) for s in range(int(seeds))]
@@ -59,7 +61,7 @@ if run:
     rows = []
     try:
         for i, (sc, seed) in enumerate(jobs):
-            rows.append(run_day(service, network(), work, scenario=sc, seed=seed).row())
+            rows.append(run_day(service, network(SERVICE_ID), work, scenario=sc, seed=seed).row())
             bar.progress((i + 1) / len(jobs), text=tr("wi_running", lang))
     except NoriaiError as exc:
         st.error(f"{tr('wi_failed', lang)}: {exc.message_ja if lang == 'ja' else exc.message_en}")
