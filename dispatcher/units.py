@@ -17,6 +17,8 @@ Metres = int
 EpochSeconds = int
 
 TOKYO = ZoneInfo("Asia/Tokyo")
+"""The zone the shipped Mitsugi service and the tests use. Shells pass their service's zone
+(``ServiceArea.timezone``); the default is only a convenience for tests and scripts."""
 
 
 def to_epoch(moment: datetime) -> EpochSeconds:
@@ -26,18 +28,18 @@ def to_epoch(moment: datetime) -> EpochSeconds:
     return int(moment.timestamp())
 
 
-def from_epoch(seconds: EpochSeconds, tz: ZoneInfo) -> datetime:
+def from_epoch(seconds: EpochSeconds, tz: ZoneInfo = TOKYO) -> datetime:
     """Return the aware datetime in ``tz`` of epoch seconds."""
     return datetime.fromtimestamp(seconds, tz=UTC).astimezone(tz)
 
 
-def service_day_origin(day: date, tz: ZoneInfo) -> EpochSeconds:
+def service_day_origin(day: date, tz: ZoneInfo = TOKYO) -> EpochSeconds:
     """Epoch seconds of GTFS time 00:00:00 of ``day``: noon minus 12 hours (DST-safe)."""
     noon = datetime.combine(day, time(12, 0), tzinfo=tz)
     return to_epoch(noon) - 12 * 3600
 
 
-def at_local(day: date, clock: time, tz: ZoneInfo) -> EpochSeconds:
+def at_local(day: date, clock: time, tz: ZoneInfo = TOKYO) -> EpochSeconds:
     """Epoch seconds of local wall-clock ``clock`` on ``day`` in ``tz``."""
     return to_epoch(datetime.combine(day, clock, tzinfo=tz))
 
@@ -62,7 +64,7 @@ def parse_gtfs_time(text: str) -> Seconds:
     return h * 3600 + m * 60 + s
 
 
-def local_day(seconds: EpochSeconds, tz: ZoneInfo) -> date:
+def local_day(seconds: EpochSeconds, tz: ZoneInfo = TOKYO) -> date:
     """The local calendar day of an epoch time."""
     return from_epoch(seconds, tz).date()
 
@@ -77,7 +79,7 @@ def clock_hhmm(seconds_of_day: Seconds) -> str:
     return f"{seconds_of_day // 3600:02d}:{seconds_of_day % 3600 // 60:02d}"
 
 
-def hhmm(seconds: EpochSeconds, tz: ZoneInfo) -> str:
+def hhmm(seconds: EpochSeconds, tz: ZoneInfo = TOKYO) -> str:
     """Local ``HH:MM`` of an epoch time, for people."""
     return from_epoch(seconds, tz).strftime("%H:%M")
 
