@@ -56,9 +56,10 @@ def check_request_time(service: ServiceArea, time_s: int, now_s: int) -> None:
                 f"({service.calendar.holiday(when.date(), 'en_US')}).",
                 rule="operating_day", day=when.date().isoformat(),
             )
+        ja, en = service.calendar.describe()
         raise RuleViolation(
-            f"{when:%m月%d日}は運行日ではありません（運行日: 平日。年末年始は運休）。",
-            f"The service does not run on {when:%Y-%m-%d} (it runs on weekdays; closed over New Year).",
+            f"{when:%m月%d日}は運行日ではありません（{ja}）。",
+            f"The service does not run on {when:%Y-%m-%d} ({en}).",
             rule="operating_day",
             day=when.date().isoformat(),
         )

@@ -120,6 +120,29 @@ class OperatingCalendar:
                 return False
         return self.holiday(day) is None
 
+    def describe(self) -> tuple[str, str]:
+        """When the service runs, in Japanese and English, from the calendar's data (e.g.
+        「運行日: 月〜金。祝日運休。12/29〜1/3 運休」)."""
+        ja_names = dict(zip(WEEKDAYS, "月火水木金土日", strict=True))
+        en_names = dict(zip(WEEKDAYS, ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+                            strict=True))
+        runs = [d for d in WEEKDAYS if d in self.days]
+        idx = [WEEKDAYS.index(d) for d in runs]
+        if len(runs) > 2 and idx == list(range(idx[0], idx[0] + len(idx))):
+            ja = f"{ja_names[runs[0]]}〜{ja_names[runs[-1]]}"
+            en = f"{en_names[runs[0]]}–{en_names[runs[-1]]}"
+        else:
+            ja = "・".join(ja_names[d] for d in runs)
+            en = ", ".join(en_names[d] for d in runs)
+        parts_ja, parts_en = [f"運行日: {ja}"], [f"it runs {en}"]
+        if self.closed_on_holidays:
+            parts_ja.append("祝日運休")
+            parts_en.append("not on public holidays")
+        for (m1, d1), (m2, d2) in self.closed_ranges:
+            parts_ja.append(f"{m1}/{d1}〜{m2}/{d2} 運休")
+            parts_en.append(f"closed {m1}/{d1}–{m2}/{d2}")
+        return "。".join(parts_ja), "; ".join(parts_en)
+
     def service_days(self, start: date, end: date) -> list[date]:
         """The operating days from ``start`` to ``end`` inclusive."""
         out, day = [], start
@@ -249,6 +272,9 @@ class ServiceArea:
     transfer_stops: tuple[str, ...] = ()
     connection_stop_ids: tuple[tuple[str, tuple[str, ...]], ...] = ()
     dispatch: dict[str, Any] = field(default_factory=dict)
+    #: ``[routing]``: ``table_stops`` (stop ids of ``noriai routing``'s minutes table) and
+    #: ``outside_places`` (name_ja, name_en, lat, lon of places outside the zone, e.g. stations).
+    routing: dict[str, Any] = field(default_factory=dict)
     to_confirm: tuple[str, ...] = ()
     name_kana: str = ""
     zone_name_kana: str = ""
@@ -450,6 +476,7 @@ def service_from_dict(conf: dict[str, Any], stops: tuple[StopPoint, ...],
             (k, tuple(v)) for k, v in conf.get("connection_stop_ids", {}).items()
         ),
         dispatch=dict(conf.get("dispatch", {})),
+        routing=dict(conf.get("routing", {})),
         to_confirm=tuple(conf.get("to_confirm", ())),
         name_kana=conf.get("name_kana", ""),
         zone_name_kana=conf["zone"].get("name_kana", ""),

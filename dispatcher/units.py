@@ -17,6 +17,8 @@ Metres = int
 EpochSeconds = int
 
 TOKYO = ZoneInfo("Asia/Tokyo")
+"""The zone the shipped Mitsugi service and the tests use. Shells pass their service's zone
+(``ServiceArea.timezone``); the default is only a convenience for tests and scripts."""
 
 
 def to_epoch(moment: datetime) -> EpochSeconds:

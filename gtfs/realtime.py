@@ -20,7 +20,7 @@ from google.protobuf.json_format import MessageToDict
 from google.transit import gtfs_realtime_pb2 as rt
 
 from dispatcher.errors import InvalidInput
-from dispatcher.units import TOKYO, gtfs_time, local_day, service_day_origin
+from dispatcher.units import gtfs_time, local_day, service_day_origin
 
 GTFS_RT_VERSION = "2.0"
 OCCUPANCY = dict(rt.VehiclePosition.OccupancyStatus.items())
@@ -147,14 +147,14 @@ def _check_run(run: VehicleRun) -> None:
         last = s.departure
 
 
-def service_start(first_departure: int, tz: ZoneInfo = TOKYO) -> tuple[str, str]:
+def service_start(first_departure: int, tz: ZoneInfo) -> tuple[str, str]:
     """``(start_date YYYYMMDD, start_time HH:MM:SS)`` of a trip first leaving at epoch s."""
     day: date = local_day(first_departure, tz)
     return day.strftime("%Y%m%d"), gtfs_time(first_departure - service_day_origin(day, tz))
 
 
 def trip_updates(
-    runs: Iterable[VehicleRun], route_id: str, timestamp: int, tz: ZoneInfo = TOKYO
+    runs: Iterable[VehicleRun], route_id: str, timestamp: int, tz: ZoneInfo
 ) -> rt.FeedMessage:
     """A TripUpdates ``FeedMessage``: each run as a NEW trip of ``route_id`` with all its stops.
 

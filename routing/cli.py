@@ -15,25 +15,20 @@ from pathlib import Path
 from dispatcher.errors import NoriaiError
 from routing.network import Network, load_network
 
-#: Stops of the summary table: service stop ids, then outside transfer hubs (lat, lon).
-TABLE_STOPS = (
-    "ichi_office", "hospital_entrance", "crossroad_mitsugi", "mitsugi_high_school",
-    "morohara", "honmura", "iwane", "saburo_higashi",
-)
-TRANSFER_HUBS = (
-    ("新尾道駅", "Shin-Onomichi Sta.", 34.429886, 133.19052),
-    ("尾道駅前", "Onomichi Sta.", 34.404007, 133.19344),
-)
-
 
 def table_points(service: str) -> list[tuple[str, str, float, float, bool]]:
     """(name ja, name en, lat, lon, in zone) of the table's places for ``service``."""
     from dispatcher.services import load_service
 
     svc = load_service(service)
-    ids = [s for s in TABLE_STOPS if s in svc.stop_ids()] or list(svc.stop_ids()[:6])
-    pts = [(svc.stop(s).name_ja, svc.stop(s).name_en, svc.stop(s).lat, svc.stop(s).lon, True) for s in ids]
-    return pts + [(ja, en, lat, lon, False) for ja, en, lat, lon in TRANSFER_HUBS]
+    table = svc.routing
+    ids = [s for s in table.get("table_stops", ()) if s in svc.stop_ids()]
+    ids = ids or list(svc.transfer_stops) + [s for s in svc.stop_ids()[:6]
+                                             if s not in svc.transfer_stops]
+    pts = [(svc.stop(s).name_ja, svc.stop(s).name_en, svc.stop(s).lat, svc.stop(s).lon, True)
+           for s in ids]
+    return pts + [(str(p["name_ja"]), str(p["name_en"]), float(p["lat"]), float(p["lon"]), False)
+                  for p in table.get("outside_places", ())]
 
 
 def summary(net: Network, service: str) -> str:

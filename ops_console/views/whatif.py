@@ -7,6 +7,7 @@ SQLite file and the shipped service's real road network): the simulation touches
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 
@@ -14,23 +15,35 @@ import streamlit as st
 
 from dispatcher.errors import NoriaiError
 from dispatcher.services import load_service
+from dispatcher.settings import Settings
 from dispatcher.sim.report import COMPARED, summarise
 from dispatcher.sim.runner import SHIFT_PATTERNS, Scenario, run_day
 from ops_console import ui
 from ops_console.charts import whatif_chart
+from ops_console.client import ApiError
 from ops_console.i18n import tr
 from ops_console.tables import parse_hours, whatif_frame
 
-_, lang = ui.page("page_whatif")
+api, lang = ui.page("page_whatif")
+
+
+def service_id() -> str:
+    """The service the console runs (the API's), whose configuration and network are simulated;
+    without the API, the one this installation is set up for (``NORIAI_SERVICE``)."""
+    try:
+        return str(ui.service(api.config.url)["id"])
+    except ApiError:
+        return os.environ.get("NORIAI_SERVICE") or str(Settings.model_fields["service"].default)
+
 st.caption(tr("whatif_intro", lang))
 
 
 @st.cache_resource(show_spinner=False)
-def network():  # type: ignore[no-untyped-def]
-    """The road network, loaded once per console process."""
+def network(sid: str):  # type: ignore[no-untyped-def]
+    """The service's road network, loaded once per console process."""
     from routing.network import load_network
 
-    return load_network("mitsugi")
+    return load_network(sid)
 
 
 with st.form("whatif"):
@@ -50,7 +63,7 @@ if run:
     if span is None:
         st.error(tr("wi_bad_hours", lang))
         st.stop()
-    service = load_service("mitsugi")
+    service = load_service(service_id())
     variant = Scenario("variant", fleet_size=int(fleet), shifts=shifts, hours=span,
                        window_min=int(window), ride_factor=float(ride_factor))
     jobs = [(sc, s) for sc in (Scenario("base"), variant) for s in range(int(seeds))]
@@ -59,7 +72,7 @@ if run:
     rows = []
     try:
         for i, (sc, seed) in enumerate(jobs):
-            rows.append(run_day(service, network(), work, scenario=sc, seed=seed).row())
+            rows.append(run_day(service, network(service.id), work, scenario=sc, seed=seed).row())
             bar.progress((i + 1) / len(jobs), text=tr("wi_running", lang))
     except NoriaiError as exc:
         st.error(f"{tr('wi_failed', lang)}: {exc.message_ja if lang == 'ja' else exc.message_en}")

@@ -84,3 +84,48 @@ def test_districts_group_the_stops(mitsugi):
     with pytest.raises(InvalidInput, match="two districts"):
         _districts([{"id": "a", "name_ja": "a", "stops": ["hospital"]},
                     {"id": "b", "name_ja": "b", "stops": ["hospital"]}], ids)
+
+
+def test_calendar_describes_itself_from_its_data(mitsugi):
+    """The 'not an operating day' message comes from the calendar, not from Mitsugi's text."""
+    from dispatcher.service_area import OperatingCalendar
+
+    ja, en = mitsugi.calendar.describe()
+    assert ja == "運行日: 月〜金。祝日運休。12/29〜1/3 運休"
+    assert en == "it runs Mon–Fri; not on public holidays; closed 12/29–1/3"
+    other = OperatingCalendar(frozenset({"mon", "wed", "fri"}))
+    assert other.describe() == ("運行日: 月・水・金", "it runs Mon, Wed, Fri")
+    weekend = OperatingCalendar(frozenset({"sat", "sun"}), closed_ranges=(((8, 13), (8, 16)),))
+    assert weekend.describe() == ("運行日: 土・日。8/13〜8/16 運休", "it runs Sat, Sun; closed 8/13–8/16")
+
+
+def test_a_closed_day_is_refused_with_the_services_own_calendar(mitsugi):
+    from dataclasses import replace
+    from datetime import time
+    from zoneinfo import ZoneInfo
+
+    from dispatcher.errors import RuleViolation
+    from dispatcher.rules import check_request_time
+    from dispatcher.service_area import OperatingCalendar
+    from dispatcher.units import at_local
+
+    tz = ZoneInfo(mitsugi.timezone)
+    svc = replace(mitsugi, calendar=OperatingCalendar(frozenset({"mon", "wed", "fri"})))
+    now = at_local(date(2027, 1, 11), time(8, 0), tz)  # a Monday
+    tuesday = at_local(date(2027, 1, 12), time(10, 0), tz)
+    with pytest.raises(RuleViolation) as err:
+        check_request_time(svc, tuesday, now)
+    body = err.value.as_dict()
+    assert "月・水・金" in body["message_ja"] and "Mon, Wed, Fri" in body["message_en"]
+    assert "New Year" not in body["message_en"]
+
+
+def test_routing_table_places_come_from_the_configuration(mitsugi):
+    from routing.cli import table_points
+
+    pts = table_points("mitsugi")
+    inside = [p for p in pts if p[4]]
+    outside = [p for p in pts if not p[4]]
+    assert [p[0] for p in inside][:2] == ["市出張所", "みつぎ総合病院入口"]
+    assert {p[1] for p in outside} == {"Shin-Onomichi Sta.", "Onomichi Sta."}
+    assert len(inside) == len(mitsugi.routing["table_stops"])

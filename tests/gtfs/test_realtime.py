@@ -63,7 +63,7 @@ def test_trip_updates_publish_runs_as_new_trips_with_every_stop():
         realtime.RunStop("iwane", 3, T0 + 1200, T0 + 1230),
     )
     run = realtime.VehicleRun("mitsugi-1-20261201-1", "mitsugi-1", stops, label="みつぎ1号")
-    msg = _decode(realtime.trip_updates([run], ROUTE, T0 + 30))
+    msg = _decode(realtime.trip_updates([run], ROUTE, T0 + 30, TOKYO))
     (ent,) = msg.entity
     tu = ent.trip_update
     assert tu.trip.schedule_relationship == rt.TripDescriptor.NEW
@@ -88,7 +88,7 @@ def test_bad_runs_and_fixes_are_refused():
         (ok, realtime.RunStop("b", 2, T0 - 9, T0 - 9)),
     ):
         with pytest.raises(InvalidInput):
-            realtime.trip_updates([realtime.VehicleRun("t", "v", stops)], ROUTE, T0)
+            realtime.trip_updates([realtime.VehicleRun("t", "v", stops)], ROUTE, T0, TOKYO)
     with pytest.raises(InvalidInput):
         realtime.vehicle_positions([realtime.VehicleFix("v", 34.5, 133.1, T0, "HALF")], T0)
     with pytest.raises(InvalidInput):
