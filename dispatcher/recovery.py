@@ -236,19 +236,11 @@ def repair(fleet: Fleet, time_s: np.ndarray, params: DispatchParams,
     """
     job = _Repairer(fleet, time_s, params, dist_m)
     late_routes, orphans = job.take_structural()
-    for v in late_routes:
-        for bid in job.unkept(v):
-            dest = job.on_time([u for u in fleet.vehicles if u.id != v.id], bid)
-            if dest is not None:
-                job.move(bid, v.id, dest)
-    for v in late_routes:
-        here = late_by(job.relaxed[v.id].late) if v.id in job.relaxed else {}
-        for bid in sorted(set(here) - job.fixed(v)):
-            place = job.least_late([u for u in fleet.vehicles if u.id != v.id], bid)
-            if place is not None and place.late_s + 60 <= here[bid]:
-                job.place(bid, v.id, place)
-            elif v.id in job.relaxed:
-                job.out.late[bid] = late_by(job.relaxed[v.id].late).get(bid, here[bid])
+    before: dict[str, int] = {}
+    for r in job.relaxed.values():
+        for bid, by in late_by(r.late).items():
+            before[bid] = max(before.get(bid, 0), by)
+    _hand_over(job, late_routes)
     for bid in sorted(orphans, key=lambda b: (fleet.bookings[b].promise.pickup_earliest_s, b)):
         dest = job.on_time(list(fleet.vehicles), bid)
         if dest is not None:
@@ -257,6 +249,69 @@ def repair(fleet: Fleet, time_s: np.ndarray, params: DispatchParams,
         place = job.least_late(list(fleet.vehicles), bid)
         if place is not None:  # else no vehicle has room (capacity): the caller reports it
             job.place(bid, None, place)
+    kept = job.result()
+    if not kept.late:
+        return kept
+    # Bolder: every movable booking of the late routes placed again (a plan set the first
+    # pass cannot reach by moving late bookings one by one) -- taken only when it leaves fewer
+    # bookings late and makes none late that was not, nor any later.
+    bold = _rebuild(fleet, time_s, params, dist_m)
+    if (all(b in before and late <= before[b] for b, late in bold.late.items())
+            and _late_key(bold) < _late_key(kept)):
+        return bold
+    return kept
+
+
+def _hand_over(job: _Repairer, late_routes: Sequence[Vehicle]) -> None:
+    """Steps 2 and 3 of :func:`repair` for the late routes."""
+    vehicles = job.fleet.vehicles
+    for v in late_routes:
+        for bid in job.unkept(v):
+            dest = job.on_time([u for u in vehicles if u.id != v.id], bid)
+            if dest is not None:
+                job.move(bid, v.id, dest)
+    for v in late_routes:
+        here = late_by(job.relaxed[v.id].late) if v.id in job.relaxed else {}
+        for bid in sorted(set(here) - job.fixed(v)):
+            place = job.least_late([u for u in vehicles if u.id != v.id], bid)
+            if place is not None and place.late_s + 60 <= here[bid]:
+                job.place(bid, v.id, place)
+            elif v.id in job.relaxed:
+                job.out.late[bid] = late_by(job.relaxed[v.id].late).get(bid, here[bid])
+
+
+def _late_key(rep: Repair) -> tuple[int, int]:
+    return len(rep.late), sum(rep.late.values())
+
+
+def _rebuild(fleet: Fleet, time_s: np.ndarray, params: DispatchParams,
+             dist_m: np.ndarray | None) -> Repair:
+    """Every movable booking of a late route taken off and placed again, earliest pickup first:
+    on time at the cheapest place of any vehicle, else where it is least late."""
+    job = _Repairer(fleet, time_s, params, dist_m)
+    late_routes, pending = job.take_structural()
+    was_on = {s.booking_id: vid for vid, stops in job.routes.items() for s in stops}
+    for v in late_routes:
+        fixed = job.fixed(v)
+        pending += sorted({s.booking_id for s in job.routes[v.id]} - fixed)
+        job.routes[v.id] = tuple(s for s in job.routes[v.id] if s.booking_id in fixed)
+    job.refresh()
+    unkept: list[str] = []
+    for bid in sorted(set(pending), key=lambda b: (fleet.bookings[b].promise.pickup_earliest_s, b)):
+        dest = job.on_time(list(fleet.vehicles), bid)
+        if dest is None:
+            unkept.append(bid)
+            continue
+        job.move(bid, None, dest)
+        if was_on.get(bid) not in (None, dest[0]):
+            job.out.moved.append(bid)
+    for bid in unkept:
+        place = job.least_late(list(fleet.vehicles), bid)
+        if place is None:
+            continue
+        job.place(bid, None, place)
+        if was_on.get(bid) not in (None, place.vehicle.id):
+            job.out.moved.append(bid)
     return job.result()
 
 

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from argon2 import PasswordHasher
 
-from dispatcher.api import security
+from dispatcher import passwords
 from dispatcher.api.app import create_app
 from dispatcher.settings import Settings
 from dispatcher.units import at_local
@@ -30,6 +30,9 @@ LAUNCH_ARGS = [
     "--autoplay-policy=no-user-gesture-required",
 ]
 DRIVER_PASSWORD = "driver-test"
+#: Phone viewports the layout must fit (action buttons on screen in both).
+LANDSCAPE = {"width": 844, "height": 390}
+PORTRAIT = {"width": 390, "height": 844}
 AXE = Path(__file__).resolve().parents[1] / "rider_app" / "vendor" / "axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2,
@@ -98,7 +101,7 @@ class Service:
 def cheap_hashing(mp: pytest.MonkeyPatch) -> None:
     """Hash passwords with argon2id at its lowest cost: the default (about 1 s a hash on this
     machine) would spend most of each test creating the seeded accounts."""
-    mp.setattr(security, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    mp.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 @pytest.fixture(scope="session")

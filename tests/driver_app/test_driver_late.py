@@ -23,7 +23,9 @@ import pytest
 
 from tests.driver_app.conftest import (
     DRIVER_PASSWORD,
+    LANDSCAPE,
     PHONE,
+    PORTRAIT,
     axe_problems,
     epoch,
     rider_row,
@@ -33,8 +35,6 @@ from tests.driver_app.conftest import (
 
 pytestmark = pytest.mark.browser
 
-LANDSCAPE = {"width": 844, "height": 390}
-PORTRAIT = {"width": 390, "height": 844}
 RED = "rgb(163, 18, 15)"  # app.css --red
 AMBER = "rgb(255, 210, 63)"  # app.css --amber
 

@@ -24,7 +24,9 @@ import pytest
 
 from tests.api.conftest import DAY
 from tests.driver_app.conftest import (
+    LANDSCAPE,
     PHONE,
+    PORTRAIT,
     axe_problems,
     epoch,
     rider_row,
@@ -34,8 +36,6 @@ from tests.driver_app.conftest import (
 
 pytestmark = pytest.mark.browser
 
-LANDSCAPE = {"width": 844, "height": 390}
-PORTRAIT = {"width": 390, "height": 844}
 
 
 def ticket_text(service, riders: dict[str, dict[str, str]], booking: dict[str, Any]) -> str:

@@ -83,7 +83,11 @@ def test_whatif_console_page_renders_its_form():
     """The console's what-if page loads and shows its settings form without running."""
     from streamlit.testing.v1 import AppTest
 
+    from tests.ops_console.signin import offline_session
+
     page = Path(__file__).resolve().parents[2] / "ops_console" / "views" / "whatif.py"
-    at = AppTest.from_file(str(page)).run(timeout=30)
+    at = AppTest.from_file(str(page))
+    offline_session(at)  # signed in; the page itself needs no API
+    at = at.run(timeout=30)
     assert not at.exception
     assert len(at.number_input) == 4 and len(at.text_input) == 1 and at.button
