@@ -151,6 +151,10 @@ def sign_in(page, login: str = "operator", password: str = "operator-dev") -> No
     page.get_by_label("パスワード").fill(password)
     page.get_by_role("button", name="ログイン").click()
     page.wait_for_selector("[data-testid='stSidebarNav']", timeout=60_000)
+    # the sign-in form can linger for a moment while the page asked for draws (it is a form
+    # too, so a test waiting for a form would read it)
+    page.get_by_role("heading", name="運行管理コンソール　ログイン").wait_for(state="detached",
+                                                                      timeout=60_000)
 
 
 def idle(page, settle_s: float = 1.5) -> None:
