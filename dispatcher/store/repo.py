@@ -39,7 +39,7 @@ def add_event(
 ) -> Event:
     """Append an event to the log (in the caller's transaction)."""
     event = Event(
-        type=type_, booking_id=booking_id, vehicle_id=vehicle_id, actor_id=actor_id,
+        type=str(type_), booking_id=booking_id, vehicle_id=vehicle_id, actor_id=actor_id,
         at=at or utcnow(), data=data,
     )
     session.add(event)

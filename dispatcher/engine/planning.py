@@ -1,0 +1,243 @@
+"""The planning view of the live state: fleets per day, timetables, insertions — no I/O.
+
+:class:`Planner` holds the live state (:class:`~dispatcher.engine.state.Live`) with the road
+data and parameters, and answers what the services ask of the pure core: the fleet of a day as
+planning sees it now, a vehicle-day's timetable, the cheapest insertion of a promised booking.
+It caches per route what depends only on the route (insertion index, loosened view, timetable).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from dispatcher import insertion, recovery
+from dispatcher.engine.state import Live
+from dispatcher.engine.vehicle_day import VehicleDay
+from dispatcher.errors import NoriaiError
+from dispatcher.eta import live_times
+from dispatcher.feasibility import RouteCheck, check_route
+from dispatcher.model import Booking, Fleet, Plan, Request, StopKind, Vehicle, VehicleState
+from dispatcher.params import DispatchParams
+from dispatcher.places import PlaceIndex, RoadNetwork
+from dispatcher.timetable import timetable
+
+#: A position report older than this (s) no longer moves the riders' ETAs.
+POSITION_FRESH_S = 120
+
+Clock = Callable[[], int]
+
+
+class Planner:
+    """The live state and the pure core's questions about it (see the module)."""
+
+    def __init__(self, live: Live, places: PlaceIndex, network: RoadNetwork,
+                 params: DispatchParams, tz: ZoneInfo, clock: Clock) -> None:
+        self.live = live
+        self.places = places
+        self.network = network
+        self.params = params
+        self.tz = tz
+        self.clock = clock
+        self._schedules: dict[str, tuple[tuple[int, int, int], RouteCheck]] = {}
+        #: Insertion index of each vehicle-day's route, reused between offers while the route
+        #: (vehicle, state, plan) is unchanged: (vehicle, state, plan, index or None).
+        self._route_index: dict[str, tuple[Vehicle, VehicleState, Plan,
+                                           insertion.RouteIndex | None]] = {}
+        #: Planning view of each vehicle-day's route (loosened when late, see
+        #: dispatcher.recovery), reused while (vehicle, state, plan) are unchanged.
+        self._relaxed: dict[str, tuple[Vehicle, VehicleState, Plan,
+                                       recovery.Relaxed | None]] = {}
+        self._plan_src: object = None
+        self._plan_s = places.time_s
+
+    @property
+    def plan_s(self) -> np.ndarray:
+        """Planning (pessimistic) travel times over the place index: promises are checked
+        against these (:meth:`DispatchParams.planning_times`); expected times are
+        ``places.time_s``."""
+        src = self.places.time_s
+        if src is not self._plan_src:
+            self._plan_s = self.params.planning_times(src)
+            self._plan_src = src
+        return self._plan_s
+
+    def day_of(self, booking: Booking) -> date:
+        """The service day of a booking (local date of its pickup window)."""
+        return datetime.fromtimestamp(booking.promise.pickup_earliest_s, tz=self.tz).date()
+
+    def now_state(self, key: str, now_s: int) -> VehicleState:
+        """Where and when a vehicle-day is next free, seen at ``now_s`` (:meth:`Live.now_state`)."""
+        return self.live.now_state(key, now_s, self.places.time_s)
+
+    def fleet(self, day: date, now_s: int, relax: bool = True) -> Fleet:
+        """The fleet of one service day as planning sees it at ``now_s`` (:meth:`now_state`).
+
+        Vehicles whose shift is over with nothing left to do are out. With ``relax``, late
+        routes are loosened (:func:`dispatcher.recovery.relax_route`) so that offers and
+        insertions work around them; the re-optimiser repairs from the view without.
+        """
+        live = self.live
+        keys = [k for k, v in live.vehicles.items()
+                if VehicleDay.of(k).day == day and live.in_service(k, now_s)]
+        states = {k: self.now_state(k, now_s) for k in keys}
+        used = {st.booking_id for k in keys for st in live.plans[k].stops}
+        used |= {b for k in keys for b in states[k].onboard}
+        fleet = Fleet(
+            vehicles=tuple(self.planning_vehicle(k, states[k].time_s) for k in keys),
+            states=states,
+            plans={k: live.plans[k] for k in keys},
+            bookings={b: live.bookings[b] for b in used if b in live.bookings},
+        )
+        return self._relax(fleet) if relax else fleet
+
+    def _relax(self, fleet: Fleet) -> Fleet:
+        """The planning view of ``fleet``: late routes loosened (cached per route)."""
+        relaxed: dict[str, recovery.Relaxed] = {}
+        for v in fleet.vehicles:
+            st, plan = fleet.state_of(v), fleet.plan_of(v)
+            hit = self._relaxed.get(v.id)
+            if hit is not None and hit[0] == v and hit[1] == st and hit[2] == plan:
+                got = hit[3]
+            else:
+                got = recovery.relax_route(v, st, plan.stops, fleet.bookings, self.plan_s,
+                                           self.params)
+                self._relaxed[v.id] = (v, st, plan, got)
+            if got is not None:
+                relaxed[v.id] = got
+        return recovery.apply_relaxed(fleet, relaxed)
+
+    def indexed(self, fleet: Fleet) -> list[insertion.RouteIndex]:
+        """The fleet's feasible routes indexed for insertions, reusing unchanged ones.
+
+        A route's index depends only on its vehicle, state, plan and the plan's bookings (which
+        change only with the plan), so it is kept while those three compare equal.
+        """
+        out = []
+        for v in fleet.vehicles:
+            st, plan = fleet.state_of(v), fleet.plan_of(v)
+            hit = self._route_index.get(v.id)
+            if hit is not None and hit[0] == v and hit[1] == st and hit[2] == plan:
+                ri = hit[3]
+            else:
+                ri = insertion.index_route(v, st, plan.stops, plan.locked, fleet.bookings,
+                                           self.plan_s, self.params, self.places.dist_m)
+                self._route_index[v.id] = (v, st, plan, ri)
+            if ri is not None:
+                out.append(ri)
+        return out
+
+    def check(self, key: str, plan: Plan, state: VehicleState | None = None) -> RouteCheck:
+        """A vehicle-day's ``plan`` from ``state`` (default: its live state) checked against
+        planning times."""
+        state = state or self.live.states[key]
+        # A break whose latest start is past by now can no longer be taken (as in fleet).
+        vehicle = self.planning_vehicle(key, max(state.time_s, self.clock()))
+        return check_route(vehicle, state, plan.stops, self.live.bookings, self.plan_s,
+                           self.params, self.places.dist_m)
+
+    def planning_vehicle(self, key: str, time_s: int) -> Vehicle:
+        """The vehicle as planned from ``time_s``: breaks that can no longer start are dropped.
+
+        A break whose latest start has passed was missed (or taken without a report); keeping it
+        would make every plan of the vehicle infeasible for the rest of the day.
+        """
+        vehicle = self.live.vehicles[key]
+        keep = tuple(b for b in vehicle.breaks if b.latest_end_s - b.duration_s >= time_s)
+        return vehicle if len(keep) == len(vehicle.breaks) else replace(vehicle, breaks=keep)
+
+    def schedule(self, key: str) -> RouteCheck:
+        """The timetable of a vehicle-day's plan from where it is now (:mod:`dispatcher.timetable`).
+
+        Always timed unless the plan is structurally broken: expected times for the driver and
+        the riders, ``leave_by`` and slack under planning times, and the promises the vehicle
+        will break (``late``) or may break (``at_risk``) named. Cached per plan revision,
+        possible breaks and the vehicle's free time.
+        """
+        st = self.now_state(key, self.clock())
+        vehicle = self.planning_vehicle(key, st.time_s)
+        rev = (self.live.revisions.get(key, 0), len(vehicle.breaks), st.time_s)
+        cached = self._schedules.get(key)
+        if cached and cached[0] == rev:
+            return cached[1]
+        check = timetable(vehicle, st, self.live.plans[key].stops, self.live.bookings,
+                          self.plan_s, self.places.time_s, self.params, self.places.dist_m)
+        self._schedules[key] = (rev, check)
+        return check
+
+    def live_times(self, key: str, position: tuple[float, float, int] | None
+                   ) -> tuple[list[tuple[int, int]], str]:
+        """Arrival and departure times (epoch s) of a vehicle-day's planned stops, and their source.
+
+        From the vehicle's reported ``position`` ``(lat, lon, at_s)`` when it is driving to its
+        next stop and the report is fresh (``"position"``), else as planned (``"plan"``).
+        """
+        check = self.schedule(key)
+        planned = [(st.arrival_s, st.departure_s) for st in check.stops]
+        plan = self.live.plans[key]
+        if not planned or position is None or key not in self.live.en_route:
+            return planned, "plan"
+        lat, lon, at = position
+        now = self.clock()
+        if now - at > POSITION_FRESH_S or at < self.live.states[key].time_s:
+            return planned, "plan"
+        try:
+            here = self.network.snap(lat, lon)
+        except NoriaiError:
+            return planned, "plan"
+        t, _ = self.network.matrix([here], [self.places.node_of(plan.stops[0].node)])
+        travel = int(t[0, 0])
+        if not 0 <= travel <= 6 * 3600:  # unreachable from there
+            return planned, "plan"
+        return live_times(check.stops, now + travel), "position"
+
+    def insert_promised(self, booking: Booking, day: date | None, prefer: str | None = None,
+                        only: str | None = None) -> tuple[str, Plan] | None:
+        """Cheapest feasible insertion of a booking with its promise fixed (preferred vehicle
+        first: the offer showed its plan, so it is kept while the booking still fits)."""
+        fleet = self.fleet(day or self.day_of(booking), self.clock())
+        bookings = {**fleet.bookings, booking.id: booking}
+        keys = [only] if only else sorted(fleet.plans, key=lambda k: (k != prefer, k))
+        best: tuple[float, str, Plan] | None = None
+        for key in keys:
+            if key not in fleet.plans:
+                continue
+            plan = fleet.plans[key]
+            vehicle = next(v for v in fleet.vehicles if v.id == key)
+            found = insertion.best_insertions(
+                vehicle, fleet.states[key], plan.stops, plan.locked, bookings,
+                booking, self.plan_s, self.params, self.places.dist_m)
+            if not found:
+                continue
+            ins = found[0]
+            if key == prefer:
+                return key, Plan(key, ins.stops, plan.locked)
+            if best is None or ins.added_cost < best[0]:
+                best = (ins.added_cost, key, Plan(key, ins.stops, plan.locked))
+        return None if best is None else (best[1], best[2])
+
+    def late_s(self, key: str, state: VehicleState) -> int:
+        """Total lateness (s, planning times) of a vehicle-day's promises from ``state``."""
+        vehicle = self.planning_vehicle(key, state.time_s)
+        got = recovery.relax_route(vehicle, state, self.live.plans[key].stops,
+                                   self.live.bookings, self.plan_s, self.params)
+        return sum(x.by_s for x in got.late) if got else 0
+
+    def expected_offer(self, fleet: Fleet, request: Request, offer: insertion.Offer
+                       ) -> insertion.Offer:
+        """The offer with the expected pickup and drop-off of its plan's timetable (what the
+        rider is told; the promise was checked against planning times)."""
+        vehicle = next(v for v in fleet.vehicles if v.id == offer.vehicle_id)
+        books = {**fleet.bookings, request.id: offer.booking(request)}
+        tt = timetable(vehicle, fleet.state_of(vehicle), offer.plan.stops, books, self.plan_s,
+                       self.places.time_s, self.params)
+        if len(tt.stops) != len(offer.plan.stops):
+            return offer
+        at = {(st.booking_id, st.kind): tt.stops[i].start_s
+              for i, st in enumerate(offer.plan.stops)}
+        return replace(offer, expected_pickup_s=at[(request.id, StopKind.PICKUP)],
+                       expected_dropoff_s=at[(request.id, StopKind.DROPOFF)])

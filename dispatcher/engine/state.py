@@ -1,0 +1,98 @@
+"""The live state the engine plans on, and the pure changes to it that bookings make.
+
+No I/O: the service modules (:mod:`dispatcher.engine.offers`, ``bookings``, ``driving``, ...)
+load and store it; these functions only change it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from dispatcher.model import Booking, Plan, Vehicle, VehicleState
+
+
+@dataclass
+class Live:
+    """Vehicles per service day (keyed by :attr:`VehicleDay.key`), their states and plans, and
+    the open bookings with the vehicle-day each is planned on.
+
+    ``revisions`` numbers each plan's versions (a new number for every change the driver app
+    must show); ``en_route`` holds the vehicle-days driving to their first (locked) stop —
+    reported departed, not yet there; ``ended`` those whose driver reported the shift over.
+    """
+
+    vehicles: dict[str, Vehicle] = field(default_factory=dict)
+    states: dict[str, VehicleState] = field(default_factory=dict)
+    plans: dict[str, Plan] = field(default_factory=dict)
+    bookings: dict[str, Booking] = field(default_factory=dict)
+    assigned: dict[str, str] = field(default_factory=dict)
+    revisions: dict[str, int] = field(default_factory=dict)
+    en_route: set[str] = field(default_factory=set)
+    ended: set[str] = field(default_factory=set)
+
+    def revise(self, *keys: str) -> None:
+        """Give each vehicle-day's plan a new revision number."""
+        for k in keys:
+            self.revisions[k] = self.revisions.get(k, 0) + 1
+
+    def add_vehicle_day(self, vehicle: Vehicle, *, ended: bool) -> None:
+        """Add a vehicle-day (idle at its depot from the start of its shift) unless known."""
+        key = vehicle.id
+        if key in self.vehicles:
+            return
+        self.vehicles[key] = vehicle
+        if ended:
+            self.ended.add(key)
+        self.states.setdefault(key, VehicleState(key, vehicle.depot, vehicle.shift_start_s))
+        self.plans.setdefault(key, Plan(key))
+        self.revisions.setdefault(key, 0)
+
+    def place(self, booking: Booking, key: str, plan: Plan) -> None:
+        """Put ``booking`` on vehicle-day ``key`` with that day's new ``plan``."""
+        self.bookings[booking.id] = booking
+        self.plans[key] = plan
+        self.assigned[booking.id] = key
+
+    def unplace(self, booking_id: str, key: str, old_plan: Plan | None) -> None:
+        """Undo :meth:`place` (when the database refused the change)."""
+        self.bookings.pop(booking_id, None)
+        self.assigned.pop(booking_id, None)
+        if old_plan is not None:
+            self.plans[key] = old_plan
+
+    def drop(self, booking_id: str) -> str | None:
+        """Take a booking out of the live state and its plan; the vehicle-day it was on."""
+        key = self.assigned.pop(booking_id, None)
+        self.bookings.pop(booking_id, None)
+        if key is not None:
+            plan = self.plans[key]
+            stops = tuple(st for st in plan.stops if st.booking_id != booking_id)
+            removed_locked = sum(1 for st in plan.stops[: plan.locked]
+                                 if st.booking_id == booking_id)
+            self.plans[key] = Plan(key, stops, plan.locked - removed_locked)
+        return key
+
+    def now_state(self, key: str, now_s: int, time_s: np.ndarray) -> VehicleState:
+        """Where and when a vehicle-day is next free, seen at ``now_s``: an idle vehicle no
+        earlier than now; one driving to its first stop there no earlier than now (``time_s``:
+        expected travel times over the place index)."""
+        st = self.states[key]
+        plan = self.plans[key]
+        free = now_s
+        if key in self.en_route and plan.locked and plan.stops:
+            free = now_s - int(time_s[st.node, plan.stops[0].node])
+        return replace(st, time_s=free) if st.time_s < free else st
+
+    def in_service(self, key: str, now_s: int) -> bool:
+        """True while a vehicle-day takes part in planning: it has riders or stops, or its
+        shift has neither ended (reported by its driver) nor passed its end."""
+        if self.plans[key].stops or self.states[key].onboard:
+            return True
+        return key not in self.ended and now_s < self.vehicles[key].shift_end_s
+
+    def load(self, key: str) -> int:
+        """Persons on board a vehicle-day now."""
+        return sum(self.bookings[b].request.passengers.count
+                   for b in self.states[key].onboard if b in self.bookings)
