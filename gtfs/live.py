@@ -4,30 +4,60 @@ Each vehicle's run of a service day is one NEW trip of the Flex route with a sta
 (:func:`run_trip_id`, ``run-<vehicle>-<YYYYMMDD>``) so that consumers can follow it while the
 plan changes. Its stops are, in order, the stops already served that day (the boardings and
 alightings recorded on the bookings, at their actual times) followed by the planned stops with
-the times of ``engine.schedule(key)`` — the same times the driver's manifest shows.
+the times of the engine's schedule — the same times the driver's manifest shows.
 
 Stop ids are those of the service's ``stops.txt``. A rider's own point (a trip from or to a
 place that is not a stop) is published as the nearest stop of the service, not as an
 experimental ``Stop`` entity with the exact coordinates: the feed is public, and the exact
 point is usually a rider's home; most consumers ignore the experimental entity anyway.
 
-Reads the engine's memory under its lock; no database access here (the API passes the rows).
+Pure: the engine hands its live state over as plain :class:`LiveVehicle` values
+(:meth:`dispatcher.engine.Engine.live_vehicles`) and the API passes the rows; nothing here reads
+the engine or the database.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from dispatcher.engine import Engine, split_vd
-from dispatcher.model import StopKind
 from dispatcher.service_area import ServiceArea
 from gtfs.realtime import RunStop, VehicleFix, VehicleRun, occupancy_from_load
 from routing.geo import haversine_m
 
 #: Positions older than this (s) are not published: the vehicle is not live.
 MAX_FIX_AGE_S = 3600
+
+
+@dataclass(frozen=True, slots=True)
+class LiveStop:
+    """A planned stop of a vehicle with its expected times (epoch s): the service's stop, or
+    ``stop_id`` None and the point (a rider's own place, published as the nearest stop)."""
+
+    stop_id: str | None
+    lat: float
+    lon: float
+    arrival: int
+    departure: int
+
+
+@dataclass(frozen=True, slots=True)
+class LiveVehicle:
+    """One vehicle's live state on a service day, as the feeds need it.
+
+    ``stops``: its planned stops in order with their times (empty when the plan cannot be
+    timed); ``onboard``: riders on board now; ``has_next``: a stop is planned; ``at_next``: the
+    vehicle is at that stop (not driving to it).
+    """
+
+    vehicle_id: str
+    name: str
+    stops: tuple[LiveStop, ...] = ()
+    onboard: int = 0
+    has_next: bool = False
+    at_next: bool = False
 
 
 def run_trip_id(vehicle_id: str, day: date) -> str:
@@ -70,49 +100,23 @@ def executed_stops(service: ServiceArea, rows: Iterable[Any]) -> dict[str, list[
     return out
 
 
-def planned_stops(engine: Engine, key: str,
-                  points: dict[str, tuple[float, float, float, float]],
-                  position: tuple[float, float, int] | None = None) -> list[RunStop]:
-    """The planned stops of a vehicle-day with their arrival and departure times: the
-    schedule's, or from the vehicle's fresh ``position`` ``(lat, lon, at_s)`` while it drives to
-    its next stop (:meth:`Engine.live_times`, the riders' ETAs).
-
-    ``points`` gives (origin lat, lon, destination lat, lon) per booking, for stops at a
-    rider's own point. Call under ``engine.lock``. Empty when the plan cannot be timed.
-    """
-    plan = engine.live.plans[key]
-    times, _ = engine.live_times(key, position)
-    if not times:
-        return []
-    stop_of = {p: sid for sid, p in engine.stop_place.items()}
-    out = []
-    for i, (st, (arrival, departure)) in enumerate(zip(plan.stops, times, strict=True)):
-        sid = stop_of.get(st.node)
-        if sid is None:
-            o_lat, o_lon, d_lat, d_lon = points.get(st.booking_id, (None, None, None, None))
-            lat, lon = (o_lat, o_lon) if st.kind == StopKind.PICKUP else (d_lat, d_lon)
-            if lat is None or lon is None:
-                lat, lon = engine.network_coords(engine.places.node_of(st.node))
-            sid = nearest_stop(engine.service, lat, lon)
-        out.append(RunStop(sid, i, arrival, max(departure, arrival)))
-    return out
+def planned_stops(service: ServiceArea, vehicle: LiveVehicle) -> list[RunStop]:
+    """The planned stops of a vehicle as feed stops (sequence = position in the plan)."""
+    return [RunStop(s.stop_id or nearest_stop(service, s.lat, s.lon), i, s.arrival,
+                    max(s.departure, s.arrival))
+            for i, s in enumerate(vehicle.stops)]
 
 
-def vehicle_runs(engine: Engine, day: date, served: dict[str, list[tuple[int, str]]],
-                 points: dict[str, tuple[float, float, float, float]],
-                 positions: dict[str, tuple[float, float, int]] | None = None) -> list[VehicleRun]:
+def vehicle_runs(service: ServiceArea, day: date, vehicles: Iterable[LiveVehicle],
+                 served: dict[str, list[tuple[int, str]]]) -> list[VehicleRun]:
     """Every vehicle's run of ``day``: served stops, then planned ones (sequence from 1).
 
-    ``positions`` (vehicle id → lat, lon, at_s) moves the planned times of a vehicle on its way
-    to its next stop. Vehicles with neither served nor planned stops have no run. Call under
-    ``engine.lock``.
+    Vehicles with neither served nor planned stops have no run.
     """
     runs = []
-    names = {v.id: v.name for v in engine.service.fleet}
-    for key in engine.vehicle_day_keys(day=day):
-        vid, _ = split_vd(key)
-        done = [RunStop(sid, 0, t, t, served=True) for t, sid in served.get(vid, [])]
-        todo = planned_stops(engine, key, points, (positions or {}).get(vid))
+    for v in vehicles:
+        done = [RunStop(sid, 0, t, t, served=True) for t, sid in served.get(v.vehicle_id, [])]
+        todo = planned_stops(service, v)
         if not todo and not done:
             continue
         # A plan computed from an older vehicle state can start before the last served stop:
@@ -125,19 +129,20 @@ def vehicle_runs(engine: Engine, day: date, served: dict[str, list[tuple[int, st
                 arr, dep = floor, max(dep, floor)
             floor = dep
             stops.append(RunStop(s.stop_id, seq, arr, dep, s.served))
-        runs.append(VehicleRun(run_trip_id(vid, day), vid, tuple(stops), names.get(vid, "")))
+        runs.append(VehicleRun(run_trip_id(v.vehicle_id, day), v.vehicle_id, tuple(stops), v.name))
     return runs
 
 
-def vehicle_fixes(engine: Engine, vehicles: Iterable[Any], day: date, now_s: int,
+def vehicle_fixes(vehicles: Iterable[Any], live: Mapping[str, LiveVehicle], now_s: int,
                   runs: Iterable[VehicleRun], max_age_s: int = MAX_FIX_AGE_S) -> list[VehicleFix]:
     """The latest reported position of each vehicle, with occupancy and its run.
 
     ``vehicles`` are vehicle rows (``id``, ``name``, ``seats``, ``lat``, ``lon``, ``heading``,
     ``position_at``); vehicles without a position, or with one older than ``max_age_s``, are
-    left out. Occupancy counts the riders on board now. The stop is the run's next stop not yet
-    served: ``IN_TRANSIT_TO`` it while the vehicle drives there, ``STOPPED_AT`` when it is
-    there; no stop once nothing is left. Call under ``engine.lock``.
+    left out. ``live`` gives each vehicle's live state of the day (riders on board, whether it
+    is at its next stop). The stop is the run's next stop not yet served: ``IN_TRANSIT_TO`` it
+    while the vehicle drives there, ``STOPPED_AT`` when it is there; no stop once nothing is
+    left.
     """
     by_vehicle = {r.vehicle_id: r for r in runs}
     out = []
@@ -147,17 +152,11 @@ def vehicle_fixes(engine: Engine, vehicles: Iterable[Any], day: date, now_s: int
         at = int(v.position_at.timestamp())
         if now_s - at > max_age_s:
             continue
-        keys = engine.vehicle_day_keys(v.id, day)
-        onboard = 0
+        state = live.get(v.id)
+        onboard = state.onboard if state else 0
         status = None
-        if keys:
-            state = engine.live.states[keys[0]]
-            onboard = sum(engine.live.bookings[b].request.passengers.seats
-                          for b in state.onboard if b in engine.live.bookings)
-            plan = engine.live.plans[keys[0]]
-            if plan.stops:
-                status = ("STOPPED_AT" if state.node == plan.stops[0].node
-                          and not engine.en_route(keys[0]) else "IN_TRANSIT_TO")
+        if state is not None and state.has_next:
+            status = "STOPPED_AT" if state.at_next else "IN_TRANSIT_TO"
         run = by_vehicle.get(v.id)
         upcoming = [s for s in run.stops if not s.served] if run else []
         out.append(VehicleFix(

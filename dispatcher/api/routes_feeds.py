@@ -154,9 +154,10 @@ def _live_inputs(runtime: Runtime) -> tuple[list[realtime.VehicleRun], list[real
               for r in rows}
     positions = {v.id: (v.lat, v.lon, int(v.position_at.timestamp())) for v in vehicles
                  if v.lat is not None and v.lon is not None and v.position_at is not None}
-    with engine.lock:
-        runs = live.vehicle_runs(engine, day, served, points, positions)
-        fixes = live.vehicle_fixes(engine, vehicles, day, engine.clock(), runs)
+    vehicles_now = engine.live_vehicles(day, points, positions)
+    runs = live.vehicle_runs(runtime.service, day, vehicles_now, served)
+    fixes = live.vehicle_fixes(vehicles, {v.vehicle_id: v for v in vehicles_now},
+                               engine.clock(), runs)
     return runs, fixes
 
 

@@ -22,7 +22,7 @@ import numpy as np
 from sqlalchemy import Engine as DbEngine
 from sqlmodel import Session
 
-from dispatcher.engine import alerts, bookings, driving, offers, reopt, startup
+from dispatcher.engine import alerts, bookings, driving, offers, published, reopt, startup
 from dispatcher.engine.planning import Clock, Planner
 from dispatcher.engine.rows import Rows, to_dt
 from dispatcher.engine.state import Live
@@ -35,6 +35,7 @@ from dispatcher.service_area import ServiceArea
 from dispatcher.store import fleet as fleet_store
 from dispatcher.store.tables import BookingRow
 from dispatcher.trip import TripInput
+from gtfs.live import LiveVehicle
 
 
 class Engine:
@@ -153,6 +154,12 @@ class Engine:
                    ) -> tuple[list[tuple[int, int]], str]:
         """Arrival and departure times of a vehicle-day's stops (:meth:`Planner.live_times`)."""
         return self.planner.live_times(key, position)
+
+    def live_vehicles(self, day: date, points: published.Points,
+                      positions: dict[str, tuple[float, float, int]] | None = None
+                      ) -> list[LiveVehicle]:
+        """Every vehicle of ``day`` as the public feeds see it (:mod:`.published`)."""
+        return published.live_vehicles(self, day, points, positions)
 
     def network_coords(self, node: int) -> tuple[float, float]:
         """(lat, lon) of a road node."""

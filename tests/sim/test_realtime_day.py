@@ -31,9 +31,9 @@ def _feed_inputs(engine, day):
     served = live.executed_stops(engine.service, rows)
     points = {r.id: (r.origin_lat, r.origin_lon, r.destination_lat, r.destination_lon)
               for r in rows}
-    with engine.lock:
-        runs = live.vehicle_runs(engine, day, served, points, {})
-        fixes = live.vehicle_fixes(engine, vehicles, day, engine.clock(), runs)
+    now = engine.live_vehicles(day, points, {})
+    runs = live.vehicle_runs(engine.service, day, now, served)
+    fixes = live.vehicle_fixes(vehicles, {v.vehicle_id: v for v in now}, engine.clock(), runs)
     return rows, runs, fixes
 
 
