@@ -17,12 +17,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from dispatcher.statuses import BookingStatus, EventType
+
 #: Key of trips from or to a chosen point (not a stop) in the per-stop and per-district counts.
 POINT = "_point"
 #: Key of stops that belong to no district in the per-district counts.
 NO_DISTRICT = "_none"
 #: Event types the indicators read (a loader may ask the store for these only).
-KPI_EVENT_TYPES = ("offered", "refused", "booked", "cancelled", "leg")
+KPI_EVENT_TYPES: tuple[str, ...] = tuple(str(t) for t in (
+    EventType.OFFERED, EventType.REFUSED, EventType.BOOKED, EventType.CANCELLED, EventType.LEG))
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -100,7 +103,7 @@ def rides_of(bookings: Iterable[Mapping[str, Any]]) -> list[Ride]:
     """The timed rides of completed bookings (a drop-off after the pickup, on a vehicle)."""
     out = []
     for b in bookings:
-        if b.get("status") != "completed":
+        if b.get("status") != BookingStatus.COMPLETED:
             continue
         a, z = b.get("picked_up_s"), b.get("dropped_off_s")
         if a is None or z is None or z <= a:
@@ -189,15 +192,15 @@ def compute_kpis(bookings: Iterable[Mapping[str, Any]], events: Iterable[Mapping
     books = list(bookings)
     evs = list(events)
     reasons = Counter(str((e.get("data") or {}).get("reason", "unknown")) for e in evs
-                      if e["type"] == "refused")
-    offered = [e for e in evs if e["type"] == "offered"]
+                      if e["type"] == EventType.REFUSED)
+    offered = [e for e in evs if e["type"] == EventType.OFFERED]
     # An offer search is abandoned when none of its offers was booked or lost at booking.
     ended = {b.get("offer_id") for b in books} | {
-        (e.get("data") or {}).get("offer_id") for e in evs if e["type"] in ("booked", "refused")}
+        (e.get("data") or {}).get("offer_id") for e in evs if e["type"] in (EventType.BOOKED, EventType.REFUSED)}
     ended.discard(None)
     abandoned = sum(1 for e in offered
                     if not ended.intersection((e.get("data") or {}).get("offers") or ()))
-    done = [b for b in books if b["status"] == "completed"]
+    done = [b for b in books if b["status"] == BookingStatus.COMPLETED]
     waits = [b["picked_up_s"] - b["pickup_earliest_s"] for b in books
              if b.get("picked_up_s") is not None]
     ride_s = [b["dropped_off_s"] - b["picked_up_s"] for b in done
@@ -233,9 +236,9 @@ def compute_kpis(bookings: Iterable[Mapping[str, Any]], events: Iterable[Mapping
         ride_mean_s=sum(ride_s) / len(ride_s) if ride_s else 0.0,
         detour_mean=sum(detours) / len(detours) if detours else 0.0,
         on_time_rate=sum(on_time) / len(on_time) if on_time else 0.0,
-        no_shows=sum(1 for b in books if b["status"] == "no_show"),
-        cancellations=sum(1 for b in books if b["status"] == "cancelled"),
-        late_cancellations=sum(1 for e in evs if e["type"] == "cancelled"
+        no_shows=sum(1 for b in books if b["status"] == BookingStatus.NO_SHOW),
+        cancellations=sum(1 for b in books if b["status"] == BookingStatus.CANCELLED),
+        late_cancellations=sum(1 for e in evs if e["type"] == EventType.CANCELLED
                                and (e.get("data") or {}).get("late")),
         vehicle_hours=hours,
         vehicle_km=km,

@@ -18,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dispatcher.errors import InvalidInput
+from dispatcher.statuses import BookingStatus
 from dispatcher.textfold import fold
 
 #: Fewest digits of a phone search (fewer would match most riders).
@@ -127,7 +128,7 @@ def usual_trip(bookings: Iterable[Mapping[str, Any]], tz: ZoneInfo, *,
     recent
         How many of the most recent trips to look at.
     """
-    trips = sorted((b for b in bookings if b.get("status") != "cancelled"
+    trips = sorted((b for b in bookings if b.get("status") != BookingStatus.CANCELLED
                     and b.get("origin_stop_id") and b.get("destination_stop_id")),
                    key=lambda b: -int(b["requested_s"]))[:recent]
     if not trips:

@@ -16,10 +16,11 @@ from zoneinfo import ZoneInfo
 
 from dispatcher.recurrence import Recurrence, expand
 from dispatcher.service_area import ServiceArea
+from dispatcher.statuses import BookingStatus
 from dispatcher.units import from_epoch
 
 #: Bookings that count as trips the rider made or will make.
-TRAVELLED = ("confirmed", "onboard", "completed")
+TRAVELLED = (BookingStatus.CONFIRMED, BookingStatus.ONBOARD, BookingStatus.COMPLETED)
 
 
 @dataclass(frozen=True, slots=True)
