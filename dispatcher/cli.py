@@ -11,7 +11,7 @@ import sys
 
 #: sub-command -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "routing": ("routing.cli", "road network: summary, travel-time table, OSM import"),
+    "routing": ("dispatcher.network_cli", "road network: summary, travel-time table, OSM import"),
     "serve": ("dispatcher.api.server", "start the booking API (SQLite by default, --db URL)"),
     "gtfs": ("gtfs.cli", "export the GTFS-Flex feed, import connecting feeds"),
     "demo": ("dispatcher.sim.demo", "run the service, apps and console on a simulated Mitsugi day"),

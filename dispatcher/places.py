@@ -13,6 +13,8 @@ from typing import Protocol
 
 import numpy as np
 
+from dispatcher.service_area import ServiceArea
+
 
 class RoadNetwork(Protocol):
     """What the engine needs from routing: snapping and many-to-many travel times."""
@@ -32,6 +34,12 @@ class RoadNetwork(Protocol):
         """Travel time (s) and distance (m) from each source to each target node."""
         ...
 
+
+
+def stop_nodes(service: ServiceArea, network: RoadNetwork) -> dict[str, int]:
+    """The service's stop ids mapped to their road nodes (snapped inside the zone; raises
+    OutsideZone for a stop outside it or far from any road)."""
+    return {s.id: network.snap(s.lat, s.lon, service.zone) for s in service.stops}
 
 class PlaceIndex:
     """Dense indices over road nodes, with their travel-time and distance matrices.

@@ -213,7 +213,7 @@ def load_network(
     Parameters
     ----------
     service
-        Service id (``dispatcher/services/<service>``).
+        Service id: the folder of its imported network, and the name of its shipped one.
     data_dir
         Data folder (default ``$NORIAI_DATA_DIR`` or ``./var``) holding imports and caches.
     table
@@ -264,15 +264,6 @@ def import_extract(
     return load_network(service, data_dir, table)
 
 
-def stop_nodes(service: str = "mitsugi", net: Network | None = None) -> dict[str, int]:
-    """The service's stop ids mapped to their snapped nodes (zone and distance checked)."""
-    from dispatcher.services import load_service
-
-    svc = load_service(service)
-    net = net if net is not None else load_network(service)
-    return {s.id: net.snap(s.lat, s.lon, zone=svc.zone) for s in svc.stops}
-
-
 __all__ = [
     "UNREACHABLE",
     "Network",
@@ -281,5 +272,4 @@ __all__ = [
     "import_extract",
     "load_network",
     "load_source",
-    "stop_nodes",
 ]

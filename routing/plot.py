@@ -1,7 +1,9 @@
-"""A PNG map of a network and its service's stops (matplotlib, no tiles, offline)."""
+"""A PNG map of a network, its service zone and stops (matplotlib, no tiles, offline)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -9,17 +11,24 @@ import numpy as np
 from routing.network import Network
 
 
-def draw_map(net: Network, service: str, out: Path) -> None:
-    """Draw the roads, the zone and the stops of ``service`` to the PNG file ``out``."""
+@dataclass(frozen=True, slots=True)
+class MapPoint:
+    """A stop to draw; ``label`` is written beside it when given."""
+
+    lat: float
+    lon: float
+    label: str | None = None
+
+
+def draw_map(net: Network, out: Path, title: str, zone: Sequence[tuple[float, float]],
+             stops: Sequence[MapPoint]) -> None:
+    """Draw the roads, the ``zone`` and the ``stops`` to the PNG file ``out``."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.collections import LineCollection
 
-    from dispatcher.services import load_service
-
-    svc = load_service(service)
     a = net.arrays
     src = np.repeat(np.arange(a.node_count), np.diff(a.indptr))
     segs = np.stack(
@@ -27,18 +36,18 @@ def draw_map(net: Network, service: str, out: Path) -> None:
         axis=1,
     )
     fig, ax = plt.subplots(figsize=(9, 11), dpi=110)
-    ax.add_collection(LineCollection(segs, colors="0.45", linewidths=0.6))
-    zlat, zlon = zip(*svc.zone, strict=True)
+    ax.add_collection(LineCollection(list(segs), colors="0.45", linewidths=0.6))
+    zlat, zlon = zip(*zone, strict=True)
     ax.plot([*zlon, zlon[0]], [*zlat, zlat[0]], color="tab:blue", lw=1.2, ls="--", label="service zone")
-    ax.scatter([s.lon for s in svc.stops], [s.lat for s in svc.stops], s=18, c="tab:red", zorder=3,
+    ax.scatter([s.lon for s in stops], [s.lat for s in stops], s=18, c="tab:red", zorder=3,
                label="service stops")
-    for s in svc.stops:
-        if s.id in svc.transfer_stops:
-            ax.annotate(s.name_en, (s.lon, s.lat), fontsize=7, xytext=(4, 4), textcoords="offset points")
+    for s in stops:
+        if s.label:
+            ax.annotate(s.label, (s.lon, s.lat), fontsize=7, xytext=(4, 4), textcoords="offset points")
     ax.set_aspect(1 / np.cos(np.radians(float(np.mean(a.lat)))))
     ax.autoscale()
     kind = "APPROXIMATE network" if net.approximate else "OSM network"
-    ax.set_title(f"{svc.name_en}: {kind}, {net.node_count} nodes, {net.edge_count} edges")
+    ax.set_title(f"{title}: {kind}, {net.node_count} nodes, {net.edge_count} edges")
     ax.set_xlabel("longitude")
     ax.set_ylabel("latitude")
     ax.legend(loc="lower left", fontsize=8)

@@ -61,6 +61,17 @@ def shipped_path(service: str) -> Path:
     return SHIPPED_DIR / f"{service}.osm"
 
 
+def shipped_clip(service: str) -> ClipArea | None:
+    """The clip area shipped with a service's network (``routing/data/<service>.clip.json``:
+    the service zone and a margin), or None when the file keeps every road."""
+    path = SHIPPED_DIR / f"{service}.clip.json"
+    if not path.is_file():
+        return None
+    data = json.loads(path.read_text(encoding="utf-8"))
+    polygon = tuple((float(lat), float(lon)) for lat, lon in data["polygon"])
+    return ClipArea(polygon=polygon, margin_m=float(data.get("margin_m", DEFAULT_MARGIN_M)))
+
+
 def read_import_record(service: str, base: str | Path | None = None) -> dict[str, Any] | None:
     """The record of the imported network of ``service``, or None if none was imported."""
     folder = service_dir(service, base)
@@ -91,15 +102,12 @@ def network_source(service: str, base: str | Path | None = None) -> NetworkSourc
         raise FileNotFoundError(
             f"no network for service {service!r}: import one with `noriai routing import FILE`"
         )
-    from dispatcher.services import load_service
-
-    zone = load_service(service).zone
     return NetworkSource(
         service=service,
         path=path,
         approximate=True,
         label=f"shipped approximate network {path.name} (from bus stops and timetables)",
-        clip=ClipArea(polygon=zone, margin_m=DEFAULT_MARGIN_M),
+        clip=shipped_clip(service),
     )
 
 

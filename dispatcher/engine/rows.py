@@ -25,7 +25,7 @@ from dispatcher.model import (
     Vehicle,
     VehicleState,
 )
-from dispatcher.places import PlaceIndex, RoadNetwork
+from dispatcher.places import PlaceIndex, RoadNetwork, stop_nodes
 from dispatcher.service_area import ServiceArea
 from dispatcher.store.fleet import PlanRecord
 from dispatcher.store.tables import BookingRow, PlanRow, ShiftRow, VehicleRow
@@ -48,10 +48,9 @@ class Rows:
     def __init__(self, service: ServiceArea, network: RoadNetwork) -> None:
         self.service = service
         self.network = network
-        stop_nodes = [network.snap(s.lat, s.lon, service.zone) for s in service.stops]
-        self.places = PlaceIndex(network, stop_nodes)
-        self.stop_place = {s.id: self.places.index_of(n)
-                           for s, n in zip(service.stops, stop_nodes, strict=True)}
+        nodes = stop_nodes(service, network)
+        self.places = PlaceIndex(network, list(nodes.values()))
+        self.stop_place = {sid: self.places.index_of(n) for sid, n in nodes.items()}
         self._place_stop: dict[int, str] = {}
         for sid, p in self.stop_place.items():
             self._place_stop.setdefault(p, sid)  # the first stop of a shared place

@@ -121,7 +121,7 @@ def test_a_closed_day_is_refused_with_the_services_own_calendar(mitsugi):
 
 
 def test_routing_table_places_come_from_the_configuration(mitsugi):
-    from routing.cli import table_points
+    from dispatcher.network_cli import table_points
 
     pts = table_points("mitsugi")
     inside = [p for p in pts if p[4]]

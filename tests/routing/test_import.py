@@ -8,8 +8,8 @@ import pytest
 from routing_checks import assert_matches_networkx
 
 from dispatcher.errors import InvalidInput
+from dispatcher.network_cli import main
 from routing.build import graph_from_osm
-from routing.cli import main
 from routing.network import load_network
 from routing.store import service_dir
 

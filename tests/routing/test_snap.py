@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from dispatcher.errors import OutsideZone
+from dispatcher.places import stop_nodes
 from dispatcher.services import load_service
 from routing.geo import haversine_m
-from routing.network import stop_nodes
 from routing.snap import MAX_SNAP_M
 
 
@@ -45,8 +45,20 @@ def test_points_far_from_roads_are_refused(mitsugi):
 def test_every_service_stop_has_a_node(mitsugi):
     """The stop registry maps every stop of the Mitsugi service to a node within 100 m."""
     svc = load_service("mitsugi")
-    nodes = stop_nodes("mitsugi", mitsugi)
+    nodes = stop_nodes(svc, mitsugi)
     assert set(nodes) == set(svc.stop_ids())
     for s in svc.stops:
         lat, lon = mitsugi.node_coords(nodes[s.id])
         assert haversine_m(s.lat, s.lon, lat, lon) < 100, s.id
+
+
+def test_the_shipped_clip_area_is_the_service_zone():
+    """routing ships the clip of its approximate network itself (it knows no services): it must
+    stay the Mitsugi zone of service.toml, with the margin that reaches Onomichi's stations."""
+    from routing.store import DEFAULT_MARGIN_M, shipped_clip
+
+    clip = shipped_clip("mitsugi")
+    assert clip is not None
+    assert clip.polygon == load_service("mitsugi").zone
+    assert clip.margin_m == DEFAULT_MARGIN_M
+    assert shipped_clip("no-such-service") is None

@@ -13,13 +13,12 @@ import time
 from pathlib import Path
 
 from dispatcher.errors import NoriaiError
+from dispatcher.services import load_service
 from routing.network import Network, load_network
 
 
 def table_points(service: str) -> list[tuple[str, str, float, float, bool]]:
     """(name ja, name en, lat, lon, in zone) of the table's places for ``service``."""
-    from dispatcher.services import load_service
-
     svc = load_service(service)
     table = svc.routing
     ids = [s for s in table.get("table_stops", ()) if s in svc.stop_ids()]
@@ -33,8 +32,6 @@ def table_points(service: str) -> list[tuple[str, str, float, float, bool]]:
 
 def summary(net: Network, service: str) -> str:
     """The text of ``noriai routing``: source, approximate flag, size, area, minutes table."""
-    from dispatcher.services import load_service
-
     zone = load_service(service).zone
     flag = "APPROXIMATE (概算の道路網)" if net.approximate else "real OSM extract"
     lines = [
@@ -100,8 +97,6 @@ def _import(args: argparse.Namespace) -> int:
             return 2
         clip = ClipArea.from_bbox(s, w, n, e)
     else:
-        from dispatcher.services import load_service
-
         margin = DEFAULT_MARGIN_M if args.margin_m is None else args.margin_m
         clip = ClipArea(polygon=load_service(args.service).zone, margin_m=margin)
     net = import_extract(args.file, args.service, args.data_dir, clip)
@@ -119,9 +114,12 @@ def main(argv: list[str] | None = None) -> int:
             return _import(args)
         net = load_network(args.service, args.data_dir)
         if args.command == "map":
-            from routing.plot import draw_map
+            from routing.plot import MapPoint, draw_map
 
-            draw_map(net, args.service, args.out)
+            svc = load_service(args.service)
+            stops = [MapPoint(s.lat, s.lon, s.name_en if s.id in svc.transfer_stops else None)
+                     for s in svc.stops]
+            draw_map(net, args.out, svc.name_en, svc.zone, stops)
             print(f"wrote {args.out} ({'approximate' if net.approximate else 'OSM'} network)")
             return 0
         print(summary(net, args.service))
