@@ -1,19 +1,21 @@
 """Changes to confirmed bookings: cancel, no-show (and its undo), move to another vehicle.
 
-Each runs under the engine's lock in one transaction that writes the booking, the plans it
+Whether a change is allowed is :mod:`.lifecycle`'s (pure) decision. Each runs under the engine's lock in one transaction that writes the booking, the plans it
 changes and their events; the live state changes only with it.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session
 
+from dispatcher.engine import lifecycle
 from dispatcher.engine.rows import to_dt, to_s
 from dispatcher.engine.vehicle_day import VehicleDay
-from dispatcher.errors import Conflict, Infeasible, InvalidInput, NotFound, RuleViolation
+from dispatcher.errors import Conflict, Infeasible, InvalidInput, NotFound
 from dispatcher.model import StopKind, VehicleState
 from dispatcher.statuses import BookingStatus, EventType
 from dispatcher.store import bookings as booking_store
@@ -31,18 +33,17 @@ def cancel(eng: Engine, booking_id: str, actor: Any, *, by_operator: bool) -> Bo
     now = eng.clock()
     with eng.lock, eng.unit_of_work() as s:
         row = booking_store.get_booking(s, booking_id)
-        if row is None or (not by_operator and row.rider_id != actor.user_id):
+        if row is None:
             raise NotFound("予約が見つかりません", "booking not found", booking_id=booking_id)
-        if row.status != BookingStatus.CONFIRMED:
-            raise Conflict(f"この予約は取り消せません（状態: {row.status}）",
-                           f"this booking cannot be cancelled (status: {row.status})")
+        done = lifecycle.cancel(booking_id, row.status, own=row.rider_id == actor.user_id,
+                                by_operator=by_operator, now_s=now,
+                                pickup_earliest_s=to_s(row.pickup_earliest_at),
+                                notice_s=eng.service.booking.cancel_notice_s)
         key = eng.live.drop(booking_id)
-        row.status = BookingStatus.CANCELLED
+        row.status = done.status
         row.updated_at = to_dt(now)
-        late = to_s(row.pickup_earliest_at) - now < eng.service.booking.cancel_notice_s
         repo.add_event(s, EventType.CANCELLED, booking_id=booking_id, vehicle_id=row.vehicle_id,
-                       actor_id=actor.user_id, at=to_dt(now), late=late,
-                       by="operator" if by_operator else "rider")
+                       actor_id=actor.user_id, at=to_dt(now), late=done.late, by=done.by)
         if key is not None:
             eng.live.revise(key)
             eng.save_plan(s, key)
@@ -56,21 +57,13 @@ def _may_record_no_show(eng: Engine, s: Session, row: BookingRow | None, booking
                         vehicle_id: str | None, now: int) -> BookingRow:
     if row is None or (vehicle_id is not None and row.vehicle_id != vehicle_id):
         raise NotFound("予約が見つかりません", "booking not found", booking_id=booking_id)
-    if row.status != BookingStatus.CONFIRMED:
-        raise Conflict(f"乗車前の予約ではありません（状態: {row.status}）",
-                       f"booking is not waiting for pickup (status: {row.status})")
-    allowed = to_s(row.pickup_earliest_at) + eng.service.booking.no_show_grace_s
-    if now < allowed:
-        wait = (allowed - now + 59) // 60
-        raise RuleViolation(
-            f"不乗車の記録は迎車時間帯の開始から猶予時間後にできます（あと{wait}分）。",
-            f"A no-show can be recorded only after the window opens plus the grace time "
-            f"({wait} min to go).", rule="no_show_grace")
-    if vehicle_id is not None and not _at_pickup(eng, s, row, vehicle_id):
-        raise RuleViolation(
-            "不乗車を記録する前に、乗り場への「到着」を記録してください。",
-            "Report arrival at the pickup stop before recording a no-show.",
-            rule="no_show_arrival")
+    # the cheap checks first: where the vehicle is is asked only when the rest allows it
+    rule = partial(lifecycle.no_show, row.status, now_s=now,
+                   pickup_earliest_s=to_s(row.pickup_earliest_at),
+                   grace_s=eng.service.booking.no_show_grace_s)
+    rule(at_pickup=None)
+    if vehicle_id is not None:
+        rule(at_pickup=_at_pickup(eng, s, row, vehicle_id))
     return row
 
 
@@ -95,7 +88,7 @@ def no_show(eng: Engine, booking_id: str, actor_id: str, vehicle_id: str | None 
             live.states[key] = VehicleState(key, pick, max(st.time_s, now), st.onboard,
                                             st.onboard_departed_s)
             live.en_route.discard(key)
-        row.status = BookingStatus.NO_SHOW
+        row.status = BookingStatus.NO_SHOW  # as lifecycle.no_show decided
         row.updated_at = to_dt(now)
         repo.add_event(s, EventType.NO_SHOW, booking_id=booking_id, vehicle_id=row.vehicle_id,
                        actor_id=actor_id, at=to_dt(now))
@@ -153,19 +146,11 @@ def _undoable_no_show(eng: Engine, booking_id: str, actor_id: str, vehicle_id: s
     if row is None or row.vehicle_id != vehicle_id:
         raise NotFound("この車両の予約ではありません", "booking is not on this vehicle",
                        booking_id=booking_id)
-    if row.status != BookingStatus.NO_SHOW or mark is None:
-        raise Conflict(f"不乗車として記録された予約ではありません（状態: {row.status}）",
-                       f"booking is not a no-show (status: {row.status})", rule="no_show_undo")
-    if mark.actor_id != actor_id:
-        raise Conflict("この不乗車は運転手の記録ではないため、ここでは取り消せません",
-                       "this no-show was not recorded by this driver", rule="no_show_undo")
-    if now - to_s(mark.at) > within_s:
-        ja, en = ((f"{within_s // 60}分", f"{within_s // 60} min") if within_s % 60 == 0
-                  else (f"{within_s}秒", f"{within_s} s"))
-        raise Conflict(
-            f"不乗車の取り消しは記録から{ja}以内です。営業所へ連絡してください。",
-            f"A no-show can be undone only within {en} of recording it; call the office.",
-            rule="no_show_undo_expired")
+    lifecycle.undo_no_show(row.status, recorded=mark is not None,
+                           recorded_by=mark.actor_id if mark else None, actor=actor_id,
+                           recorded_at_s=to_s(mark.at) if mark else 0, now_s=now,
+                           within_s=within_s)
+    assert mark is not None
     return row, mark
 
 
@@ -247,8 +232,7 @@ def move(eng: Engine, booking_id: str, vehicle_id: str, actor_id: str) -> Bookin
             row = booking_store.get_booking(s, booking_id)
         if row is None:
             raise NotFound("予約が見つかりません", "booking not found", booking_id=booking_id)
-        if row.status != BookingStatus.CONFIRMED:
-            raise Conflict("乗車前の予約だけ移動できます", "only bookings awaiting pickup can move")
+        lifecycle.may_move(row.status)
         target = VehicleDay(vehicle_id, row.service_day).key
         if target not in live.vehicles:
             raise NotFound("その日にその車両の勤務がありません",
