@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime
+from functools import partial
+from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -31,6 +33,24 @@ POSITION_FRESH_S = 120
 
 Clock = Callable[[], int]
 
+T = TypeVar("T")
+
+
+class RouteMemo(Generic[T]):
+    """Per vehicle the last value computed from its route, reused while the vehicle, its state
+    and its plan compare equal (a route's bookings change only with its plan)."""
+
+    def __init__(self) -> None:
+        self._memo: dict[str, tuple[Vehicle, VehicleState, Plan, T]] = {}
+
+    def get(self, vehicle: Vehicle, state: VehicleState, plan: Plan, compute: Callable[[], T]) -> T:
+        """The value for this route: the remembered one, else ``compute()`` (remembered)."""
+        hit = self._memo.get(vehicle.id)
+        if hit is not None and hit[0] == vehicle and hit[1] == state and hit[2] == plan:
+            return hit[3]
+        value = compute()
+        self._memo[vehicle.id] = (vehicle, state, plan, value)
+        return value
 
 class Planner:
     """The live state and the pure core's questions about it (see the module)."""
@@ -46,12 +66,10 @@ class Planner:
         self._schedules: dict[str, tuple[tuple[int, int, int], RouteCheck]] = {}
         #: Insertion index of each vehicle-day's route, reused between offers while the route
         #: (vehicle, state, plan) is unchanged: (vehicle, state, plan, index or None).
-        self._route_index: dict[str, tuple[Vehicle, VehicleState, Plan,
-                                           insertion.RouteIndex | None]] = {}
+        self._route_index: RouteMemo[insertion.RouteIndex | None] = RouteMemo()
         #: Planning view of each vehicle-day's route (loosened when late, see
         #: dispatcher.recovery), reused while (vehicle, state, plan) are unchanged.
-        self._relaxed: dict[str, tuple[Vehicle, VehicleState, Plan,
-                                       recovery.Relaxed | None]] = {}
+        self._relaxed: RouteMemo[recovery.Relaxed | None] = RouteMemo()
         self._plan_src: object = None
         self._plan_s = places.time_s
 
@@ -100,13 +118,8 @@ class Planner:
         relaxed: dict[str, recovery.Relaxed] = {}
         for v in fleet.vehicles:
             st, plan = fleet.state_of(v), fleet.plan_of(v)
-            hit = self._relaxed.get(v.id)
-            if hit is not None and hit[0] == v and hit[1] == st and hit[2] == plan:
-                got = hit[3]
-            else:
-                got = recovery.relax_route(v, st, plan.stops, fleet.bookings, self.plan_s,
-                                           self.params)
-                self._relaxed[v.id] = (v, st, plan, got)
+            got = self._relaxed.get(v, st, plan, partial(
+                recovery.relax_route, v, st, plan.stops, fleet.bookings, self.plan_s, self.params))
             if got is not None:
                 relaxed[v.id] = got
         return recovery.apply_relaxed(fleet, relaxed)
@@ -120,13 +133,9 @@ class Planner:
         out = []
         for v in fleet.vehicles:
             st, plan = fleet.state_of(v), fleet.plan_of(v)
-            hit = self._route_index.get(v.id)
-            if hit is not None and hit[0] == v and hit[1] == st and hit[2] == plan:
-                ri = hit[3]
-            else:
-                ri = insertion.index_route(v, st, plan.stops, plan.locked, fleet.bookings,
-                                           self.plan_s, self.params, self.places.dist_m)
-                self._route_index[v.id] = (v, st, plan, ri)
+            ri = self._route_index.get(v, st, plan, partial(
+                insertion.index_route, v, st, plan.stops, plan.locked, fleet.bookings,
+                self.plan_s, self.params, self.places.dist_m))
             if ri is not None:
                 out.append(ri)
         return out
