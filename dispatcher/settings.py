@@ -52,7 +52,7 @@ class Settings(BaseSettings):
     line_access_token: str = ""
     line_api_base: str = "https://api.line.me"
     cors_origins: list[str] = Field(default_factory=list)
-    # E-tickets (dispatcher.ticketing): in production the private signing key(s) (PEM or
+    # E-tickets (dispatcher.ticket_service): in production the private signing key(s) (PEM or
     # base64url seeds) and the 32-byte short-code secret (base64); generated and stored in the
     # database in development. A new key's lifetime in days.
     ticket_key: str = ""
@@ -119,10 +119,9 @@ def production_problems(settings: Settings) -> list[str]:
 
 def _ticket_key_problems(settings: Settings) -> list[str]:
     from dispatcher.errors import InvalidInput
-    from dispatcher.ticketing import parse_code_key, parse_private_keys
-    from dispatcher.tickets import private_key_to_b64
+    from dispatcher.tickets import parse_code_key, parse_private_keys, private_key_to_b64
 
-    # Missing ticket keys are refused when the ticketing starts (dispatcher.ticketing).
+    # Missing ticket keys are refused when the ticket service starts (dispatcher.ticket_service).
     out: list[str] = []
     if settings.ticket_key:
         try:

@@ -35,7 +35,7 @@ from dispatcher.errors import NoriaiError
 from dispatcher.places import RoadNetwork
 from dispatcher.service_area import ServiceArea
 from dispatcher.settings import Settings
-from dispatcher.ticketing import Ticketing
+from dispatcher.ticket_service import TicketService
 from driver_app.web import mount_driver_app
 
 log = logging.getLogger("noriai.api")
@@ -60,8 +60,8 @@ def create_app(settings: Settings | None = None, *, network: RoadNetwork | None 
         runtime = Runtime.create(settings, network=network, clock=clock, service=service)
         app.state.runtime = runtime
         try:
-            app.state.ticketing = Ticketing.create(settings, runtime.service, runtime.db,
-                                                   runtime.engine.clock)
+            app.state.ticketing = TicketService.create(settings, runtime.service, runtime.db,
+                                                      runtime.engine.clock)
         except Exception:
             runtime.stop()
             raise

@@ -33,7 +33,7 @@ from dispatcher.fares import Recorder
 from dispatcher.riders import MAX_QUERY_CHARS, RECENT_TRIPS, matches, parse_query, rank, usual_trip
 from dispatcher.store import repo
 from dispatcher.store.tables import BookingRow, Event, ShiftRow, User, VehicleRow
-from dispatcher.ticketing import record_booking_payment
+from dispatcher.ticket_service import record_booking_payment
 
 router = APIRouter(prefix="/api/v1/operator", tags=["operator"])
 

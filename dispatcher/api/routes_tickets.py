@@ -16,17 +16,17 @@ from dispatcher.api.schemas import BookingOut
 from dispatcher.api.views import booking_out
 from dispatcher.errors import NotFound
 from dispatcher.fares import Recorder
-from dispatcher.ticketing import Ticketing, record_booking_payment, ticket_svg
+from dispatcher.ticket_service import TicketService, record_booking_payment
 
 router = APIRouter(prefix="/api/v1", tags=["tickets"])
 
 
-def get_ticketing(request: Request) -> Ticketing:
-    """The application's ticketing shell (created with the runtime)."""
+def get_ticketing(request: Request) -> TicketService:
+    """The application's ticket service (created with the runtime)."""
     return request.app.state.ticketing
 
 
-TicketingDep = Annotated[Ticketing, Depends(get_ticketing)]
+TicketingDep = Annotated[TicketService, Depends(get_ticketing)]
 
 
 class CheckinIn(BaseModel):
@@ -70,8 +70,8 @@ def get_ticket_svg(booking_id: str, principal: RiderDep, runtime: RuntimeDep,
     """My booking's e-ticket QR code as an SVG image."""
     own_booking(runtime, principal, booking_id)
     issued = ticketing.ticket_for(booking_id, actor_id=principal.user_id)
-    svg = ticket_svg(issued.text, scale=min(max(scale, 1), 20),
-                     title=f"乗車券 Ticket {booking_id}", xmldecl=True)
+    svg = tickets.qr_svg(issued.text, scale=min(max(scale, 1), 20),
+                         title=f"乗車券 Ticket {booking_id}", xmldecl=True)
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
 
 

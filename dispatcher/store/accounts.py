@@ -31,7 +31,7 @@ from dispatcher.store.tables import KeyRow, Setting, User
 
 MODE_SETTING = "deployment_mode"
 APPLIED_SETTING = "seeded_passwords"
-#: The development short-code secret's row (see dispatcher.ticketing.CODE_KEY_SETTING).
+#: The development short-code secret's row (read and written by dispatcher.store.tickets).
 DEV_CODE_KEY_SETTING = "ticket_code_key"
 
 

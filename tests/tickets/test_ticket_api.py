@@ -22,7 +22,8 @@ from dispatcher.fares import fare_for
 from dispatcher.services import load_service
 from dispatcher.settings import Settings
 from dispatcher.store.tables import KeyRow, TicketCheck
-from dispatcher.ticketing import TicketingConfigError, key_id_of
+from dispatcher.ticket_service import TicketingConfigError
+from dispatcher.tickets import key_id_of
 from dispatcher.units import at_local
 from tests.api.conftest import (
     DAY,

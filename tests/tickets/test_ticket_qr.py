@@ -44,7 +44,7 @@ def test_svg_parses_and_png_matches_the_matrix(text):
     """The SVG is well-formed XML; the PNG decodes as an image whose modules are the matrix."""
     svg = qr_svg(text, title="乗車券")
     root = ET.fromstring(svg)
-    assert root.tag.endswith("svg") and root.find("{http://www.w3.org/2000/svg}path") is not None
+    assert root.tag.endswith("svg") and root.find(".//{http://www.w3.org/2000/svg}path") is not None
     qr = qr_code(text)
     scale, border = 6, 4
     img = Image.open(io.BytesIO(qr_png(text, scale=scale)))

@@ -1,0 +1,33 @@
+"""What the ticket service's modules share: the clock, time conversions and booking statuses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+Clock = Callable[[], int]
+"""Returns "now" in epoch seconds (the engine's clock)."""
+
+CLOSED_STATUSES = ("cancelled", "no_show", "completed")
+"""A booking in these has no usable ticket any more."""
+REFUSED_STATUSES = ("cancelled", "no_show")
+"""A ticket of a booking in these is refused as cancelled."""
+RIDDEN_STATUSES = ("onboard", "completed")
+"""A ticket of a booking in these has been used."""
+
+
+def to_dt(seconds: int) -> datetime:
+    """Epoch seconds as an aware UTC datetime."""
+    return datetime.fromtimestamp(seconds, tz=UTC)
+
+
+def to_s(moment: datetime) -> int:
+    """An aware datetime as whole epoch seconds."""
+    return int(moment.timestamp())
+
+
+def service_days(now_s: int, tz: ZoneInfo) -> tuple[date, date]:
+    """Today and tomorrow in the service's time zone (the days a driver's app checks)."""
+    today = datetime.fromtimestamp(now_s, tz=tz).date()
+    return today, today + timedelta(days=1)
