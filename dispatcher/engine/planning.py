@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from dispatcher import insertion, recovery
+from dispatcher import insertion, recovery, route_index
 from dispatcher.engine.state import Live
 from dispatcher.engine.vehicle_day import VehicleDay
 from dispatcher.errors import NoriaiError
@@ -47,7 +47,7 @@ class Planner:
         #: Insertion index of each vehicle-day's route, reused between offers while the route
         #: (vehicle, state, plan) is unchanged: (vehicle, state, plan, index or None).
         self._route_index: dict[str, tuple[Vehicle, VehicleState, Plan,
-                                           insertion.RouteIndex | None]] = {}
+                                           route_index.RouteIndex | None]] = {}
         #: Planning view of each vehicle-day's route (loosened when late, see
         #: dispatcher.recovery), reused while (vehicle, state, plan) are unchanged.
         self._relaxed: dict[str, tuple[Vehicle, VehicleState, Plan,
@@ -111,7 +111,7 @@ class Planner:
                 relaxed[v.id] = got
         return recovery.apply_relaxed(fleet, relaxed)
 
-    def indexed(self, fleet: Fleet) -> list[insertion.RouteIndex]:
+    def indexed(self, fleet: Fleet) -> list[route_index.RouteIndex]:
         """The fleet's feasible routes indexed for insertions, reusing unchanged ones.
 
         A route's index depends only on its vehicle, state, plan and the plan's bookings (which
@@ -124,7 +124,7 @@ class Planner:
             if hit is not None and hit[0] == v and hit[1] == st and hit[2] == plan:
                 ri = hit[3]
             else:
-                ri = insertion.index_route(v, st, plan.stops, plan.locked, fleet.bookings,
+                ri = route_index.index_route(v, st, plan.stops, plan.locked, fleet.bookings,
                                            self.plan_s, self.params, self.places.dist_m)
                 self._route_index[v.id] = (v, st, plan, ri)
             if ri is not None:
