@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from bench.synthetic import random_request, scenario
-from dispatcher.insertion import index_fleet, offers
+from dispatcher.insertion import offers
+from dispatcher.route_index import index_fleet
 
 
 def measure(vehicles: int, requests: int, seed: int) -> dict[str, float]:

@@ -162,6 +162,41 @@ def _use(books: Sequence[Mapping[str, Any]], key: str,
     return dict(by_stop), dict(by_district)
 
 
+def _abandoned(books: Sequence[Mapping[str, Any]], evs: Sequence[Mapping[str, Any]],
+               offered: Sequence[Mapping[str, Any]]) -> int:
+    """Offer searches abandoned: none of their offers was booked or lost at booking."""
+    ended = {b.get("offer_id") for b in books} | {
+        (e.get("data") or {}).get("offer_id") for e in evs if e["type"] in (EventType.BOOKED, EventType.REFUSED)}
+    ended.discard(None)
+    return sum(1 for e in offered
+               if not ended.intersection((e.get("data") or {}).get("offers") or ()))
+
+
+def _trip_times(books: Sequence[Mapping[str, Any]], done: Sequence[Mapping[str, Any]],
+                ) -> tuple[list[Any], list[Any], list[Any], list[bool]]:
+    """Waits after the window opened (s), ride times (s), detour factors (ride / direct) of the
+    completed trips, and whether each pickup was on time."""
+    waits = [b["picked_up_s"] - b["pickup_earliest_s"] for b in books
+             if b.get("picked_up_s") is not None]
+    ride_s = [b["dropped_off_s"] - b["picked_up_s"] for b in done
+              if b.get("picked_up_s") is not None and b.get("dropped_off_s") is not None]
+    detours = [(b["dropped_off_s"] - b["picked_up_s"]) / b["direct_s"] for b in done
+               if b.get("direct_s") and b.get("picked_up_s") is not None
+               and b.get("dropped_off_s") is not None]
+    on_time = [b["picked_up_s"] <= b["pickup_latest_s"] for b in books
+               if b.get("picked_up_s") is not None]
+    return waits, ride_s, detours, on_time
+
+
+def _leg_totals(leg_list: Sequence[Mapping[str, Any]]) -> tuple[float, float, float, float]:
+    """Vehicle hours, vehicle km, empty km and passenger km of the driven legs."""
+    hours = sum(max(0, lg["end_s"] - lg["start_s"]) for lg in leg_list) / 3600
+    km = sum(lg.get("distance_m", 0) for lg in leg_list) / 1000
+    empty = sum(lg.get("distance_m", 0) for lg in leg_list if not lg.get("load")) / 1000
+    person_km = sum(lg.get("distance_m", 0) * lg.get("load", 0) for lg in leg_list) / 1000
+    return hours, km, empty, person_km
+
+
 def compute_kpis(bookings: Iterable[Mapping[str, Any]], events: Iterable[Mapping[str, Any]],
                  legs: Iterable[Mapping[str, Any]] = (), *,
                  districts: Mapping[str, str] | None = None) -> Kpis:
@@ -194,29 +229,12 @@ def compute_kpis(bookings: Iterable[Mapping[str, Any]], events: Iterable[Mapping
     reasons = Counter(str((e.get("data") or {}).get("reason", "unknown")) for e in evs
                       if e["type"] == EventType.REFUSED)
     offered = [e for e in evs if e["type"] == EventType.OFFERED]
-    # An offer search is abandoned when none of its offers was booked or lost at booking.
-    ended = {b.get("offer_id") for b in books} | {
-        (e.get("data") or {}).get("offer_id") for e in evs if e["type"] in (EventType.BOOKED, EventType.REFUSED)}
-    ended.discard(None)
-    abandoned = sum(1 for e in offered
-                    if not ended.intersection((e.get("data") or {}).get("offers") or ()))
+    abandoned = _abandoned(books, evs, offered)
     done = [b for b in books if b["status"] == BookingStatus.COMPLETED]
-    waits = [b["picked_up_s"] - b["pickup_earliest_s"] for b in books
-             if b.get("picked_up_s") is not None]
-    ride_s = [b["dropped_off_s"] - b["picked_up_s"] for b in done
-              if b.get("picked_up_s") is not None and b.get("dropped_off_s") is not None]
-    detours = [(b["dropped_off_s"] - b["picked_up_s"]) / b["direct_s"] for b in done
-               if b.get("direct_s") and b.get("picked_up_s") is not None
-               and b.get("dropped_off_s") is not None]
-    on_time = [b["picked_up_s"] <= b["pickup_latest_s"] for b in books
-               if b.get("picked_up_s") is not None]
+    waits, ride_s, detours, on_time = _trip_times(books, done)
     rides = rides_of(done)
     mean_on_board, _ = occupancy(rides)
-    leg_list = list(legs)
-    hours = sum(max(0, lg["end_s"] - lg["start_s"]) for lg in leg_list) / 3600
-    km = sum(lg.get("distance_m", 0) for lg in leg_list) / 1000
-    empty = sum(lg.get("distance_m", 0) for lg in leg_list if not lg.get("load")) / 1000
-    person_km = sum(lg.get("distance_m", 0) * lg.get("load", 0) for lg in leg_list) / 1000
+    hours, km, empty, person_km = _leg_totals(list(legs))
     board_stop, board_district = _use(done, "origin_stop_id", districts or {})
     alight_stop, alight_district = _use(done, "destination_stop_id", districts or {})
     refused = sum(reasons.values())

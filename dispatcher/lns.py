@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from dispatcher.candidate_filter import candidates_many
 from dispatcher.feasibility import (
     Evaluation,
     RouteCheck,
@@ -27,14 +28,7 @@ from dispatcher.feasibility import (
     loads_after,
     structure_violations,
 )
-from dispatcher.insertion import (
-    Insertion,
-    RouteIndex,
-    candidates_many,
-    cost_matrix,
-    index_route,
-    insertions_into,
-)
+from dispatcher.insertion import Insertion, insertions_into
 from dispatcher.model import Booking, PlannedStop, Vehicle, VehicleState
 from dispatcher.params import DispatchParams
 from dispatcher.route_eval import (
@@ -43,6 +37,7 @@ from dispatcher.route_eval import (
     leg_times,
     route_cost,
 )
+from dispatcher.route_index import RouteIndex, cost_matrix, index_route
 
 MISSING_COST = 1e15
 """Search penalty of a confirmed booking left out (only while searching: a plan set missing one

@@ -21,7 +21,7 @@ import numpy as np
 from dispatcher import fleetmin, recovery
 from dispatcher.feasibility import RouteCheck, check_route
 from dispatcher.lns import Problem, Search, Solution, improve
-from dispatcher.model import Booking, Fleet, Plan
+from dispatcher.model import Booking, Fleet, Plan, PlannedStop
 from dispatcher.ortools_model import solve_routing
 from dispatcher.params import DispatchParams
 
@@ -138,18 +138,7 @@ def reoptimize(
     in_plans = {v.id: tuple(fleet.plan_of(v).stops) for v in fleet.vehicles}
     onboard = {b for v in fleet.vehicles for b in fleet.state_of(v).onboard}
     served_in = {s.booking_id for st in in_plans.values() for s in st}
-    late_in = any(not check_route(v, fleet.state_of(v), in_plans[v.id], fleet.bookings, time_s,
-                                  params).feasible for v in fleet.vehicles)
-    rep: recovery.Repair | None = None
-    detail = ""
-    start = in_plans
-    if late_in:
-        # Late vehicles: hand over what can be kept on time, place the rest where it is least
-        # late (dispatcher.recovery).
-        rep = recovery.repair(fleet, time_s, params, dist_m)
-        start = rep.routes
-        detail = (f"repaired: {len(rep.moved)} booking(s) handed to another vehicle on time, "
-                  f"{len(rep.late)} placed least late. ")
+    rep, start, detail = _repair_if_late(fleet, in_plans, time_s, params, dist_m)
     pb = _problem(rep.fleet if rep else fleet, optional, time_s, dist_m, params)
     search = Search(pb, seed)
     before = search.evaluate(in_plans, pb.optional - served_in, full=True)
@@ -170,24 +159,57 @@ def reoptimize(
         lns_deadline = deadline - (time_limit_s * ortools_share if use_ortools else 0.0)
         if iteration_limit is not None and not use_ortools:
             lns_deadline = math.inf  # reproducible: the iterations bound the search, not the clock
-        if params.weight_vehicle > 0:
-            cur, iterations = _fewer_vehicles(search, cur, lns_deadline, iteration_limit)
-        cur, more = improve(search, cur, lns_deadline,
-                            None if iteration_limit is None else iteration_limit - iterations,
-                            driving_temperature=params.weight_vehicle > 0)
-        iterations += more
+        cur, iterations = _search(search, cur, lns_deadline, iteration_limit)
         if use_ortools:
-            remaining = deadline - time.monotonic()
-            if remaining > 0.2:
-                routes = solve_routing(pb, cur.routes, remaining, first_solution=False)
-                if routes is not None:
-                    served = {s.booking_id for st in routes.values() for s in st}
-                    cand = search.evaluate(routes, pb.optional - served)
-                    if _rank(cand, pb, mandatory) < _rank(cur, pb, mandatory):
-                        cur = cand
-                        detail += "OR-Tools improved the search's plans. "
+            cur, note = _ortools_polish(search, cur, deadline, mandatory)
+            detail += note
     cur = search.evaluate(cur.routes, cur.unserved, full=True)
     return _result(fleet, pb, before, rank_before, cur, mandatory, iterations, detail, rep)
+
+
+def _repair_if_late(fleet: Fleet, in_plans: dict[str, tuple[PlannedStop, ...]],
+                    time_s: np.ndarray, params: DispatchParams, dist_m: np.ndarray | None,
+                    ) -> tuple[recovery.Repair | None, dict[str, tuple[PlannedStop, ...]], str]:
+    """The plans to start the search from: the input plans, or, when a vehicle is late, the
+    repair's (what can be kept on time handed over, the rest placed least late:
+    :mod:`dispatcher.recovery`), with a note for the result's detail."""
+    late_in = any(not check_route(v, fleet.state_of(v), in_plans[v.id], fleet.bookings, time_s,
+                                  params).feasible for v in fleet.vehicles)
+    if not late_in:
+        return None, in_plans, ""
+    rep = recovery.repair(fleet, time_s, params, dist_m)
+    return rep, rep.routes, (f"repaired: {len(rep.moved)} booking(s) handed to another vehicle "
+                             f"on time, {len(rep.late)} placed least late. ")
+
+
+def _search(search: Search, cur: Solution, lns_deadline: float,
+            iteration_limit: int | None) -> tuple[Solution, int]:
+    """Ruin and recreate from feasible plans (route elimination first when vehicles cost);
+    the best plans found and the iterations done."""
+    params = search.pb.params
+    iterations = 0
+    if params.weight_vehicle > 0:
+        cur, iterations = _fewer_vehicles(search, cur, lns_deadline, iteration_limit)
+    cur, more = improve(search, cur, lns_deadline,
+                        None if iteration_limit is None else iteration_limit - iterations,
+                        driving_temperature=params.weight_vehicle > 0)
+    return cur, iterations + more
+
+
+def _ortools_polish(search: Search, cur: Solution, deadline: float,
+                    mandatory: set[str]) -> tuple[Solution, str]:
+    """OR-Tools guided local search from the best plans on the rest of the budget; its plans
+    when they rank better, with a note for the result's detail."""
+    pb = search.pb
+    remaining = deadline - time.monotonic()
+    if remaining > 0.2:
+        routes = solve_routing(pb, cur.routes, remaining, first_solution=False)
+        if routes is not None:
+            served = {s.booking_id for st in routes.values() for s in st}
+            cand = search.evaluate(routes, pb.optional - served)
+            if _rank(cand, pb, mandatory) < _rank(cur, pb, mandatory):
+                return cand, "OR-Tools improved the search's plans. "
+    return cur, ""
 
 
 def _fewer_vehicles(search: Search, cur: Solution, lns_deadline: float,

@@ -6,7 +6,8 @@ Pure: the service, the asked time (epoch s) and "now" (epoch s) in; a :class:`Ru
 
 from __future__ import annotations
 
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
+from typing import NoReturn
 from zoneinfo import ZoneInfo
 
 from dispatcher.errors import InvalidInput, RuleViolation
@@ -40,7 +41,6 @@ def check_request_time(service: ServiceArea, time_s: int, now_s: int) -> None:
     """
     tz = ZoneInfo(service.timezone)
     when = from_epoch(time_s, tz)
-    now = from_epoch(now_s, tz)
     if time_s < now_s:
         raise InvalidInput(
             f"過去の時刻です（{when:%m/%d %H:%M}）。これからの時刻を指定してください。",
@@ -48,21 +48,7 @@ def check_request_time(service: ServiceArea, time_s: int, now_s: int) -> None:
             time=when.isoformat(),
         )
     if not service.calendar.runs_on(when.date()):
-        name = service.calendar.holiday(when.date())
-        if name is not None:
-            raise RuleViolation(
-                f"{when:%m月%d日}は祝日（{name}）のため運休です。",
-                f"The service does not run on {when:%Y-%m-%d}: public holiday "
-                f"({service.calendar.holiday(when.date(), 'en_US')}).",
-                rule="operating_day", day=when.date().isoformat(),
-            )
-        ja, en = service.calendar.describe()
-        raise RuleViolation(
-            f"{when:%m月%d日}は運行日ではありません（{ja}）。",
-            f"The service does not run on {when:%Y-%m-%d} ({en}).",
-            rule="operating_day",
-            day=when.date().isoformat(),
-        )
+        _refuse_day(service, when)
     sod = when.hour * 3600 + when.minute * 60 + when.second
     if not service.in_service_hours(sod):
         hours = "、".join(f"{_hm(p.start_s)}〜{_hm(p.end_s)}" for p in service.periods)
@@ -72,6 +58,33 @@ def check_request_time(service: ServiceArea, time_s: int, now_s: int) -> None:
             f"{hhmm(time_s, tz)} is outside the service hours ({hours_en}).",
             rule="service_hours",
         )
+    _check_notice(service, time_s, now_s, tz)
+
+
+def _refuse_day(service: ServiceArea, when: datetime) -> NoReturn:
+    """Refuse a day the service does not run: a public holiday, or not in its calendar."""
+    name = service.calendar.holiday(when.date())
+    if name is not None:
+        raise RuleViolation(
+            f"{when:%m月%d日}は祝日（{name}）のため運休です。",
+            f"The service does not run on {when:%Y-%m-%d}: public holiday "
+            f"({service.calendar.holiday(when.date(), 'en_US')}).",
+            rule="operating_day", day=when.date().isoformat(),
+        )
+    ja, en = service.calendar.describe()
+    raise RuleViolation(
+        f"{when:%m月%d日}は運行日ではありません（{ja}）。",
+        f"The service does not run on {when:%Y-%m-%d} ({en}).",
+        rule="operating_day",
+        day=when.date().isoformat(),
+    )
+
+
+def _check_notice(service: ServiceArea, time_s: int, now_s: int, tz: ZoneInfo) -> None:
+    """Refuse a trip booked too far ahead, past the prior-day deadline or with too little
+    notice (the service's booking rules)."""
+    when = from_epoch(time_s, tz)
+    now = from_epoch(now_s, tz)
     rules = service.booking
     days_ahead = (when.date() - now.date()).days
     if days_ahead > rules.max_days_ahead:

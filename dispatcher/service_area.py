@@ -389,6 +389,46 @@ def _districts(items: list[dict[str, Any]], stop_ids: set[str]) -> tuple[Distric
     return tuple(out)
 
 
+def _fleet(vehicles: list[dict[str, Any]], stop_ids: set[str]) -> tuple[VehicleSpec, ...]:
+    """The vehicles and their shifts; each depot must be a stop."""
+    fleet = tuple(
+        VehicleSpec(
+            id=v["id"],
+            name=v.get("name", v["id"]),
+            seats=int(v["seats"]),
+            wheelchair_spaces=int(v.get("wheelchair_spaces", 0)),
+            depot=v["depot"],
+            shifts=tuple(_shift(s) for s in v.get("shifts", [])),
+        )
+        for v in vehicles
+    )
+    for v in fleet:
+        if v.depot not in stop_ids:
+            raise InvalidInput(f"車両 {v.id} の車庫が乗り場にありません", f"depot of {v.id} is not a stop")
+    return fleet
+
+
+def _booking_rules(bk: dict[str, Any], ag: dict[str, Any]) -> BookingRules:
+    """The booking rules (``[booking]``; the phone defaults to the agency's)."""
+    return BookingRules(
+        type=bk.get("type", "same_day"),
+        min_notice_s=int(bk.get("min_notice_min", 60)) * 60,
+        max_days_ahead=int(bk.get("max_days_ahead", 7)),
+        prior_day_deadline_s=clock_s(bk.get("prior_day_deadline", "17:00")),
+        cancel_notice_s=int(bk.get("cancel_notice_min", 30)) * 60,
+        phone=bk.get("phone", ag.get("phone", "")),
+        message_ja=bk.get("message_ja", ""),
+        message_en=bk.get("message_en", ""),
+        pickup_message_ja=bk.get("pickup_message_ja", ""),
+        pickup_message_en=bk.get("pickup_message_en", ""),
+        max_group=int(bk.get("max_group", 6)),
+        offer_ttl_s=int(bk.get("offer_ttl_s", 300)),
+        no_show_grace_s=int(bk.get("no_show_grace_s", 180)),
+        no_show_undo_s=int(bk.get("no_show_undo_s", 120)),
+        transfer_buffer_s=int(bk.get("transfer_buffer_min", 5)) * 60,
+    )
+
+
 def service_from_dict(conf: dict[str, Any], stops: tuple[StopPoint, ...],
                       aliases: tuple[StopAlias, ...] = ()) -> ServiceArea:
     """Build a :class:`ServiceArea` from the parsed service.toml, its stop points and the
@@ -402,20 +442,7 @@ def service_from_dict(conf: dict[str, Any], stops: tuple[StopPoint, ...],
     if not 0 <= int(bk.get("no_show_undo_s", 120)) <= 3600:
         raise InvalidInput("不乗車を取り消せる時間は0〜3600秒です", "no_show_undo_s must be 0..3600")
     stop_ids = {s.id for s in stops}
-    fleet = tuple(
-        VehicleSpec(
-            id=v["id"],
-            name=v.get("name", v["id"]),
-            seats=int(v["seats"]),
-            wheelchair_spaces=int(v.get("wheelchair_spaces", 0)),
-            depot=v["depot"],
-            shifts=tuple(_shift(s) for s in v.get("shifts", [])),
-        )
-        for v in conf.get("fleet", [])
-    )
-    for v in fleet:
-        if v.depot not in stop_ids:
-            raise InvalidInput(f"車両 {v.id} の車庫が乗り場にありません", f"depot of {v.id} is not a stop")
+    fleet = _fleet(conf.get("fleet", []), stop_ids)
     districts = _districts(conf.get("districts", []), stop_ids)
     return ServiceArea(
         id=conf["id"],
@@ -445,23 +472,7 @@ def service_from_dict(conf: dict[str, Any], stops: tuple[StopPoint, ...],
             OperatingPeriod(p["id"], clock_s(p["start"]), clock_s(p["end"]))
             for p in conf.get("periods", [])
         ),
-        booking=BookingRules(
-            type=bk.get("type", "same_day"),
-            min_notice_s=int(bk.get("min_notice_min", 60)) * 60,
-            max_days_ahead=int(bk.get("max_days_ahead", 7)),
-            prior_day_deadline_s=clock_s(bk.get("prior_day_deadline", "17:00")),
-            cancel_notice_s=int(bk.get("cancel_notice_min", 30)) * 60,
-            phone=bk.get("phone", ag.get("phone", "")),
-            message_ja=bk.get("message_ja", ""),
-            message_en=bk.get("message_en", ""),
-            pickup_message_ja=bk.get("pickup_message_ja", ""),
-            pickup_message_en=bk.get("pickup_message_en", ""),
-            max_group=int(bk.get("max_group", 6)),
-            offer_ttl_s=int(bk.get("offer_ttl_s", 300)),
-            no_show_grace_s=int(bk.get("no_show_grace_s", 180)),
-            no_show_undo_s=int(bk.get("no_show_undo_s", 120)),
-            transfer_buffer_s=int(bk.get("transfer_buffer_min", 5)) * 60,
-        ),
+        booking=_booking_rules(bk, ag),
         fares=FareRules(
             currency=fr.get("currency", "JPY"),
             adult=int(fr.get("adult", 0)),

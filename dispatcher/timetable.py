@@ -170,6 +170,49 @@ def _empty_before(seq: TimedRoute, k: int, loads: Sequence[tuple[int, int]], onb
     return loads[seq.stop_of[k - 1]] == (0, 0)
 
 
+def _driving_schedule(seq: TimedRoute, drive: list[int], plan_legs: list[int],
+                      exp_legs: list[int], loads: Sequence[tuple[int, int]], onboard: bool,
+                      latest: list[int]) -> tuple[list[StopTime], list[int], list[int], list[int]]:
+    """The stops' times under the driving schedule ``drive``, their "leave by" and latest
+    starts, and the break starts. An empty vehicle waits where it is and leaves by the planned
+    start minus the planning travel time; with riders on board it leaves as soon as it is ready.
+    """
+    schedule: list[StopTime] = []
+    leave_by: list[int] = []
+    latest_s: list[int] = []
+    breaks: list[int] = []
+    for k in range(1, len(seq.nodes) - 1):
+        if seq.role[k] == BREAK:
+            breaks.append(drive[k])
+            continue
+        ready = drive[k - 1] + seq.service[k - 1]
+        by = max(ready, drive[k] - plan_legs[k - 1])
+        leave = by if _empty_before(seq, k, loads, onboard) else ready
+        arrival = leave + exp_legs[k - 1]
+        schedule.append(StopTime(arrival, drive[k], drive[k] + seq.service[k],
+                                 *loads[seq.stop_of[k]], leave))
+        leave_by.append(by)
+        latest_s.append(latest[k])
+    return schedule, leave_by, latest_s, breaks
+
+
+def _rides(stops: Sequence[PlannedStop], schedule: list[StopTime], state: VehicleState,
+           bookings: Mapping[str, Booking], expected_s: np.ndarray) -> tuple[dict[str, int], int]:
+    """Each ride's time (s, from leaving the pickup to the drop-off's start) and the total
+    excess over the expected direct times."""
+    ride: dict[str, int] = {}
+    excess = 0
+    left = state.departed()
+    for i, stop in enumerate(stops):
+        if stop.kind is StopKind.PICKUP:
+            left[stop.booking_id] = schedule[i].departure_s
+        elif stop.booking_id in left:
+            req = bookings[stop.booking_id].request
+            ride[stop.booking_id] = schedule[i].start_s - left[stop.booking_id]
+            excess += max(0, ride[stop.booking_id] - int(expected_s[req.origin, req.destination]))
+    return ride, excess
+
+
 def timetable(
     vehicle: Vehicle,
     state: VehicleState,
@@ -235,32 +278,9 @@ def timetable(
     known = {(x.booking_id, x.part) for x in late}
     at_risk = tuple(x for x in risky if (x.booking_id, x.part) not in known)
     latest = _latest(seq, plan_legs, drive)
-    schedule: list[StopTime] = []
-    leave_by: list[int] = []
-    latest_s: list[int] = []
-    breaks: list[int] = []
-    for k in range(1, len(seq.nodes) - 1):
-        if seq.role[k] == BREAK:
-            breaks.append(drive[k])
-            continue
-        ready = drive[k - 1] + seq.service[k - 1]
-        by = max(ready, drive[k] - plan_legs[k - 1])
-        leave = by if _empty_before(seq, k, loads, onboard) else ready
-        arrival = leave + exp_legs[k - 1]
-        schedule.append(StopTime(arrival, drive[k], drive[k] + seq.service[k],
-                                 *loads[seq.stop_of[k]], leave))
-        leave_by.append(by)
-        latest_s.append(latest[k])
-    ride: dict[str, int] = {}
-    excess = 0
-    left = state.departed()
-    for i, stop in enumerate(stops):
-        if stop.kind is StopKind.PICKUP:
-            left[stop.booking_id] = schedule[i].departure_s
-        elif stop.booking_id in left:
-            req = bookings[stop.booking_id].request
-            ride[stop.booking_id] = schedule[i].start_s - left[stop.booking_id]
-            excess += max(0, ride[stop.booking_id] - int(expected_s[req.origin, req.destination]))
+    schedule, leave_by, latest_s, breaks = _driving_schedule(seq, drive, plan_legs, exp_legs,
+                                                             loads, onboard, latest)
+    ride, excess = _rides(stops, schedule, state, bookings, expected_s)
     travel, distance, cost = route_cost(seq, exp_legs, bool(stops), params, dist_m, excess)
     return RouteCheck(
         vehicle.id, tuple(violations), drive[0], tuple(schedule), drive[-1], tuple(breaks),

@@ -46,7 +46,7 @@ def _kind(key: str, lang: str) -> str:
     return ja if lang == "ja" else en
 
 
-def gantt_rows(plans: Iterable[Mapping[str, Any]], shifts: Iterable[Mapping[str, Any]],  # noqa: C901 — to split (issue 17)
+def gantt_rows(plans: Iterable[Mapping[str, Any]], shifts: Iterable[Mapping[str, Any]],
                lang: str = "ja", *, bookings: Iterable[Mapping[str, Any]] = (),
                events: Iterable[Mapping[str, Any]] = (),
                vehicle_names: Mapping[str, str] | None = None,
@@ -74,53 +74,88 @@ def gantt_rows(plans: Iterable[Mapping[str, Any]], shifts: Iterable[Mapping[str,
         Columns ``vehicle`` (name), ``kind`` (label in ``lang``), ``start``, ``end`` (naive
         local), ``label`` (tooltip), ``late`` (the ETA misses the promise).
     """
-    names = vehicle_names or {}
+    g = _Gantt(lang, vehicle_names or {})
     minutes = {s["vehicle_id"]: s.get("break_minutes", 0) for s in shifts}
-    name = "name_ja" if lang == "ja" else "name_en"
-    rows: list[dict[str, Any]] = []
-
-    def add(vid: str, key: str, start: datetime, end: datetime, label: str,
-            late: bool = False) -> None:
-        rows.append({"vehicle": names.get(vid, vid), "kind": _kind(key, lang), "start": start,
-                     "end": end, "label": label, "late": late})
-
     for plan in plans:
-        v = plan["vehicle_id"]
-        a, b = plan["shift"]
-        add(v, "shift", _wall(a), _wall(b), f"{_kind('shift', lang)} {a[11:16]}–{b[11:16]}")
-        for br in plan.get("breaks", []):
-            s = _wall(br)
-            add(v, "break", s, s + timedelta(minutes=int(minutes.get(v, 0) or 0)),
-                f"{_kind('break', lang)} {br[11:16]}")
+        g.shift(plan, minutes)
     for e in events:
-        v = e.get("vehicle_id") or ""
         if e["type"] == "leg" and tz is not None:
-            data = e.get("data") or {}
-            s = datetime.fromtimestamp(int(data["start_s"]), tz=tz).replace(tzinfo=None)
-            z = datetime.fromtimestamp(int(data["end_s"]), tz=tz).replace(tzinfo=None)
-            km = float(data.get("distance_m", 0)) / 1000
-            add(v, "driven", s, z, f"{_kind('driven', lang)} {s:%H:%M}–{z:%H:%M} {km:.1f} km")
+            g.driven(e, tz)
     done_pickup: dict[str, datetime] = {}
     for bk in bookings:
-        v, who = bk.get("vehicle_id") or "", bk.get("rider_name") or ""
-        if bk.get("picked_up_at"):
-            up = _wall(bk["picked_up_at"])
-            done_pickup[bk["id"]] = up
-            add(v, "pickup_done", up, up, f"{who} {_kind('pickup_done', lang)} {up:%H:%M}")
-            if bk.get("dropped_off_at"):
-                down = _wall(bk["dropped_off_at"])
-                add(v, "ride_done", up, down, f"{who} {_kind('ride_done', lang)} "
-                                              f"{up:%H:%M}–{down:%H:%M}")
-                add(v, "dropoff_done", down, down,
-                    f"{who} {_kind('dropoff_done', lang)} {down:%H:%M}")
+        g.ride_done(bk, done_pickup)
     riders = {bk["id"]: bk for bk in bookings}
     for e in events:
         if e["type"] == "no_show" and e.get("booking_id"):
-            at = _wall(e["at"])
-            who = (riders.get(e["booking_id"]) or {}).get("rider_name") or ""
-            add(e.get("vehicle_id") or "", "no_show", at, at,
-                f"{who} {_kind('no_show', lang)} {at:%H:%M}")
+            g.no_show(e, riders)
     for plan in plans:
+        g.planned(plan, done_pickup)
+    return pd.DataFrame(g.rows, columns=GANTT_COLUMNS)
+
+
+class _Gantt:
+    """The Gantt rows being built, in ``lang``, vehicles labelled by name."""
+
+    def __init__(self, lang: str, names: Mapping[str, str]) -> None:
+        self.lang = lang
+        self.names = names
+        self.stop_name = "name_ja" if lang == "ja" else "name_en"
+        self.rows: list[dict[str, Any]] = []
+
+    def kind(self, key: str) -> str:
+        """The label of a kind of row."""
+        return _kind(key, self.lang)
+
+    def add(self, vid: str, key: str, start: datetime, end: datetime, label: str,
+            late: bool = False) -> None:
+        """One bar (or mark, when ``start == end``)."""
+        self.rows.append({"vehicle": self.names.get(vid, vid), "kind": self.kind(key),
+                          "start": start, "end": end, "label": label, "late": late})
+
+    def shift(self, plan: Mapping[str, Any], minutes: Mapping[str, Any]) -> None:
+        """The vehicle's shift and its breaks."""
+        v = plan["vehicle_id"]
+        a, b = plan["shift"]
+        self.add(v, "shift", _wall(a), _wall(b), f"{self.kind('shift')} {a[11:16]}–{b[11:16]}")
+        for br in plan.get("breaks", []):
+            s = _wall(br)
+            self.add(v, "break", s, s + timedelta(minutes=int(minutes.get(v, 0) or 0)),
+                     f"{self.kind('break')} {br[11:16]}")
+
+    def driven(self, e: Mapping[str, Any], tz: ZoneInfo) -> None:
+        """A leg driven (``leg`` event: epoch seconds)."""
+        v = e.get("vehicle_id") or ""
+        data = e.get("data") or {}
+        s = datetime.fromtimestamp(int(data["start_s"]), tz=tz).replace(tzinfo=None)
+        z = datetime.fromtimestamp(int(data["end_s"]), tz=tz).replace(tzinfo=None)
+        km = float(data.get("distance_m", 0)) / 1000
+        self.add(v, "driven", s, z, f"{self.kind('driven')} {s:%H:%M}–{z:%H:%M} {km:.1f} km")
+
+    def ride_done(self, bk: Mapping[str, Any], done_pickup: dict[str, datetime]) -> None:
+        """A booking's actual pickup, ride and drop-off (the pickup noted in ``done_pickup``)."""
+        v, who = bk.get("vehicle_id") or "", bk.get("rider_name") or ""
+        if not bk.get("picked_up_at"):
+            return
+        up = _wall(bk["picked_up_at"])
+        done_pickup[bk["id"]] = up
+        self.add(v, "pickup_done", up, up, f"{who} {self.kind('pickup_done')} {up:%H:%M}")
+        if bk.get("dropped_off_at"):
+            down = _wall(bk["dropped_off_at"])
+            self.add(v, "ride_done", up, down, f"{who} {self.kind('ride_done')} "
+                                               f"{up:%H:%M}–{down:%H:%M}")
+            self.add(v, "dropoff_done", down, down,
+                     f"{who} {self.kind('dropoff_done')} {down:%H:%M}")
+
+    def no_show(self, e: Mapping[str, Any], riders: Mapping[str, Mapping[str, Any]]) -> None:
+        """A no-show (``no_show`` event)."""
+        at = _wall(e["at"])
+        who = (riders.get(e["booking_id"]) or {}).get("rider_name") or ""
+        self.add(e.get("vehicle_id") or "", "no_show", at, at,
+                 f"{who} {self.kind('no_show')} {at:%H:%M}")
+
+    def planned(self, plan: Mapping[str, Any], done_pickup: Mapping[str, datetime]) -> None:
+        """The vehicle's pending stops: promised pickup windows, planned rides and stop times
+        (late when the ETA misses the promise)."""
         v = plan["vehicle_id"]
         pickups: dict[str, datetime] = {}
         for st in plan["stops"]:
@@ -132,18 +167,17 @@ def gantt_rows(plans: Iterable[Mapping[str, Any]], shifts: Iterable[Mapping[str,
                 pickups[st["booking_id"]] = _wall(eta)
                 if st.get("window"):
                     w0, w1 = st["window"]
-                    add(v, "window", _wall(w0), _wall(w1),
-                        f"{who} {_kind('window', lang)} {w0[11:16]}–{w1[11:16]}",
-                        _wall(eta) > _wall(w1))
+                    self.add(v, "window", _wall(w0), _wall(w1),
+                             f"{who} {self.kind('window')} {w0[11:16]}–{w1[11:16]}",
+                             _wall(eta) > _wall(w1))
                 late = bool(st.get("window")) and _wall(eta) > _wall(st["window"][1])
             else:
                 late = bool(st.get("latest")) and _wall(eta) > _wall(st["latest"])
                 start = pickups.get(st["booking_id"]) or done_pickup.get(st["booking_id"])
                 if start is not None:
-                    add(v, "ride", start, _wall(eta), f"{who} {_kind('ride', lang)}")
-            add(v, st["kind"], _wall(eta), _wall(eta),
-                f"{who} {_kind(st['kind'], lang)} {eta[11:16]} {st[name]}", late)
-    return pd.DataFrame(rows, columns=GANTT_COLUMNS)
+                    self.add(v, "ride", start, _wall(eta), f"{who} {self.kind('ride')}")
+            self.add(v, st["kind"], _wall(eta), _wall(eta),
+                     f"{who} {self.kind(st['kind'])} {eta[11:16]} {st[self.stop_name]}", late)
 
 
 def gantt_chart(rows: pd.DataFrame, lang: str = "ja", now: datetime | None = None,

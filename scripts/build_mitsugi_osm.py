@@ -46,6 +46,7 @@ import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import quoteattr
 
 import numpy as np
@@ -150,8 +151,33 @@ def zigzag(lat1: float, lon1: float, lat2: float, lon2: float, winding: float) -
     return out
 
 
-def build(shared: Path) -> tuple[list[Node], list[dict[str, object]], dict[str, int]]:  # noqa: C901 — to split (issue 17)
+def build(shared: Path) -> tuple[list[Node], list[dict[str, object]], dict[str, int]]:
     """Nodes, ways (dicts with node list and tags) and counts of the approximate network."""
+    src = read_sources(shared)
+    nodes, node_of_ref = merge_nodes(candidates(src))
+    ways = Ways(nodes)
+    counts = {"timetable_ways": add_timetable_ways(ways, src.sequences, node_of_ref),
+              "link_ways": add_link_ways(ways)}
+    return nodes, ways.ways, counts
+
+
+@dataclass
+class Sources:
+    """The inputs read from the shared data: the service, the bus stops, the key places, the
+    real bus trips' stop sequences, and the areas (local plane, m) where stops are kept."""
+
+    svc: Any
+    chugoku: list[dict[str, str]]
+    onobus: list[dict[str, str]]
+    places: list[dict[str, str]]
+    by_id: dict[str, dict[str, str]]
+    sequences: dict[str, list[str]]
+    zone_area: Any
+    corridor_area: Any
+
+
+def read_sources(shared: Path) -> Sources:
+    """Read the stops, places and timetable; derive the bus corridor and the service zone."""
     data = shared / "data"
     svc = load_service("mitsugi")
     chugoku = read_csv(data / "gtfs/chugokubus_subset/stops.txt")
@@ -167,25 +193,33 @@ def build(shared: Path) -> tuple[list[Node], list[dict[str, object]], dict[str, 
     corridor_ids = next(v for t, v in sorted(sequences.items()) if CORRIDOR_PATTERN in t)
     corridor = LineString([xy(float(by_id[s]["stop_lat"]), float(by_id[s]["stop_lon"])) for s in corridor_ids])
     zone = Polygon([xy(a, b) for a, b in svc.zone])
-    zone_area = zone.buffer(ZONE_BUFFER_M)
-    corridor_area = corridor.buffer(CORRIDOR_BUFFER_M)
+    return Sources(svc, chugoku, onobus, places, by_id, sequences, zone.buffer(ZONE_BUFFER_M),
+                   corridor.buffer(CORRIDOR_BUFFER_M))
 
-    # candidate points in priority order: (lat, lon, name, ref)
+
+def candidates(src: Sources) -> list[tuple[float, float, str, str]]:
+    """Candidate points in priority order: (lat, lon, name, ref)."""
+    by_id, sequences = src.by_id, src.sequences
     cands: list[tuple[float, float, str, str]] = []
-    cands += [(s.lat, s.lon, s.name_ja, f"service:{s.id}") for s in svc.stops]
+    cands += [(s.lat, s.lon, s.name_ja, f"service:{s.id}") for s in src.svc.stops]
     timetable_ids = sorted({s for seq in sequences.values() for s in seq if s in by_id})
     cands += [(float(by_id[s]["stop_lat"]), float(by_id[s]["stop_lon"]), by_id[s]["stop_name"], f"chugoku:{s}") for s in timetable_ids]
-    cands += [(float(p["lat"]), float(p["lon"]), p["name_ja"], f"place:{p['place_id']}") for p in places]
-    for r in chugoku:
+    cands += [(float(p["lat"]), float(p["lon"]), p["name_ja"], f"place:{p['place_id']}") for p in src.places]
+    for r in src.chugoku:
         lat, lon = float(r["stop_lat"]), float(r["stop_lon"])
         pt = Point(xy(lat, lon))
-        if zone_area.contains(pt) or corridor_area.contains(pt):
+        if src.zone_area.contains(pt) or src.corridor_area.contains(pt):
             cands.append((lat, lon, r["stop_name"], f"chugoku:{r['stop_id']}"))
-    for r in onobus:
+    for r in src.onobus:
         lat, lon = float(r["stop_lat"]), float(r["stop_lon"])
-        if lat >= MAINLAND_MIN_LAT and corridor_area.contains(Point(xy(lat, lon))):
+        if lat >= MAINLAND_MIN_LAT and src.corridor_area.contains(Point(xy(lat, lon))):
             cands.append((lat, lon, r["stop_name"], f"onomichibus:{r['stop_id']}"))
+    return cands
 
+
+def merge_nodes(cands: list[tuple[float, float, str, str]]) -> tuple[list[Node], dict[str, int]]:
+    """One node per point, points closer than ``MERGE_M`` to an earlier one merged into it;
+    and the node of each reference."""
     nodes: list[Node] = []
     node_of_ref: dict[str, int] = {}
     for lat, lon, name, ref in cands:
@@ -199,33 +233,50 @@ def build(shared: Path) -> tuple[list[Node], list[dict[str, object]], dict[str, 
             nodes.append(node)
         node.refs.append(ref)
         node_of_ref[ref] = node.id
+    return nodes, node_of_ref
 
-    ways: list[dict[str, object]] = []
-    linked: set[tuple[int, int]] = set()
 
-    def add_way(a: int, b: int, tags: dict[str, str], winding: float) -> None:
+class Ways:
+    """The ways of the network: at most one between two nodes, each with its winding shape."""
+
+    def __init__(self, nodes: list[Node]) -> None:
+        self.nodes = nodes
+        self.ways: list[dict[str, object]] = []
+        self.linked: set[tuple[int, int]] = set()
+
+    def add(self, a: int, b: int, tags: dict[str, str], winding: float) -> int:
+        """Add the way a–b unless it exists; returns how many ways were added (0 or 1)."""
         key = (min(a, b), max(a, b))
-        if a == b or key in linked:
-            return
-        linked.add(key)
-        na, nb = nodes[a - 1], nodes[b - 1]
+        if a == b or key in self.linked:
+            return 0
+        self.linked.add(key)
+        na, nb = self.nodes[a - 1], self.nodes[b - 1]
         tags = {**tags, "note": "approximate", "source": SOURCE_TAG, "noriai:winding": f"{winding:.2f}"}
-        ways.append({"a": a, "b": b, "shape": zigzag(na.lat, na.lon, nb.lat, nb.lon, winding), "tags": tags})
+        self.ways.append({"a": a, "b": b, "shape": zigzag(na.lat, na.lon, nb.lat, nb.lon, winding), "tags": tags})
+        return 1
 
-    counts = {"timetable_ways": 0, "link_ways": 0}
+
+def add_timetable_ways(ways: Ways, sequences: dict[str, list[str]], node_of_ref: dict[str, int]) -> int:
+    """Ways between consecutive stops of the real bus trips; returns how many were added."""
+    nodes = ways.nodes
+    added = 0
     for trip in sorted(sequences):
         seq = [node_of_ref[f"chugoku:{s}"] for s in sequences[trip] if f"chugoku:{s}" in node_of_ref]
         for a, b in itertools.pairwise(seq):
-            before = len(ways)
             if CORRIDOR_PATTERN in trip:
                 na, nb = nodes[a - 1], nodes[b - 1]
                 built_up = haversine_m(na.lat, na.lon, nb.lat, nb.lon) < BUILT_UP_HOP_M
                 tags = {"highway": "trunk", "ref": "184", "name": "国道184号 (approximate)", "maxspeed": "40" if built_up else "50"}
-                add_way(a, b, tags, WINDING_TRUNK)
+                added += ways.add(a, b, tags, WINDING_TRUNK)
             elif SECONDARY_PATTERN in trip:
-                add_way(a, b, {"highway": "secondary"}, WINDING_TRUNK)
-            counts["timetable_ways"] += len(ways) - before
+                added += ways.add(a, b, {"highway": "secondary"}, WINDING_TRUNK)
+    return added
 
+
+def add_link_ways(ways: Ways) -> int:
+    """Links between neighbouring nodes: short Delaunay edges plus the Euclidean minimum spanning
+    tree; returns how many were added."""
+    nodes = ways.nodes
     pts = np.array([xy(n.lat, n.lon) for n in nodes])
     tri = Delaunay(pts)
     pairs: set[tuple[int, int]] = set()
@@ -237,13 +288,12 @@ def build(shared: Path) -> tuple[list[Node], list[dict[str, object]], dict[str, 
     lengths = np.hypot(*(pts[list(rows)] - pts[list(cols)]).T)
     mst = minimum_spanning_tree(coo_matrix((lengths, (rows, cols)), shape=(len(nodes),) * 2)).tocoo()
     mst_pairs = {(min(int(u), int(v)), max(int(u), int(v))) for u, v in zip(mst.row, mst.col, strict=True)}
+    added = 0
     for (u, v), length in zip(sorted(pairs), lengths, strict=True):
         if length <= LINK_MAX_M or (u, v) in mst_pairs:
-            before = len(ways)
-            add_way(u + 1, v + 1, {"highway": "tertiary" if length >= MINOR_MAX_M else "unclassified"}, WINDING_LINK)
-            counts["link_ways"] += len(ways) - before
+            added += ways.add(u + 1, v + 1, {"highway": "tertiary" if length >= MINOR_MAX_M else "unclassified"}, WINDING_LINK)
     assert cKDTree(pts).query(pts, k=2)[0][:, 1].min() >= MERGE_M * 0.9
-    return nodes, ways, counts
+    return added
 
 
 def xml_lines(nodes: list[Node], ways: list[dict[str, object]]) -> Iterable[str]:

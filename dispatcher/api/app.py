@@ -89,6 +89,25 @@ def create_app(settings: Settings | None = None, *, network: RoadNetwork | None 
                            expose_headers=["Retry-After"], allow_credentials=False, max_age=600)
     app.add_middleware(SecurityHeaders, hsts_max_age_s=settings.hsts_max_age_s)
 
+    _install_error_handlers(app)
+
+    for module in (routes_public, routes_auth, routes_rider, routes_operator, routes_driver,
+                   routes_tickets, routes_family, routes_line, routes_map, routes_feeds,
+                   routes_accounts):
+        app.include_router(module.router)
+    for module in (routes_repeat, routes_standing):
+        app.include_router(module.router)
+        app.include_router(module.operator_router)
+    mount_rider_app(app)
+    mount_driver_app(app)
+    return app
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    """Every error answers as ``{code, message_ja, message_en, details}``: domain errors with
+    their status, out-of-range values and invalid input as 422, HTTP errors in both languages,
+    anything unexpected as 500 (logged)."""
+
     @app.exception_handler(NoriaiError)
     async def _domain(_: Request, exc: NoriaiError) -> JSONResponse:
         headers = ({"Retry-After": str(exc.retry_after_s)} if isinstance(exc, TooManyAttempts)
@@ -127,17 +146,6 @@ def create_app(settings: Settings | None = None, *, network: RoadNetwork | None 
         log.exception("unexpected error", exc_info=exc)
         return _error(500, "internal", "システムで問題が発生しました。時間をおいてお試しください。",
                       "Something went wrong on our side; please try again later.")
-
-    for module in (routes_public, routes_auth, routes_rider, routes_operator, routes_driver,
-                   routes_tickets, routes_family, routes_line, routes_map, routes_feeds,
-                   routes_accounts):
-        app.include_router(module.router)
-    for module in (routes_repeat, routes_standing):
-        app.include_router(module.router)
-        app.include_router(module.operator_router)
-    mount_rider_app(app)
-    mount_driver_app(app)
-    return app
 
 
 def mount_rider_app(app: FastAPI) -> None:

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from dispatcher.api.schemas import BookingOut, LabelOut, OfferOut
 from dispatcher.engine import Engine, split_vd
 from dispatcher.feasibility import Late
-from dispatcher.model import StopKind
+from dispatcher.model import Booking, StopKind
 from dispatcher.offer_rank import OfferTimes, Ranked, rank_offers
 from dispatcher.store.tables import BookingRow, OfferRow
 
@@ -128,18 +128,7 @@ def manifest(engine: Engine, key: str, rows: dict[str, BookingRow]) -> dict[str,
             "locked": i < plan.locked,
             "visit": visit,
         }
-        if booking is not None and st.kind == StopKind.PICKUP:
-            item["window"] = [_iso(booking.promise.pickup_earliest_s, tz),
-                              _iso(booking.promise.pickup_latest_s, tz)]
-        if booking is not None and st.kind == StopKind.DROPOFF:
-            item["latest"] = _iso(booking.promise.dropoff_latest_s, tz)
-        if row is not None:
-            item.update(rider_name=row.rider_name, adults=row.adults, children=row.children,
-                        infants=row.infants, wheelchairs=row.wheelchairs, notes=row.notes,
-                        fare=row.fare, payment_status=row.payment_status, status=row.status)
-            if st.kind == StopKind.PICKUP:
-                # To call a rider who is not at the stop: only in manifests of its vehicle.
-                item["rider_phone"] = row.rider_phone
+        _add_promise_and_rider(item, st.kind, booking, row, tz)
         stops.append(item)
     return {
         "vehicle_id": vid,
@@ -157,3 +146,21 @@ def manifest(engine: Engine, key: str, rows: dict[str, BookingRow]) -> dict[str,
                   _iso(engine.live.vehicles[key].shift_end_s, tz)],
         "breaks": [_iso(b, tz) for b in check.break_starts_s],
     }
+
+
+def _add_promise_and_rider(item: dict[str, Any], kind: StopKind, booking: Booking | None,
+                           row: BookingRow | None, tz: ZoneInfo) -> None:
+    """A manifest stop's promise (pickup window or latest drop-off) and its rider's party,
+    notes and fare; a pickup carries the rider's phone."""
+    if booking is not None and kind == StopKind.PICKUP:
+        item["window"] = [_iso(booking.promise.pickup_earliest_s, tz),
+                          _iso(booking.promise.pickup_latest_s, tz)]
+    if booking is not None and kind == StopKind.DROPOFF:
+        item["latest"] = _iso(booking.promise.dropoff_latest_s, tz)
+    if row is not None:
+        item.update(rider_name=row.rider_name, adults=row.adults, children=row.children,
+                    infants=row.infants, wheelchairs=row.wheelchairs, notes=row.notes,
+                    fare=row.fare, payment_status=row.payment_status, status=row.status)
+        if kind == StopKind.PICKUP:
+            # To call a rider who is not at the stop: only in manifests of its vehicle.
+            item["rider_phone"] = row.rider_phone

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from dispatcher import insertion, recovery
+from dispatcher import insertion, recovery, route_index
 from dispatcher.engine.state import Live
 from dispatcher.engine.vehicle_day import VehicleDay
 from dispatcher.errors import NoriaiError
@@ -66,7 +66,7 @@ class Planner:
         self._schedules: dict[str, tuple[tuple[int, int, int], RouteCheck]] = {}
         #: Insertion index of each vehicle-day's route, reused between offers while the route
         #: (vehicle, state, plan) is unchanged: (vehicle, state, plan, index or None).
-        self._route_index: RouteMemo[insertion.RouteIndex | None] = RouteMemo()
+        self._route_index: RouteMemo[route_index.RouteIndex | None] = RouteMemo()
         #: Planning view of each vehicle-day's route (loosened when late, see
         #: dispatcher.recovery), reused while (vehicle, state, plan) are unchanged.
         self._relaxed: RouteMemo[recovery.Relaxed | None] = RouteMemo()
@@ -124,7 +124,7 @@ class Planner:
                 relaxed[v.id] = got
         return recovery.apply_relaxed(fleet, relaxed)
 
-    def indexed(self, fleet: Fleet) -> list[insertion.RouteIndex]:
+    def indexed(self, fleet: Fleet) -> list[route_index.RouteIndex]:
         """The fleet's feasible routes indexed for insertions, reusing unchanged ones.
 
         A route's index depends only on its vehicle, state, plan and the plan's bookings (which
@@ -134,7 +134,7 @@ class Planner:
         for v in fleet.vehicles:
             st, plan = fleet.state_of(v), fleet.plan_of(v)
             ri = self._route_index.get(v, st, plan, partial(
-                insertion.index_route, v, st, plan.stops, plan.locked, fleet.bookings,
+                route_index.index_route, v, st, plan.stops, plan.locked, fleet.bookings,
                 self.plan_s, self.params, self.places.dist_m))
             if ri is not None:
                 out.append(ri)

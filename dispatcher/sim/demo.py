@@ -23,6 +23,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,7 @@ import numpy as np
 from dispatcher.errors import NoriaiError
 from dispatcher.model import Passengers
 from dispatcher.params import DispatchParams
-from dispatcher.service_area import clock_s
+from dispatcher.service_area import ServiceArea, clock_s
 from dispatcher.services import load_service
 from dispatcher.sim.clock import DemoClock
 from dispatcher.sim.demand import DemandParams, TripSpec, generate_day
@@ -236,7 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: list[str]) -> int:  # noqa: C901 — to split (issue 17)
+def main(argv: list[str]) -> int:
     """Start everything, play the day, stop cleanly."""
     args = build_parser().parse_args(argv)
     stop_event = threading.Event()
@@ -245,10 +246,6 @@ def main(argv: list[str]) -> int:  # noqa: C901 — to split (issue 17)
         signal.signal(signal.SIGINT, lambda *_: stop_event.set())
         signal.signal(signal.SIGTERM, lambda *_: stop_event.set())
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    import uvicorn
-
-    from dispatcher.api.app import create_app
-    from dispatcher.settings import Settings
     from routing.network import load_network
 
     service = load_service("mitsugi")
@@ -256,15 +253,69 @@ def main(argv: list[str]) -> int:  # noqa: C901 — to split (issue 17)
     day = args.day or next_operating_day(service, datetime.now(tz).date())
     midnight = int(datetime(day.year, day.month, day.day, tzinfo=tz).timestamp())
     start_s = midnight + clock_s(args.start)
-    data_dir: Path = args.data_dir
+    db_file = _fresh_db_file(args.data_dir)
+    # Advance bookings are made "the evening before": hold the clock early, book, then run.
+    clock = DemoClock(min(start_s, midnight + 6 * 3600 + 1800), args.speed)
+    network = load_network(service.id)
+    api = _start_api(args, db_file, network, clock)
+    if api is None:
+        print("noriai demo: the API did not start", file=sys.stderr)
+        return 1
+    console = _start_console(args, api.base)
+    _print_banner(service, day, args, api.base, db_file, console)
+    gw = HttpGateway(api.base, network, service.dispatch_params(), "driver-demo",
+                     "operator-demo", api.app.state.runtime)
+    demand = DemandParams.from_toml()
+    trips = generate_day(service, demand, day, np.random.default_rng(args.seed))
+    play = _DemoDay(gw, clock, tz)
+    wall0 = time.monotonic()
+    try:
+        play.book_ahead(trips, start_s, stop_event)
+        clock.jump(start_s)
+        clock.run()
+        play.add_vehicles(service, network, demand, midnight,
+                          np.random.default_rng(args.seed + 2))
+        end_s = midnight + max(v.shifts[0].end_s for v in service.fleet) + 1800
+        stop_s = midnight + clock_s(args.until) if args.until else end_s
+        stop_wall = time.monotonic() + args.minutes * 60 if args.minutes else None
+        play.run(stop_event, stop_s, stop_wall, api.base)
+    finally:
+        _shut_down(console, api, gw, previous)
+    sim_end = clock()
+    print(f"noriai demo stopped at {datetime.fromtimestamp(sim_end, tz):%H:%M} simulated "
+          f"({time.monotonic() - wall0:.0f} s wall): asked {play.counts['asked']}, "
+          f"booked {len(play.booked)}, cancelled {play.counts['cancelled']}.")
+    return 0
+
+
+def _fresh_db_file(data_dir: Path) -> Path:
+    """The demo's SQLite file under ``data_dir``, an earlier demo's removed."""
     data_dir.mkdir(parents=True, exist_ok=True)
     db_file = data_dir / "demo.db"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db_file}{suffix}").unlink(missing_ok=True)
-    # Advance bookings are made "the evening before": hold the clock early, book, then run.
-    clock = DemoClock(min(start_s, midnight + 6 * 3600 + 1800), args.speed)
-    network = load_network(service.id)
-    settings = Settings(db=f"sqlite:///{db_file.resolve()}", data_dir=data_dir,
+    return db_file
+
+
+@dataclass
+class _Api:
+    """The API served in a thread of this process."""
+
+    app: Any
+    server: Any
+    thread: threading.Thread
+    base: str
+
+
+def _start_api(args: argparse.Namespace, db_file: Path, network: Any,
+               clock: DemoClock) -> _Api | None:
+    """Serve the API on the demo's clock and wait until it answers (None: it did not start)."""
+    import uvicorn
+
+    from dispatcher.api.app import create_app
+    from dispatcher.settings import Settings
+
+    settings = Settings(db=f"sqlite:///{db_file.resolve()}", data_dir=args.data_dir,
                         operator_password="operator-demo", driver_password="driver-demo",
                         reopt_interval_s=max(1.0, 300 / args.speed), reopt_time_limit_s=1.0)
     app = create_app(settings, network=network, clock=clock, background=True)
@@ -277,24 +328,32 @@ def main(argv: list[str]) -> int:  # noqa: C901 — to split (issue 17)
     while True:
         try:
             if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                break
+                return _Api(app, server, thread, base)
         except httpx.HTTPError:
             pass
         if time.monotonic() > deadline or not thread.is_alive():
-            print("noriai demo: the API did not start", file=sys.stderr)
-            return 1
+            return None
         time.sleep(0.2)
-    console: subprocess.Popen[bytes] | None = None
+
+
+def _start_console(args: argparse.Namespace, base: str) -> subprocess.Popen[bytes] | None:
+    """The Streamlit console on the API, unless not wanted or not in this build."""
     console_app = REPO / "ops_console" / "app.py"
-    if not args.no_console and console_app.is_file():
-        # Only where the API is: people sign in to the console with their own account (the
-        # demo's is printed below); the simulated phone staff use the API directly.
-        env = dict(os.environ, NORIAI_API_URL=base)
-        console = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(console_app), "--server.headless",
-             "true", "--server.port", str(args.console_port), "--browser.gatherUsageStats",
-             "false"], env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True)
+    if args.no_console or not console_app.is_file():
+        return None
+    # Only where the API is: people sign in to the console with their own account (the
+    # demo's is printed below); the simulated phone staff use the API directly.
+    env = dict(os.environ, NORIAI_API_URL=base)
+    return subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(console_app), "--server.headless",
+         "true", "--server.port", str(args.console_port), "--browser.gatherUsageStats",
+         "false"], env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True)
+
+
+def _print_banner(service: ServiceArea, day: date, args: argparse.Namespace, base: str,
+                  db_file: Path, console: subprocess.Popen[bytes] | None) -> None:
+    """Where everything is and how to sign in."""
     print(f"noriai demo — {service.name_ja} / {service.name_en}, {day:%Y-%m-%d} "
           f"from {args.start} at {args.speed:g}× (one service hour per {60 / args.speed:g} min)")
     print(f"  API            {base}/docs  (health: {base}/health)")
@@ -307,102 +366,126 @@ def main(argv: list[str]) -> int:  # noqa: C901 — to split (issue 17)
         print("  ops console    (ops_console/app.py not present in this build)")
     print(f"  database       {db_file}   (Ctrl-C stops everything)", flush=True)
 
-    runtime = app.state.runtime
-    params = service.dispatch_params()
-    gw = HttpGateway(base, network, params, "driver-demo", "operator-demo", runtime)
-    demand = DemandParams.from_toml()
-    rng = np.random.default_rng(args.seed)
-    trips = generate_day(service, demand, day, rng)
-    counts = {"asked": 0, "booked": 0, "alternative": 0, "refused": 0, "declined": 0, "lost": 0,
-              "cancelled": 0}
-    booked: dict[str, TripSpec] = {}
-    booking_of: dict[str, str] = {}
-    heap: list[tuple[int, int, str, Any]] = []
-    seq = itertools.count()
 
-    def push(t: int, kind: str, payload: Any) -> None:
-        heapq.heappush(heap, (int(t), next(seq), kind, payload))
+def _shut_down(console: subprocess.Popen[bytes] | None, api: _Api, gw: HttpGateway,
+               previous: Any) -> None:
+    """Stop the console and the API, and give Ctrl-C back."""
+    if console is not None:
+        console.terminate()
+        try:
+            console.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            console.kill()
+    api.server.should_exit = True
+    api.thread.join(timeout=30)
+    gw.http.close()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, previous)
 
-    def book(spec: TripSpec) -> None:
-        counts["asked"] += 1
-        bid, outcome = gw.book(spec, tz)
-        counts[outcome] = counts.get(outcome, 0) + 1
+
+class _DemoDay:
+    """The demo's riders and drivers on the accelerated clock: a queue of bookings,
+    cancellations and vehicle steps played as the clock reaches them."""
+
+    def __init__(self, gw: HttpGateway, clock: DemoClock, tz: ZoneInfo) -> None:
+        self.gw = gw
+        self.clock = clock
+        self.tz = tz
+        self.counts = {"asked": 0, "booked": 0, "alternative": 0, "refused": 0, "declined": 0,
+                       "lost": 0, "cancelled": 0}
+        self.booked: dict[str, TripSpec] = {}
+        self.booking_of: dict[str, str] = {}
+        self.heap: list[tuple[int, int, str, Any]] = []
+        self.seq = itertools.count()
+        self.fleet: dict[str, SimVehicle] = {}
+        self.wake_at: dict[str, int] = {}
+
+    def push(self, t: int, kind: str, payload: Any) -> None:
+        """Queue an event at ``t`` (epoch s)."""
+        heapq.heappush(self.heap, (int(t), next(self.seq), kind, payload))
+
+    def book(self, spec: TripSpec) -> None:
+        """A rider asks and books (and will cancel later if the trip says so)."""
+        self.counts["asked"] += 1
+        bid, outcome = self.gw.book(spec, self.tz)
+        self.counts[outcome] = self.counts.get(outcome, 0) + 1
         if bid is not None:
-            booked[bid] = spec
-            booking_of[spec.id] = bid
+            self.booked[bid] = spec
+            self.booking_of[spec.id] = bid
             if spec.cancel_at_s is not None:
-                push(max(clock(), spec.cancel_at_s), "cancel", spec)
+                self.push(max(self.clock(), spec.cancel_at_s), "cancel", spec)
 
-    wall0 = time.monotonic()
-    try:
+    def no_show(self, booking_id: str) -> bool:
+        """Whether the rider of a booking stays away."""
+        return bool(self.booked.get(booking_id) and self.booked[booking_id].no_show)
+
+    def book_ahead(self, trips: list[TripSpec], start_s: int,
+                   stop_event: threading.Event) -> None:
+        """Book the advance trips now; queue the others at their booking time."""
         for spec in trips:
             if stop_event.is_set():
                 break
             if spec.book_at_s is None or spec.book_at_s < start_s:
-                book(spec)
+                self.book(spec)
             else:
-                push(spec.book_at_s, "book", spec)
-        clock.jump(start_s)
-        clock.run()
-        vrng = np.random.default_rng(args.seed + 2)
-        fleet: dict[str, SimVehicle] = {}
+                self.push(spec.book_at_s, "book", spec)
+
+    def add_vehicles(self, service: ServiceArea, network: Any, demand: DemandParams,
+                     midnight: int, vrng: np.random.Generator) -> None:
+        """A simulated driver per vehicle, woken at its first shift's start."""
         for v in service.fleet:
             node = network.snap(service.stop(v.depot).lat, service.stop(v.depot).lon)
-            fleet[v.id] = SimVehicle(v.id, node, gw, np.random.default_rng(vrng.integers(1 << 31)),
-                                     demand.reality(),
-                                     lambda b: bool(booked.get(b) and booked[b].no_show),
-                                     service.booking.no_show_grace_s, demand.position_every_s)
-            push(midnight + v.shifts[0].start_s, "veh", v.id)
-        wake_at: dict[str, int] = {}
-        end_s = midnight + max(v.shifts[0].end_s for v in service.fleet) + 1800
-        stop_s = midnight + clock_s(args.until) if args.until else end_s
-        stop_wall = time.monotonic() + args.minutes * 60 if args.minutes else None
+            self.fleet[v.id] = SimVehicle(v.id, node, self.gw,
+                                          np.random.default_rng(vrng.integers(1 << 31)),
+                                          demand.reality(), self.no_show,
+                                          service.booking.no_show_grace_s,
+                                          demand.position_every_s)
+            self.push(midnight + v.shifts[0].start_s, "veh", v.id)
+
+    def run(self, stop_event: threading.Event, stop_s: int, stop_wall: float | None,
+            base: str) -> None:
+        """Play the day until stopped, ``stop_s`` (simulated) or ``stop_wall`` (monotonic)."""
+        clock = self.clock
         last_line = 0.0
         while not stop_event.is_set():
             now = clock()
             if now >= stop_s or (stop_wall and time.monotonic() >= stop_wall):
                 break
-            while heap and heap[0][0] <= now:
-                t, _, kind, payload = heapq.heappop(heap)
-                if kind == "book":
-                    book(payload)
-                elif kind == "cancel":
-                    bid = booking_of.get(payload.id)
-                    if bid and gw.cancel(payload, bid):
-                        counts["cancelled"] += 1
-                elif kind == "veh" and wake_at.get(payload, t) <= t:
-                    nxt = fleet[payload].step(clock())
-                    wake_at[payload] = max(clock(), nxt) if nxt is not None else 1 << 62
-                    if nxt is not None:
-                        push(wake_at[payload], "veh", payload)
+            self._play_due(now)
             # Plans change under the drivers (bookings, re-optimisation): free drivers look again.
-            for vid, veh in fleet.items():
-                if veh.interruptible(clock()) and wake_at.get(vid, 0) > clock() + 60:
-                    wake_at[vid] = clock()
-                    push(clock(), "veh", vid)
+            for vid, veh in self.fleet.items():
+                if veh.interruptible(clock()) and self.wake_at.get(vid, 0) > clock() + 60:
+                    self.wake_at[vid] = clock()
+                    self.push(clock(), "veh", vid)
             if time.monotonic() - last_line > 5:
                 last_line = time.monotonic()
-                k = httpx.get(f"{base}/health", timeout=5).json()
-                states = " ".join(f"{vid.split('-')[-1]}:{veh.status}" for vid, veh in fleet.items())
-                print(f"[{datetime.fromtimestamp(k['now'], tz):%H:%M}] asked {counts['asked']} "
-                      f"booked {len(booked)} refused {counts['refused'] + counts['declined']} "
-                      f"cancelled {counts['cancelled']} | vehicles {states}", flush=True)
+                self._progress_line(base)
+            heap = self.heap
             pause = 0.25 if not heap else min(0.25, clock.wall_seconds_until(heap[0][0]))
             stop_event.wait(max(0.01, pause))
-    finally:
-        if console is not None:
-            console.terminate()
-            try:
-                console.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                console.kill()
-        server.should_exit = True
-        thread.join(timeout=30)
-        gw.http.close()
-        if threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGINT, previous)
-    sim_end = clock()
-    print(f"noriai demo stopped at {datetime.fromtimestamp(sim_end, tz):%H:%M} simulated "
-          f"({time.monotonic() - wall0:.0f} s wall): asked {counts['asked']}, booked {len(booked)}, "
-          f"cancelled {counts['cancelled']}.")
-    return 0
+
+    def _play_due(self, now: int) -> None:
+        """Every queued event due at ``now``."""
+        heap, clock, wake_at = self.heap, self.clock, self.wake_at
+        while heap and heap[0][0] <= now:
+            t, _, kind, payload = heapq.heappop(heap)
+            if kind == "book":
+                self.book(payload)
+            elif kind == "cancel":
+                bid = self.booking_of.get(payload.id)
+                if bid and self.gw.cancel(payload, bid):
+                    self.counts["cancelled"] += 1
+            elif kind == "veh" and wake_at.get(payload, t) <= t:
+                nxt = self.fleet[payload].step(clock())
+                wake_at[payload] = max(clock(), nxt) if nxt is not None else 1 << 62
+                if nxt is not None:
+                    self.push(wake_at[payload], "veh", payload)
+
+    def _progress_line(self, base: str) -> None:
+        """One line of the day so far (the API's clock, riders, each vehicle's state)."""
+        counts = self.counts
+        k = httpx.get(f"{base}/health", timeout=5).json()
+        states = " ".join(f"{vid.split('-')[-1]}:{veh.status}" for vid, veh in self.fleet.items())
+        print(f"[{datetime.fromtimestamp(k['now'], self.tz):%H:%M}] asked {counts['asked']} "
+              f"booked {len(self.booked)} refused {counts['refused'] + counts['declined']} "
+              f"cancelled {counts['cancelled']} | vehicles {states}", flush=True)

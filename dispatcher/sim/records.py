@@ -4,6 +4,7 @@ and the invariants checked from the event log (capacity, promises, final states,
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -117,37 +118,58 @@ def check_log(rec: DayRecords) -> LogCheck:
                 out.broken_promises.append(f"{bid}: {kind} without a booked event")
                 continue
             if kind == "boarded":
-                out.boarded += 1
-                # The ride limit counts from the end of the party's planned boarding
-                # (Promise.max_ride_s); older logs without it count from the boarding itself.
-                boarded_at[bid] = int(data.get("ride_from_s", e["at_s"]))
-                lo, hi = promise["pickup_window"]
-                if not lo <= e["at_s"] <= hi:
-                    out.broken_promises.append(f"{bid}: boarded at {e['at_s']} outside [{lo}, {hi}]")
-                    out.broken_detail.append({"booking_id": bid, "vehicle_id": v,
-                                              "kind": "pickup" if e["at_s"] > hi else "early",
-                                              "from_s": lo - 3600, "to_s": e["at_s"],
-                                              "excess_s": e["at_s"] - hi})
+                _check_boarding(out, e, data, promise, boarded_at)
             else:
-                out.alighted += 1
-                if e["at_s"] > promise["dropoff_latest"]:
-                    out.broken_promises.append(
-                        f"{bid}: alighted at {e['at_s']} > latest {promise['dropoff_latest']}")
-                    out.broken_detail.append({"booking_id": bid, "vehicle_id": v,
-                                              "kind": "dropoff",
-                                              "from_s": promise["pickup_window"][0] - 3600,
-                                              "to_s": e["at_s"],
-                                              "excess_s": e["at_s"] - promise["dropoff_latest"]})
-                row = rows.get(bid)
-                if row and bid in boarded_at and e["at_s"] - boarded_at[bid] > row["max_ride_s"]:
-                    out.broken_promises.append(
-                        f"{bid}: ride {e['at_s'] - boarded_at[bid]} s > {row['max_ride_s']} s")
-                    out.broken_detail.append({
-                        "booking_id": bid, "vehicle_id": v, "kind": "ride",
-                        "from_s": promise["pickup_window"][0] - 3600,
-                        "to_s": e["at_s"],
-                        "excess_s": e["at_s"] - boarded_at[bid] - row["max_ride_s"]})
+                _check_alighting(out, e, promise, rows.get(bid), boarded_at)
     out.not_final = [f"{b['id']}: {b['status']}" for b in rec.bookings if b["status"] not in FINAL]
+    out.kpi_mismatch = _kpi_mismatches(rec, counts, person_of)
+    return out
+
+
+def _check_boarding(out: LogCheck, e: Mapping[str, Any], data: Mapping[str, Any],
+                    promise: Mapping[str, Any], boarded_at: dict[str, int]) -> None:
+    """A boarding inside its promised pickup window (noting when the ride limit starts)."""
+    bid, v = e["booking_id"], e["vehicle_id"]
+    out.boarded += 1
+    # The ride limit counts from the end of the party's planned boarding
+    # (Promise.max_ride_s); older logs without it count from the boarding itself.
+    boarded_at[bid] = int(data.get("ride_from_s", e["at_s"]))
+    lo, hi = promise["pickup_window"]
+    if not lo <= e["at_s"] <= hi:
+        out.broken_promises.append(f"{bid}: boarded at {e['at_s']} outside [{lo}, {hi}]")
+        out.broken_detail.append({"booking_id": bid, "vehicle_id": v,
+                                  "kind": "pickup" if e["at_s"] > hi else "early",
+                                  "from_s": lo - 3600, "to_s": e["at_s"],
+                                  "excess_s": e["at_s"] - hi})
+
+
+def _check_alighting(out: LogCheck, e: Mapping[str, Any], promise: Mapping[str, Any],
+                     row: Mapping[str, Any] | None, boarded_at: dict[str, int]) -> None:
+    """An alighting by the latest drop-off and within the ride limit of its boarding."""
+    bid, v = e["booking_id"], e["vehicle_id"]
+    out.alighted += 1
+    if e["at_s"] > promise["dropoff_latest"]:
+        out.broken_promises.append(
+            f"{bid}: alighted at {e['at_s']} > latest {promise['dropoff_latest']}")
+        out.broken_detail.append({"booking_id": bid, "vehicle_id": v,
+                                  "kind": "dropoff",
+                                  "from_s": promise["pickup_window"][0] - 3600,
+                                  "to_s": e["at_s"],
+                                  "excess_s": e["at_s"] - promise["dropoff_latest"]})
+    if row and bid in boarded_at and e["at_s"] - boarded_at[bid] > row["max_ride_s"]:
+        out.broken_promises.append(
+            f"{bid}: ride {e['at_s'] - boarded_at[bid]} s > {row['max_ride_s']} s")
+        out.broken_detail.append({
+            "booking_id": bid, "vehicle_id": v, "kind": "ride",
+            "from_s": promise["pickup_window"][0] - 3600,
+            "to_s": e["at_s"],
+            "excess_s": e["at_s"] - boarded_at[bid] - row["max_ride_s"]})
+
+
+def _kpi_mismatches(rec: DayRecords, counts: Mapping[str, int],
+                    person_of: Mapping[str, int]) -> list[str]:
+    """Counts recomputed from the log that differ from the KPIs of the booking rows."""
+    out: list[str] = []
     k = kpis_of(rec)
     expect = {
         "accepted": counts["booked"], "completed": counts["alighted"],
@@ -158,11 +180,11 @@ def check_log(rec: DayRecords) -> LogCheck:
     }
     for name, value in expect.items():
         if getattr(k, name) != value:
-            out.kpi_mismatch.append(f"{name}: kpis {getattr(k, name)} != log {value}")
+            out.append(f"{name}: kpis {getattr(k, name)} != log {value}")
     km = sum(int((e["data"] or {}).get("distance_m", 0)) for e in rec.events
              if e["type"] == "leg") / 1000
     if abs(k.vehicle_km - km) > 1e-6:
-        out.kpi_mismatch.append(f"vehicle_km: kpis {k.vehicle_km} != log {km}")
+        out.append(f"vehicle_km: kpis {k.vehicle_km} != log {km}")
     return out
 
 

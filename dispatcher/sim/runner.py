@@ -6,7 +6,8 @@ window width, ride-time limit), opens a fresh SQLite file, starts
 the demand of :mod:`dispatcher.sim.demand`: riders ask for offers and accept them
 (``make_offers`` + ``accept``, as the API does), cancel, or fail to turn up; simulated drivers
 (:mod:`dispatcher.sim.vehicles`) drive the plans and report; the engine re-optimises
-periodically. The clock jumps from one event to the next.
+periodically. The clock jumps from one event to the next. The drivers' gateway and the riders
+live in :mod:`dispatcher.sim.agents`.
 """
 
 from __future__ import annotations
@@ -18,20 +19,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
+from sqlalchemy import Engine as DbEngine
 
-from dispatcher.engine import Engine, vd_key
-from dispatcher.errors import NoriaiError
+from dispatcher.engine import Engine
 from dispatcher.kpis import Kpis
-from dispatcher.model import StopKind
 from dispatcher.places import RoadNetwork
 from dispatcher.service_area import OperatingPeriod, ServiceArea, ShiftSpec, VehicleSpec, clock_s
+from dispatcher.sim.agents import EngineGateway, RiderLog, Riders
 from dispatcher.sim.clock import SimClock
-from dispatcher.sim.demand import DemandParams, TripSpec, generate_day
+from dispatcher.sim.demand import DemandParams, generate_day
 from dispatcher.sim.records import (
     DayRecords,
     LogCheck,
@@ -42,9 +42,8 @@ from dispatcher.sim.records import (
     load_records,
     promise_figures,
 )
-from dispatcher.sim.vehicles import SimVehicle, StopView, VehicleView
+from dispatcher.sim.vehicles import SimVehicle
 from dispatcher.store.db import make_engine, migrate
-from dispatcher.trip import Party, Place, TripInput
 
 SHIFT_PATTERNS = ("as_configured", "all_day", "staggered")
 
@@ -134,153 +133,6 @@ def service_variant(base: ServiceArea, sc: Scenario) -> ServiceArea:
     return replace(base, periods=periods, fleet=tuple(fleet), dispatch=dispatch)
 
 
-class EngineGateway:
-    """The simulated drivers' window on the engine in process (what the driver API calls)."""
-
-    def __init__(self, engine: Engine, day: date) -> None:
-        self.engine = engine
-        self.day = day
-        self.network = engine.network
-        self.infeasible_views = 0
-        #: Views of a vehicle with pending stops but no times (a driver left without a schedule).
-        self.untimed_views = 0
-
-    def _key(self, vehicle_id: str) -> str:
-        return vd_key(vehicle_id, self.day)
-
-    def view(self, vehicle_id: str) -> VehicleView | None:
-        """The vehicle's plan and the engine's schedule of it."""
-        e = self.engine
-        key = self._key(vehicle_id)
-        with e.lock:
-            if key not in e.live.plans:
-                return None
-            plan = e.live.plans[key]
-            check = e.schedule(key)
-            state = e.live.states[key]
-            if not check.feasible:
-                self.infeasible_views += 1
-            if plan.stops and not check.stops:
-                self.untimed_views += 1
-            stops = []
-            for i, st in enumerate(plan.stops):
-                b = e.live.bookings[st.booking_id]
-                timing = check.stops[i] if check.stops else None
-                stops.append(StopView(
-                    st.booking_id, st.kind.value, e.places.node_of(st.node),
-                    timing.arrival_s if timing else 0, timing.start_s if timing else 0,
-                    b.promise.pickup_earliest_s if st.kind == StopKind.PICKUP else None,
-                    e.params.dwell_s(b.request.passengers),
-                    check.leave_by_s[i] if check.leave_by_s else None))
-            return VehicleView(tuple(stops), tuple(check.break_starts_s), tuple(state.onboard))
-
-    def report(self, vehicle_id: str, kind: str, booking_id: str | None,
-               lat: float | None, lon: float | None) -> None:
-        """A driver event through the engine."""
-        self.engine.driver_event(vehicle_id, kind, booking_id, f"driver-{vehicle_id}", lat, lon)
-
-    def no_show(self, vehicle_id: str, booking_id: str) -> None:
-        """A driver's no-show through the engine."""
-        self.engine.no_show(booking_id, f"driver-{vehicle_id}", vehicle_id=vehicle_id)
-
-    def position(self, vehicle_id: str, lat: float, lon: float) -> None:
-        """A position report through the engine."""
-        self.engine.position(vehicle_id, lat, lon, f"driver-{vehicle_id}")
-
-    def take_break(self, vehicle_id: str, start_s: int) -> int:
-        """Start the due break."""
-        return int(self.engine.break_taken(vehicle_id, start_s, f"driver-{vehicle_id}")["end_s"])
-
-    def travel_s(self, a: int, b: int) -> int:
-        """Planned travel time between road nodes (the engine's matrices)."""
-        places = self.engine.places
-        return int(places.time_s[places.index_of(a), places.index_of(b)])
-
-    def polyline(self, a: int, b: int) -> list[tuple[float, float]]:
-        """Road path between two nodes."""
-        return self.network.polyline(a, b)  # type: ignore[attr-defined, no-any-return]
-
-    def coords(self, node: int) -> tuple[float, float]:
-        """(lat, lon) of a road node."""
-        return self.network.node_coords(node)
-
-
-@dataclass
-class RiderLog:
-    """What the simulated riders did: asked, refused, booked, cancelled (counts and ids)."""
-
-    asked: int = 0
-    refused: int = 0
-    took_alternative: int = 0
-    declined_alternative: int = 0
-    booked: dict[str, TripSpec] = field(default_factory=dict)
-    cancelled: int = 0
-    offer_ms: list[float] = field(default_factory=list)
-
-
-class Riders:
-    """Simulated riders booking through the engine as the API does (offers, then accept)."""
-
-    def __init__(self, engine: Engine, rng: np.random.Generator) -> None:
-        self.engine = engine
-        self.rng = rng
-        self.log = RiderLog()
-        self.booking_of: dict[str, str] = {}
-
-    def book(self, spec: TripSpec) -> str | None:
-        """Ask for offers and accept the asked one (or, if willing, the nearest alternative)."""
-        e = self.engine
-        rider = f"sim-rider-{spec.rider:04d}"
-        trip = TripInput(Place(spec.origin), Place(spec.destination),
-                         Party(spec.adults, spec.children, 0, spec.wheelchairs),
-                         spec.rule, spec.time_s)
-        self.log.asked += 1
-        t0 = wall.perf_counter()
-        try:
-            found = e.make_offers(rider, trip)
-        except NoriaiError:
-            self.log.refused += 1
-            return None
-        finally:
-            self.log.offer_ms.append((wall.perf_counter() - t0) * 1000)
-        offers = found["offers"]
-        if not offers:
-            if not spec.accepts_alternative or not found["alternatives"]:
-                self.log.declined_alternative += 1
-                return None
-            offers = sorted(found["alternatives"],
-                            key=lambda o: abs(int(o.pickup_earliest_at.timestamp()) - spec.time_s))
-            self.log.took_alternative += 1
-        offer = offers[0]
-        booked_by = "operator" if spec.channel == "phone" else rider
-        try:
-            row, _ = e.accept(rider, offer.id, f"sim-{spec.id}", booked_by=booked_by,
-                              channel=spec.channel, rider_name=rider)
-        except NoriaiError:
-            self.log.refused += 1
-            return None
-        self.log.booked[row.id] = spec
-        self.booking_of[spec.id] = row.id
-        return str(row.id)
-
-    def cancel(self, spec: TripSpec) -> None:
-        """Cancel the trip's booking if it still waits for pickup."""
-        bid = self.booking_of.get(spec.id)
-        if bid is None or bid not in self.engine.live.bookings:
-            return
-        actor = SimpleNamespace(user_id=f"sim-rider-{spec.rider:04d}")
-        try:
-            self.engine.cancel(bid, actor, by_operator=spec.channel == "phone")
-            self.log.cancelled += 1
-        except NoriaiError:
-            pass
-
-    def no_show(self, booking_id: str) -> bool:
-        """Whether the rider of a booking stays away."""
-        spec = self.log.booked.get(booking_id)
-        return bool(spec and spec.no_show)
-
-
 @dataclass
 class SimResult:
     """Outcome of a simulated day: KPIs, invariants, riders' log, timings (wall s, sim s)."""
@@ -362,7 +214,7 @@ def next_operating_day(service: ServiceArea, after: date) -> date:
     return day
 
 
-def run_day(base: ServiceArea, network: RoadNetwork, workdir: Path, *, scenario: Scenario | None = None,  # noqa: C901 — to split (issue 17)
+def run_day(base: ServiceArea, network: RoadNetwork, workdir: Path, *, scenario: Scenario | None = None,
             seed: int = 0, day: date | None = None, demand: DemandParams | None = None,
             reopt_every_s: int = 600, reopt_limit_s: float = 0.3, positions: bool = False,
             until: str | None = None,
@@ -392,12 +244,7 @@ def run_day(base: ServiceArea, network: RoadNetwork, workdir: Path, *, scenario:
     """
     sc = scenario or Scenario()
     service = service_variant(base, sc)
-    demand = demand or DemandParams.from_toml()
-    if sc.demand_scale != 1.0:
-        demand = replace(demand, outbound_per_day=demand.outbound_per_day * sc.demand_scale)
-    if sc.slow_traffic is not None:
-        demand = replace(demand, travel_factor=(demand.travel_factor[0], sc.slow_traffic))
-    demand = noisy(demand, sc)
+    demand = _scenario_demand(demand or DemandParams.from_toml(), sc)
     tz = ZoneInfo(service.timezone)
     day = day or next_operating_day(service, datetime.now(tz).date())
     rng = np.random.default_rng(seed)
@@ -407,101 +254,177 @@ def run_day(base: ServiceArea, network: RoadNetwork, workdir: Path, *, scenario:
         cut = midnight + clock_s(until)
         trips = [t for t in trips if t.time_s <= cut]
     start_s = midnight + min(p.start_s for p in service.periods) - 5400
+    db, db_path = _fresh_database(workdir, sc, seed)
+    clock = SimClock(start_s)
+    engine = Engine(service, db, network, clock, service.dispatch_params())
+    engine.start()
+    engine.ensure_day(day)
+    gw = EngineGateway(engine, day)
+    riders = Riders(engine, np.random.default_rng(seed + 1))
+    loop = _DayLoop(engine, clock, riders, _Reopt(day, seed, reopt_every_s, reopt_limit_s,
+                                                  midnight + max(p.end_s for p in service.periods)),
+                    tz, progress)
+    loop.add_vehicles(day, lambda vid, depot, vrng: SimVehicle(
+        vid, depot, gw, vrng, demand.reality(), riders.no_show, service.booking.no_show_grace_s,
+        demand.position_every_s if positions else 0), np.random.default_rng(seed + 2))
+    for spec in trips:
+        loop.push(spec.book_at_s if spec.book_at_s is not None else start_s, "book", spec)
+    end_s = max([loop.reopt.close_s + 3600,
+                 *(v.shift_end_s for v in engine.live.vehicles.values())])
+    if reopt_every_s > 0:
+        loop.push(start_s + reopt_every_s, "reopt", None)
+    t_wall = wall.perf_counter()
+    loop.run(end_s, start_s)
+    wall_s = wall.perf_counter() - t_wall
+    result = _result(sc, seed, day, db, db_path, tz, loop, gw, wall_s, int(clock() - start_s))
+    db.dispose()
+    return result
+
+
+def _scenario_demand(demand: DemandParams, sc: Scenario) -> DemandParams:
+    """The demand model scaled, slowed and made noisy as the scenario says."""
+    if sc.demand_scale != 1.0:
+        demand = replace(demand, outbound_per_day=demand.outbound_per_day * sc.demand_scale)
+    if sc.slow_traffic is not None:
+        demand = replace(demand, travel_factor=(demand.travel_factor[0], sc.slow_traffic))
+    return noisy(demand, sc)
+
+
+def _fresh_database(workdir: Path, sc: Scenario, seed: int) -> tuple[DbEngine, Path]:
+    """A new, migrated SQLite database for the run (an earlier run's file is removed)."""
     workdir.mkdir(parents=True, exist_ok=True)
     db_path = workdir / f"sim-{sc.name}-{seed}.db"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db_path}{suffix}").unlink(missing_ok=True)
     db = make_engine(f"sqlite:///{db_path}")
     migrate(db)
-    clock = SimClock(start_s)
-    params = service.dispatch_params()
-    engine = Engine(service, db, network, clock, params)
-    engine.start()
-    engine.ensure_day(day)
-    gw = EngineGateway(engine, day)
-    riders = Riders(engine, np.random.default_rng(seed + 1))
-    vrng = np.random.default_rng(seed + 2)
-    fleet: dict[str, SimVehicle] = {}
-    heap: list[tuple[int, int, str, Any]] = []
-    seq = itertools.count()
-    token: dict[str, int] = {}
+    return db, db_path
 
-    def push(t: int, kind: str, payload: Any) -> None:
-        heapq.heappush(heap, (int(t), next(seq), kind, payload))
 
-    def wake(vid: str, t: int) -> None:
-        token[vid] = token.get(vid, 0) + 1
-        push(t, "veh", (vid, token[vid]))
+@dataclass
+class _Reopt:
+    """The periodic re-optimisation of a simulated day and what it cost (wall ms per cycle)."""
 
-    for key in engine.vehicle_day_keys(day=day):
-        vid = key.rpartition("@")[0]
-        v = engine.live.vehicles[key]
-        fleet[vid] = SimVehicle(vid, engine.places.node_of(v.depot), gw,
-                                np.random.default_rng(vrng.integers(1 << 31)),
-                                demand.reality(), riders.no_show,
-                                service.booking.no_show_grace_s,
-                                demand.position_every_s if positions else 0)
-        wake(vid, v.shift_start_s)
-    for spec in trips:
-        push(spec.book_at_s if spec.book_at_s is not None else start_s, "book", spec)
-    close_s = midnight + max(p.end_s for p in service.periods)
-    end_s = max([close_s + 3600, *(v.shift_end_s for v in engine.live.vehicles.values())])
-    if reopt_every_s > 0:
-        push(start_s + reopt_every_s, "reopt", None)
-    seen = dict(engine.live.revisions)
-    reopt_ms: list[float] = []
-    reopt_failed = 0
-    t_wall = wall.perf_counter()
-    last_note = start_s
-    while heap:
-        t, _, kind, payload = heapq.heappop(heap)
-        if t > end_s:
-            break
-        clock.set(t)
-        now = clock()
-        stepped = None
-        if kind == "book":
-            bid = riders.book(payload)
-            if bid is not None and payload.cancel_at_s is not None:
-                push(max(now, payload.cancel_at_s), "cancel", payload)
-        elif kind == "cancel":
-            riders.cancel(payload)
-        elif kind == "reopt":
-            t0 = wall.perf_counter()
-            _r = engine.reoptimize(day, time_limit_s=reopt_limit_s, seed=seed)
-            reopt_failed += _r.get("status") == "no_feasible_solution"
-            if progress and _r.get("status") not in ("improved", "idle", "unchanged", "not_better"):
-                progress(f"reopt {_r}")
-            reopt_ms.append((wall.perf_counter() - t0) * 1000)
-            if now + reopt_every_s <= close_s:
-                push(now + reopt_every_s, "reopt", None)
-        elif kind == "veh":
-            vid, tok = payload
-            if tok != token.get(vid):
+    day: date
+    seed: int
+    every_s: int
+    limit_s: float
+    close_s: int
+    ms: list[float] = field(default_factory=list)
+    failed: int = 0
+
+
+class _DayLoop:
+    """The day's event queue, in simulated time: bookings, cancellations, re-optimisation cycles
+    and the simulated vehicles' steps (a vehicle's stale wake-ups are skipped by token)."""
+
+    def __init__(self, engine: Engine, clock: SimClock, riders: Riders, reopt: _Reopt,
+                 tz: ZoneInfo, progress: Callable[[str], None] | None) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.riders = riders
+        self.reopt = reopt
+        self.tz = tz
+        self.progress = progress
+        self.fleet: dict[str, SimVehicle] = {}
+        self.heap: list[tuple[int, int, str, Any]] = []
+        self.seq = itertools.count()
+        self.token: dict[str, int] = {}
+
+    def push(self, t: int, kind: str, payload: Any) -> None:
+        """Queue an event at ``t`` (epoch s); equal times keep their order of queueing."""
+        heapq.heappush(self.heap, (int(t), next(self.seq), kind, payload))
+
+    def wake(self, vid: str, t: int) -> None:
+        """Step vehicle ``vid`` at ``t``; any earlier wake-up of it goes stale."""
+        self.token[vid] = self.token.get(vid, 0) + 1
+        self.push(t, "veh", (vid, self.token[vid]))
+
+    def add_vehicles(self, day: date,
+                     make: Callable[[str, int, np.random.Generator], SimVehicle],
+                     vrng: np.random.Generator) -> None:
+        """A simulated vehicle per vehicle-day, woken at its shift start."""
+        engine = self.engine
+        for key in engine.vehicle_day_keys(day=day):
+            vid = key.rpartition("@")[0]
+            v = engine.live.vehicles[key]
+            self.fleet[vid] = make(vid, engine.places.node_of(v.depot),
+                                   np.random.default_rng(vrng.integers(1 << 31)))
+            self.wake(vid, v.shift_start_s)
+
+    def run(self, end_s: int, start_s: int) -> None:
+        """Play the events until the queue is empty or past ``end_s``."""
+        seen = dict(self.engine.live.revisions)
+        last_note = start_s
+        while self.heap:
+            t, _, kind, payload = heapq.heappop(self.heap)
+            if t > end_s:
+                break
+            self.clock.set(t)
+            now = self.clock()
+            if kind == "veh" and payload[1] != self.token.get(payload[0]):
                 continue
-            stepped = vid
-            nxt = fleet[vid].step(now)
+            stepped = self._handle(now, kind, payload)
+            self._wake_replanned(now, stepped, seen)
+            if self.progress and now - last_note >= 3600:
+                last_note = now
+                log = self.riders.log
+                self.progress(f"{datetime.fromtimestamp(now, self.tz):%H:%M} booked "
+                              f"{len(log.booked)} refused {log.refused}")
+
+    def _handle(self, now: int, kind: str, payload: Any) -> str | None:
+        """One event; the id of the vehicle stepped, if any."""
+        if kind == "book":
+            bid = self.riders.book(payload)
+            if bid is not None and payload.cancel_at_s is not None:
+                self.push(max(now, payload.cancel_at_s), "cancel", payload)
+        elif kind == "cancel":
+            self.riders.cancel(payload)
+        elif kind == "reopt":
+            self._reoptimize(now)
+        elif kind == "veh":
+            vid: str = payload[0]
+            nxt = self.fleet[vid].step(now)
             if nxt is not None:
-                wake(vid, max(now, nxt))
-        changed = [k for k, r in engine.live.revisions.items() if seen.get(k) != r]
+                self.wake(vid, max(now, nxt))
+            return vid
+        return None
+
+    def _reoptimize(self, now: int) -> None:
+        """One re-optimisation cycle, and the next one while the service is open."""
+        ro = self.reopt
+        t0 = wall.perf_counter()
+        got = self.engine.reoptimize(ro.day, time_limit_s=ro.limit_s, seed=ro.seed)
+        ro.failed += got.get("status") == "no_feasible_solution"
+        if self.progress and got.get("status") not in ("improved", "idle", "unchanged",
+                                                       "not_better"):
+            self.progress(f"reopt {got}")
+        ro.ms.append((wall.perf_counter() - t0) * 1000)
+        if now + ro.every_s <= ro.close_s:
+            self.push(now + ro.every_s, "reopt", None)
+
+    def _wake_replanned(self, now: int, stepped: str | None, seen: dict[str, int]) -> None:
+        """Wake the other vehicles whose plan the event changed, if they can be interrupted."""
+        revisions = self.engine.live.revisions
+        changed = [k for k, r in revisions.items() if seen.get(k) != r]
         for k in changed:
-            seen[k] = engine.live.revisions[k]
+            seen[k] = revisions[k]
             vid = k.rpartition("@")[0]
-            if vid in fleet and vid != stepped and fleet[vid].interruptible(now):
-                wake(vid, now)
-        if progress and now - last_note >= 3600:
-            last_note = now
-            progress(f"{datetime.fromtimestamp(now, tz):%H:%M} booked {len(riders.log.booked)} "
-                     f"refused {riders.log.refused}")
-    wall_s = wall.perf_counter() - t_wall
+            if vid in self.fleet and vid != stepped and self.fleet[vid].interruptible(now):
+                self.wake(vid, now)
+
+
+def _result(sc: Scenario, seed: int, day: date, db: DbEngine, db_path: Path, tz: ZoneInfo,
+            loop: _DayLoop, gw: EngineGateway, wall_s: float, sim_s: int) -> SimResult:
+    """The day's outcome, read back from the database's records and checked."""
     records = load_records(db, tz, day)
     check = check_log(records)
+    fleet = loop.fleet
     causes = classify_broken(check, {v.id: v.delays for v in fleet.values()})
-    result = SimResult(sc, seed, day, kpis_of(records), check, riders.log, records,
-                       wall_s, int(clock() - start_s), len(reopt_ms), reopt_ms,
-                       [f"{v.id}: {e}" for v in fleet.values() for e in v.errors],
-                       gw.infeasible_views, db_path, causes["planned"],
-                       causes["late_in_reality"], causes["grace_wait"],
-                       promise_figures(check), reopt_failed, gw.untimed_views)
-    db.dispose()
-    return result
+    reopt = loop.reopt
+    return SimResult(sc, seed, day, kpis_of(records), check, loop.riders.log, records,
+                     wall_s, sim_s, len(reopt.ms), reopt.ms,
+                     [f"{v.id}: {e}" for v in fleet.values() for e in v.errors],
+                     gw.infeasible_views, db_path, causes["planned"],
+                     causes["late_in_reality"], causes["grace_wait"],
+                     promise_figures(check), reopt.failed, gw.untimed_views)

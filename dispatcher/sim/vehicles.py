@@ -177,22 +177,12 @@ class SimVehicle:
             return False
         return True
 
-    def step(self, now: int) -> int | None:  # noqa: C901 — to split (issue 17)
+    def step(self, now: int) -> int | None:
         """Act at ``now``; returns when to be called next (None: only on a plan change)."""
         if self.drive is not None:
-            d = self.drive
-            if now < d.end_s:
-                if self.position_every_s and d.path:
-                    lat, lon = along(d.path, (now - d.start_s) / max(1, d.end_s - d.start_s))
-                    self._try("position", lambda: self.gw.position(self.id, lat, lon))
-                    return min(d.end_s, now + self.position_every_s)
-                return d.end_s
-            self.drive = None
-            self.node = d.target
-            lat, lon = self.gw.coords(d.target)
-            if self.position_every_s:
-                self._try("position", lambda: self.gw.position(self.id, lat, lon))
-            self._try("arrived", lambda: self.gw.report(self.id, "arrived", d.booking_id, lat, lon))
+            wake = self._drive_on(now)
+            if wake is not None:
+                return wake
         if self.busy_until > now:
             return self.busy_until
         self.busy_until = 0
@@ -201,18 +191,48 @@ class SimVehicle:
             return None
         breaks = list(view.break_starts_s)
         if breaks and not view.onboard and breaks[0] <= now + 30:
-            try:
-                end = self.gw.take_break(self.id, now)
-            except NoriaiError as exc:
-                self.errors.append(f"break: {exc.code}")
-            else:
-                self.busy_until = end
+            end = self._take_break(now)
+            if end is not None:
                 return end
         if not view.stops:
             return breaks[0] if breaks and breaks[0] > now else None
         s0 = view.stops[0]
         if s0.node == self.node:
             return self._serve(s0, now)
+        return self._head_for(s0, breaks, now)
+
+    def _drive_on(self, now: int) -> int | None:
+        """While driving: when to look again (a position report or the arrival); None once the
+        vehicle has arrived (and reported it)."""
+        d = self.drive
+        assert d is not None
+        if now < d.end_s:
+            if self.position_every_s and d.path:
+                lat, lon = along(d.path, (now - d.start_s) / max(1, d.end_s - d.start_s))
+                self._try("position", lambda: self.gw.position(self.id, lat, lon))
+                return min(d.end_s, now + self.position_every_s)
+            return d.end_s
+        self.drive = None
+        self.node = d.target
+        lat, lon = self.gw.coords(d.target)
+        if self.position_every_s:
+            self._try("position", lambda: self.gw.position(self.id, lat, lon))
+        self._try("arrived", lambda: self.gw.report(self.id, "arrived", d.booking_id, lat, lon))
+        return None
+
+    def _take_break(self, now: int) -> int | None:
+        """Start the due break; its end, or None when the engine refuses it."""
+        try:
+            end = self.gw.take_break(self.id, now)
+        except NoriaiError as exc:
+            self.errors.append(f"break: {exc.code}")
+            return None
+        self.busy_until = end
+        return end
+
+    def _head_for(self, s0: StopView, breaks: list[int], now: int) -> int:
+        """Leave for the next stop when its "leave by" time (less a margin) has come, else wait
+        for it or the next break; returns when to look again."""
         travel = self.gw.travel_s(self.node, s0.node)
         # The manifest's "leave by" (planned start minus the planning travel time), else the
         # planned arrival minus the travel time.

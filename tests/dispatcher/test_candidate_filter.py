@@ -1,4 +1,4 @@
-"""The one candidate filter of insertion (dispatcher.insertion.leg_filter / ride_ok): a
+"""The one candidate filter of insertion (dispatcher.candidate_filter.leg_filter / ride_ok): a
 necessary condition, so it never hides a feasible insertion, and the single, batched and offer
 paths agree on it."""
 
@@ -10,18 +10,12 @@ import numpy as np
 import pytest
 
 from bench.synthetic import random_request, scenario, with_progress
+from dispatcher.candidate_filter import candidates_many, pair_candidates
 from dispatcher.feasibility import check_route
-from dispatcher.insertion import (
-    _pair_candidates,
-    asked_window_start,
-    candidates_many,
-    cost_matrix,
-    index_route,
-    offers,
-    promise_for,
-)
+from dispatcher.insertion import asked_window_start, offers, promise_for
 from dispatcher.model import Booking, PlannedStop, StopKind
 from dispatcher.params import DispatchParams
+from dispatcher.route_index import cost_matrix, index_route
 
 
 def _feasible_positions(ri, bookings, new, time_s, params) -> set[tuple[int, int]]:
@@ -62,7 +56,7 @@ def test_filter_never_hides_a_feasible_insertion_and_paths_agree(seed: int, grac
         many = candidates_many(ri, news, params, sc.time_s, cmat)
         for new, batch in zip(news, many, strict=True):
             books = {**sc.fleet.bookings, new.id: new}
-            single = _pair_candidates(ri, new, params.dwell_s(new.request.passengers), sc.time_s,
+            single = pair_candidates(ri, new, params.dwell_s(new.request.passengers), sc.time_s,
                                       cmat, params)
             cand = set(zip(single[0].tolist(), single[1].tolist(), strict=True))
             assert cand == set(zip(batch[0].tolist(), batch[1].tolist(), strict=True))

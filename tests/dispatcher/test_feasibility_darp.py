@@ -97,7 +97,7 @@ def test_incremental_insertion_timing_agrees_with_full_check(shared_data, name, 
     """The incremental timing test of insertion (started from the route's least times) accepts
     exactly the positions whose full route check is feasible, on optimal routes with one
     booking taken out and put back at every pair of positions (also with a no-show grace)."""
-    from dispatcher.insertion import _times_feasible, index_route
+    from dispatcher.route_index import index_route, times_feasible
 
     inst, ref, model = _load(shared_data, name)
     if grace:
@@ -129,7 +129,7 @@ def test_incremental_insertion_timing_agrees_with_full_check(shared_data, name, 
                     want = not [v for v in check_route(veh, state, full, model.bookings,
                                                        model.time_s, model.params).violations
                                 if v.kind.value not in ("seats", "wheelchair_spaces")]
-                    got = _times_feasible(ri, new, dwell, i, j, model.time_s, model.params)
+                    got = times_feasible(ri, new, dwell, i, j, model.time_s, model.params)
                     assert got == want, (k, out, i, j)
                     tried += 1
                     feasible += want

@@ -15,7 +15,8 @@ from datetime import date
 import pytest
 from sqlmodel import Session, select
 
-from dispatcher.sim import runner
+from dispatcher.engine import vd_key
+from dispatcher.sim import agents
 from dispatcher.sim.runner import Scenario, run_day
 from dispatcher.store.tables import BookingRow, VehicleRow
 from gtfs import live, realtime
@@ -37,8 +38,9 @@ def _feed_inputs(engine, day):
     return rows, runs, fixes
 
 
-def _check_vehicle(engine, day, vid, rows, runs, fixes, problems):  # noqa: C901 — to split (issue 17)
-    key = runner.vd_key(vid, day)
+def _check_vehicle(engine, day, vid, rows, runs, fixes, problems):
+    """The vehicle's run and position in the feed against the engine's plan and timetable."""
+    key = vd_key(vid, day)
     now = engine.clock()
     run = next((r for r in runs if r.vehicle_id == vid), None)
     plan = engine.live.plans[key]
@@ -50,6 +52,16 @@ def _check_vehicle(engine, day, vid, rows, runs, fixes, problems):  # noqa: C901
         if plan.stops or made:
             problems.append(f"{vid} at {now}: no run though it has stops")
         return
+    want_ids = _check_run_stops(engine, key, vid, now, run, made, problems)
+    fix = next((f for f in fixes if f.vehicle_id == vid), None)
+    if fix is not None:
+        _check_fix(engine, key, vid, now, fix, want_ids, problems)
+
+
+def _check_run_stops(engine, key, vid, now, run, made, problems):
+    """Served stops are the ones made, then the plan's stops with the timetable's times; returns
+    the remaining stop ids."""
+    plan = engine.live.plans[key]
     served = [s for s in run.stops if s.served]
     todo = [s for s in run.stops if not s.served]
     if [s.arrival for s in served] != made:
@@ -73,20 +85,23 @@ def _check_vehicle(engine, day, vid, rows, runs, fixes, problems):  # noqa: C901
     times = [x for s in run.stops for x in (s.arrival, s.departure)]
     if times != sorted(times):
         problems.append(f"{vid} at {now}: times go backwards")
-    fix = next((f for f in fixes if f.vehicle_id == vid), None)
-    if fix is not None:
-        want = want_ids[0] if want_ids else ""
-        if fix.stop_id != want:
-            problems.append(f"{vid} at {now}: VehiclePosition stop {fix.stop_id!r} != next "
-                            f"{want!r}")
-        if not want_ids and fix.current_status is not None:
-            problems.append(f"{vid} at {now}: status {fix.current_status} with nothing left")
-        if want_ids:
-            first = plan.stops[0]
-            at_stop = engine.live.states[key].node == first.node and not engine.en_route(key)
-            expect = "STOPPED_AT" if at_stop else "IN_TRANSIT_TO"
-            if fix.current_status != expect:
-                problems.append(f"{vid} at {now}: status {fix.current_status} != {expect}")
+    return want_ids
+
+
+def _check_fix(engine, key, vid, now, fix, want_ids, problems):
+    """The VehiclePosition names the next remaining stop, stopped at it or in transit to it."""
+    want = want_ids[0] if want_ids else ""
+    if fix.stop_id != want:
+        problems.append(f"{vid} at {now}: VehiclePosition stop {fix.stop_id!r} != next "
+                        f"{want!r}")
+    if not want_ids and fix.current_status is not None:
+        problems.append(f"{vid} at {now}: status {fix.current_status} with nothing left")
+    if want_ids:
+        first = engine.live.plans[key].stops[0]
+        at_stop = engine.live.states[key].node == first.node and not engine.en_route(key)
+        expect = "STOPPED_AT" if at_stop else "IN_TRANSIT_TO"
+        if fix.current_status != expect:
+            problems.append(f"{vid} at {now}: status {fix.current_status} != {expect}")
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +109,7 @@ def checked_day(mitsugi, network, tmp_path_factory):
     """A wet Mitsugi morning, the feed checked after every stop event of every vehicle."""
     problems: list[str] = []
     checks = {"n": 0, "messages": 0}
-    orig_report, orig_no_show = runner.EngineGateway.report, runner.EngineGateway.no_show
+    orig_report, orig_no_show = agents.EngineGateway.report, agents.EngineGateway.no_show
 
     def after(gw, vehicle_id):
         rows, runs, fixes = _feed_inputs(gw.engine, gw.day)
@@ -115,8 +130,8 @@ def checked_day(mitsugi, network, tmp_path_factory):
         after(gw, vehicle_id)
 
     mp = pytest.MonkeyPatch()
-    mp.setattr(runner.EngineGateway, "report", report)
-    mp.setattr(runner.EngineGateway, "no_show", no_show)
+    mp.setattr(agents.EngineGateway, "report", report)
+    mp.setattr(agents.EngineGateway, "no_show", no_show)
     try:
         r = run_day(mitsugi, network, tmp_path_factory.mktemp("rt"), seed=5, day=DAY,
                     scenario=Scenario("wet", slower=1.12, leg_noise=0.2, dwell_noise=0.3,
