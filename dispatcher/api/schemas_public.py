@@ -88,3 +88,26 @@ class StopOut(BaseModel):
     note_ja: str
     note_en: str
     district: str | None
+
+
+class RoadsPropertiesOut(BaseModel):
+    """Where the road network comes from, and whether it is an approximation."""
+
+    service: str
+    approximate: bool
+    source: str
+
+
+class RoadsGeometryOut(BaseModel):
+    """Every road once, as GeoJSON lines (``[lon, lat]``)."""
+
+    type: str
+    coordinates: list[list[list[Number]]]
+
+
+class RoadsOut(BaseModel):
+    """The service's roads as one GeoJSON MultiLineString feature."""
+
+    type: str
+    properties: RoadsPropertiesOut
+    geometry: RoadsGeometryOut
