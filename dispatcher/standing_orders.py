@@ -21,9 +21,8 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine as DbEngine
-from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from dispatcher.engine import Engine
 from dispatcher.errors import Conflict, Infeasible, InvalidInput, NoriaiError, NotFound
@@ -31,7 +30,9 @@ from dispatcher.offer_rank import OfferTimes, rank_offers
 from dispatcher.recurrence import DatedTrip, Expansion, Recurrence, expand
 from dispatcher.rules import check_party
 from dispatcher.service_area import WEEKDAYS
+from dispatcher.store import bookings as booking_store
 from dispatcher.store import repo
+from dispatcher.store import standing as store
 from dispatcher.store.tables import BookingRow, OfferRow, StandingOrder, StandingRun, User
 from dispatcher.trip import Party, Place, TripInput
 from dispatcher.units import clock_hhmm
@@ -146,8 +147,7 @@ class StandingOrders:
         self.validate(order)
         now = self.engine.now_dt()
         with Session(self.db, expire_on_commit=False) as s, s.begin():
-            active = len(s.exec(select(StandingOrder.id).where(
-                StandingOrder.rider_id == order.rider_id, col(StandingOrder.active))).all())
+            active = store.active_count(s, order.rider_id)
             if active >= MAX_ACTIVE_PER_RIDER:
                 raise InvalidInput(f"定期予約は{MAX_ACTIVE_PER_RIDER}件までです",
                                    f"at most {MAX_ACTIVE_PER_RIDER} standing orders")
@@ -186,33 +186,21 @@ class StandingOrders:
 
     def orders(self, rider_id: str | None = None, active_only: bool = False) -> list[StandingOrder]:
         """Orders, newest first (of one rider when given)."""
-        q = select(StandingOrder)
-        if rider_id is not None:
-            q = q.where(StandingOrder.rider_id == rider_id)
-        if active_only:
-            q = q.where(col(StandingOrder.active))
         with Session(self.db, expire_on_commit=False) as s:
-            return list(s.exec(q.order_by(col(StandingOrder.created_at).desc())).all())
+            return store.orders(s, rider_id, active_only)
 
     def runs(self, order_ids: list[str], since: date | None = None) -> list[StandingRun]:
         """Runs of the given orders (from ``since`` on), by day."""
         if not order_ids:
             return []
-        q = select(StandingRun).where(col(StandingRun.order_id).in_(order_ids))
-        if since is not None:
-            q = q.where(StandingRun.service_day >= since)
         with Session(self.db, expire_on_commit=False) as s:
-            return list(s.exec(q.order_by(col(StandingRun.service_day))).all())
+            return store.runs(s, order_ids, since)
 
     def notices(self, rider_id: str | None = None) -> list[StandingRun]:
         """Failed days from today on, not dismissed: what the rider (or operators) must know."""
-        q = select(StandingRun).where(StandingRun.status == "failed",
-                                      StandingRun.service_day >= self.engine.today(),
-                                      col(StandingRun.dismissed).is_(False))
-        if rider_id is not None:
-            q = q.where(StandingRun.rider_id == rider_id)
+        today = self.engine.today()
         with Session(self.db, expire_on_commit=False) as s:
-            return list(s.exec(q.order_by(col(StandingRun.service_day))).all())
+            return store.failed_runs(s, today, rider_id)
 
     def dismiss(self, run_id: int, actor_id: str, rider_id: str | None = None) -> None:
         """Hide a failure notice (the rider has read it)."""
@@ -274,28 +262,20 @@ class StandingOrders:
                 return token
             except IntegrityError:
                 with Session(self.db, expire_on_commit=False) as s:
-                    run = s.exec(select(StandingRun).where(
-                        StandingRun.order_id == order.id,
-                        StandingRun.service_day == trip.day)).first()
+                    run = store.run_of(s, order.id, trip.day)
                 if run is None:
                     return None
         if run.status != "placing" or run.claimed_at > now - timedelta(seconds=self.lease_s):
             return None
         with Session(self.db) as s, s.begin():
-            taken = s.execute(update(StandingRun)
-                              .where(col(StandingRun.id) == run.id,
-                                     col(StandingRun.claim) == run.claim,
-                                     col(StandingRun.status) == "placing")
-                              .values(claim=token, claimed_at=now, attempts=run.attempts + 1,
-                                      updated_at=now))
-        return token if taken.rowcount == 1 else None  # type: ignore[attr-defined]
+            taken = store.take_over(s, run, token, now)
+        return token if taken else None
 
     def _place(self, order: StandingOrder, trip: DatedTrip, token: str) -> Placed:
         """Book a claimed day (or find the booking an earlier attempt made) and record it."""
         key = idempotency_key(order.id, trip.day)
         with Session(self.db, expire_on_commit=False) as s:
-            booked = s.exec(select(BookingRow).where(BookingRow.rider_id == order.rider_id,
-                                                     BookingRow.idempotency_key == key)).first()
+            booked = booking_store.by_idempotency_key(s, order.rider_id, key)
             rider = s.get(User, order.rider_id)
         if booked is None:
             try:
@@ -343,14 +323,10 @@ class StandingOrders:
         """Record the outcome of a claimed day, with its event (only while the claim holds)."""
         now = self.engine.now_dt()
         with Session(self.db) as s, s.begin():
-            done = s.execute(update(StandingRun)
-                             .where(col(StandingRun.order_id) == order.id,
-                                    col(StandingRun.service_day) == trip.day,
-                                    col(StandingRun.claim) == token)
-                             .values(status=status, booking_id=booking_id, reason=reason[:40],
-                                     message_ja=message_ja[:500], message_en=message_en[:500],
-                                     updated_at=now))
-            if done.rowcount != 1:  # type: ignore[attr-defined]
+            done = store.finish(s, order.id, trip.day, token, status=status,
+                                booking_id=booking_id, reason=reason, message_ja=message_ja,
+                                message_en=message_en, now=now)
+            if not done:
                 return Placed(order.id, trip.day, "lost_claim", booking_id, reason)
             if status == "booked":
                 repo.add_event(s, "standing_order_booked", booking_id=booking_id,

@@ -14,11 +14,11 @@ import logging
 from typing import Any
 
 from sqlalchemy import Engine as DbEngine
-from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from dispatcher.alerts import recovered_text, risk_text
 from dispatcher.line.client import ReplyClient, text_message
+from dispatcher.store import events as event_log
 from dispatcher.store.tables import BookingRow, Event, User
 
 log = logging.getLogger("noriai.notify")
@@ -41,7 +41,7 @@ class RiskNotifier:
         self.db = db
         self.client = client
         with Session(db) as s:
-            self.last_id = int(s.exec(select(func.max(Event.id))).one() or 0)
+            self.last_id = event_log.last_id(s)
         #: Bookings whose rider was told of a delay (told again when it is over).
         self.told: set[str] = set()
 
@@ -52,9 +52,7 @@ class RiskNotifier:
         already told is told again only once the delay is over.
         """
         with Session(self.db, expire_on_commit=False) as s:
-            events = list(s.exec(select(Event).where(col(Event.id) > self.last_id,
-                                                     col(Event.type).in_(KINDS))
-                                 .order_by(col(Event.id))))
+            events = event_log.after(s, self.last_id, types=KINDS)
             if events:
                 self.last_id = int(events[-1].id or self.last_id)
             if self.client is None:

@@ -15,13 +15,13 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from dispatcher.api.deps import RuntimeDep, SupervisorDep
 from dispatcher.api.security import STAFF_ROLES, hash_password
 from dispatcher.credentials import password_weakness
 from dispatcher.errors import Conflict, InvalidInput, NotFound
-from dispatcher.store import repo
+from dispatcher.store import repo, users
 from dispatcher.store.tables import User
 
 router = APIRouter(prefix="/api/v1/operator/accounts", tags=["accounts"])
@@ -108,9 +108,7 @@ def _name(name: str) -> str:
 def list_accounts(principal: SupervisorDep, runtime: RuntimeDep) -> list[AccountOut]:
     """Staff accounts (operators and supervisors), by login."""
     with Session(runtime.db) as s:
-        rows = s.exec(select(User).where(col(User.role).in_(STAFF_ROLES))
-                      .order_by(col(User.login))).all()
-        return [_out(u) for u in rows]
+        return [_out(u) for u in users.staff(s, STAFF_ROLES)]
 
 
 @router.post("", status_code=201)
@@ -124,7 +122,7 @@ def create_account(body: AccountIn, principal: SupervisorDep, runtime: RuntimeDe
     name = _name(body.name)
     check_password(body.password, login)
     with _lock, Session(runtime.db, expire_on_commit=False) as s, s.begin():
-        if s.exec(select(User).where(User.login == login)).first() is not None:
+        if users.by_login(s, login) is not None:
             raise Conflict("このログインIDはすでに使われています", "this login is already taken",
                            login=login)
         user = User(id=f"op-{uuid.uuid4().hex[:12]}", role=body.role, name=name, login=login,
@@ -155,9 +153,7 @@ def update_account(body: AccountUpdate, principal: SupervisorDep, runtime: Runti
         if loses_supervisor:
             # Lock the active supervisors' rows (PostgreSQL) so that two supervisors cannot
             # demote each other at the same moment.
-            active = s.exec(select(User).where(User.role == "supervisor",
-                                               col(User.disabled).is_(False))
-                            .with_for_update()).all()
+            active = users.active_supervisors_locked(s)
             if len(active) <= 1:
                 raise Conflict(
                     "最後の有効なスーパーバイザーは無効にも降格にもできません。"

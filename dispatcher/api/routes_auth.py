@@ -12,11 +12,18 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter, Request, Response
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from dispatcher.api.deps import AccountDisabled, PrincipalDep, RuntimeDep, Unauthorized
 from dispatcher.api.runtime import Runtime
-from dispatcher.api.schemas import LoginIn, PasswordChangeIn, PinChangeIn, RegisterIn, TokenOut
+from dispatcher.api.schemas import (
+    LoginIn,
+    MeOut,
+    PasswordChangeIn,
+    PinChangeIn,
+    RegisterIn,
+    TokenOut,
+)
 from dispatcher.api.security import (
     Principal,
     hash_password,
@@ -27,7 +34,7 @@ from dispatcher.api.security import (
 from dispatcher.api.throttle import Key
 from dispatcher.credentials import password_weakness, pin_weakness
 from dispatcher.errors import Conflict, Forbidden, InvalidInput, NoriaiError
-from dispatcher.store import repo
+from dispatcher.store import repo, users
 from dispatcher.store.tables import User
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -101,7 +108,7 @@ def register(body: RegisterIn, request: Request, runtime: RuntimeDep) -> TokenOu
     runtime.throttle.check(account, source)
     pin_hash = hash_password(body.pin)  # spent on both paths: the same time either way
     with Session(runtime.db, expire_on_commit=False) as s, s.begin():
-        existing = s.exec(select(User).where(User.phone == phone)).first()
+        existing = users.by_phone(s, phone)
         if existing is None:
             user = User(id=f"r-{uuid.uuid4().hex[:12]}", role="rider", name=body.name,
                         name_kana=body.name_kana, phone=phone, lang=body.lang,
@@ -131,16 +138,14 @@ def login(body: LoginIn, request: Request, runtime: RuntimeDep) -> TokenOut:
     if body.phone:
         phone = normalise_phone(body.phone)
         account = account_key(phone=phone)
-        query = select(User).where(User.phone == phone)
     elif body.login:
         account = account_key(login=body.login)
-        query = select(User).where(User.login == body.login)
     else:
         raise InvalidInput("電話番号またはログインIDを入力してください", "give a phone or a login")
     source = source_of(request)
     runtime.throttle.check(account, source)
     with Session(runtime.db, expire_on_commit=False) as s:
-        user = s.exec(query).first()
+        user = users.by_phone(s, phone) if body.phone else users.by_login(s, body.login or "")
     if not verify_or_dummy(body.password, user.password_hash if user else None) or user is None:
         runtime.throttle.failed(account, source)
         raise Unauthorized("電話番号（ID）または暗証番号が違います", "wrong phone/login or PIN/password")
@@ -228,11 +233,11 @@ def logout(principal: PrincipalDep, runtime: RuntimeDep) -> Response:
 
 
 @router.get("/me")
-def me(principal: PrincipalDep, runtime: RuntimeDep) -> dict[str, object]:
+def me(principal: PrincipalDep, runtime: RuntimeDep) -> MeOut:
     """Who am I."""
     with Session(runtime.db, expire_on_commit=False) as s:
         user = s.get(User, principal.user_id)
     if user is None:
         raise Unauthorized("アカウントが見つかりません", "account not found")
-    return {"id": user.id, "role": user.role, "name": user.name, "phone": user.phone,
-            "vehicle_id": user.vehicle_id, "lang": user.lang, "home_stop_id": user.home_stop_id}
+    return MeOut(id=user.id, role=user.role, name=user.name, phone=user.phone,
+                 vehicle_id=user.vehicle_id, lang=user.lang, home_stop_id=user.home_stop_id)

@@ -10,15 +10,25 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import StreamingResponse
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from dispatcher.api.bounds import SaneDay, horizon_day
 from dispatcher.api.deps import DriverDep, RuntimeDep
 from dispatcher.api.schemas import DriverEventIn, PositionIn
+from dispatcher.api.schemas_driver import (
+    BreakOut,
+    DepotOut,
+    DriverReportOut,
+    ManifestOut,
+    RouteOut,
+    UndoNoShowOut,
+    manifest_out,
+)
 from dispatcher.api.views import manifest
 from dispatcher.engine import vd_key
 from dispatcher.errors import NotFound
-from dispatcher.store.tables import BookingRow, ClientAction
+from dispatcher.store import bookings as booking_store
+from dispatcher.store.tables import ClientAction
 from driver_app.geometry import route_legs
 
 router = APIRouter(prefix="/api/v1/driver", tags=["driver"])
@@ -42,28 +52,27 @@ def driver_manifest(runtime: RuntimeDep, vehicle_id: str, day: date | None = Non
         return {"vehicle_id": vehicle_id, "day": day.isoformat(), "stops": [], "revision": 0,
                 "onboard": [], "off_shift": True, **extra}
     with Session(runtime.db, expire_on_commit=False) as s:
-        rows = {r.id: r for r in s.exec(select(BookingRow).where(BookingRow.vehicle_id == vehicle_id,
-                                                                 BookingRow.service_day == day))}
+        rows = {r.id: r for r in booking_store.of_day(s, day, vehicle_id)}
     with engine.lock:
         return {**manifest(engine, keys[0], rows), **extra}
 
 
-@router.get("/manifest")
+@router.get("/manifest", response_model_exclude_unset=True)
 def get_manifest(principal: DriverDep, runtime: RuntimeDep,
-                 day: SaneDay | None = None) -> dict[str, Any]:
+                 day: SaneDay | None = None) -> ManifestOut:
     """My vehicle's ordered stops with times, who boards and alights, and their needs."""
-    return driver_manifest(runtime, _vehicle(principal), day)
+    return manifest_out(driver_manifest(runtime, _vehicle(principal), day))
 
 
-@router.post("/events")
-def post_event(body: DriverEventIn, principal: DriverDep, runtime: RuntimeDep) -> dict[str, Any]:
+@router.post("/events", response_model_exclude_unset=True)
+def post_event(body: DriverEventIn, principal: DriverDep, runtime: RuntimeDep) -> DriverReportOut:
     """Report arrived / boarded / alighted / no-show / departed. A repeated ``client_id`` applies once."""
     vehicle_id = _vehicle(principal)
     if body.client_id:
         with Session(runtime.db, expire_on_commit=False) as s:
             done = s.get(ClientAction, f"{principal.user_id}:{body.client_id}")
         if done is not None:
-            return {**done.result, "duplicate": True}
+            return DriverReportOut.model_validate({**done.result, "duplicate": True})
     engine = runtime.engine
     if body.type == "no_show":
         if body.booking_id is None:
@@ -79,7 +88,7 @@ def post_event(body: DriverEventIn, principal: DriverDep, runtime: RuntimeDep) -
         with Session(runtime.db, expire_on_commit=False) as s, s.begin():
             s.add(ClientAction(client_id=f"{principal.user_id}:{body.client_id}",
                                actor_id=principal.user_id, result=result))
-    return result
+    return DriverReportOut.model_validate(result)
 
 
 @router.post("/bookings/{booking_id}/no-show/undo",
@@ -87,14 +96,14 @@ def post_event(body: DriverEventIn, principal: DriverDep, runtime: RuntimeDep) -
                         409: {"description": "not a no-show, too late, or the plan cannot "
                                              "keep the promise any more"}})
 def undo_no_show(booking_id: Annotated[str, Path(max_length=40)], principal: DriverDep,
-                 runtime: RuntimeDep) -> dict[str, Any]:
+                 runtime: RuntimeDep) -> UndoNoShowOut:
     """Undo my no-show of a booking (the rider turned up) within the service's undo time
     (``no_show_undo_s``): the booking is confirmed again with its original promise if my
     plan can still keep it, else 409 with the reason."""
     engine = runtime.engine
     row = engine.undo_no_show(booking_id, principal.user_id, _vehicle(principal),
                               engine.service.booking.no_show_undo_s)
-    return {"ok": True, "booking_id": row.id, "status": row.status}
+    return UndoNoShowOut(ok=True, booking_id=row.id, status=row.status)
 
 
 @router.post("/position", status_code=204)
@@ -104,30 +113,34 @@ def post_position(body: PositionIn, principal: DriverDep, runtime: RuntimeDep) -
 
 
 @router.post("/break")
-def start_break(principal: DriverDep, runtime: RuntimeDep) -> dict[str, Any]:
+def start_break(principal: DriverDep, runtime: RuntimeDep) -> BreakOut:
     """Start my shift's break now: allowed inside its window, with nobody on board, and only if
     every later booking still keeps its promise (else 409 with the reason)."""
     engine = runtime.engine
     out = engine.break_taken(_vehicle(principal), engine.clock(), principal.user_id)
     tz = engine.tz
-    return {**out, "start": datetime.fromtimestamp(out["start_s"], tz).isoformat(),
-            "end": datetime.fromtimestamp(out["end_s"], tz).isoformat()}
+    return BreakOut.model_validate(
+        {**out, "start": datetime.fromtimestamp(out["start_s"], tz).isoformat(),
+         "end": datetime.fromtimestamp(out["end_s"], tz).isoformat()})
 
 
 @router.post("/depot")
-def at_depot(principal: DriverDep, runtime: RuntimeDep) -> dict[str, Any]:
+def at_depot(principal: DriverDep, runtime: RuntimeDep) -> DepotOut:
     """My vehicle is back at its depot (nobody on board); the plan goes on from there."""
-    return runtime.engine.back_at_depot(_vehicle(principal), principal.user_id)
+    return DepotOut.model_validate(runtime.engine.back_at_depot(_vehicle(principal),
+                                                                principal.user_id))
 
 
 @router.post("/shift/end")
-def end_shift(principal: DriverDep, runtime: RuntimeDep) -> dict[str, Any]:
+def end_shift(principal: DriverDep, runtime: RuntimeDep) -> DepotOut:
     """Back at the depot and my shift is over: the vehicle leaves planning for today.
 
     Refused (409, ja/en) while riders are on board or bookings are still planned on the
     vehicle (the operator moves them to another vehicle first).
     """
-    return runtime.engine.back_at_depot(_vehicle(principal), principal.user_id, end_shift=True)
+    return DepotOut.model_validate(runtime.engine.back_at_depot(_vehicle(principal),
+                                                                principal.user_id,
+                                                                end_shift=True))
 
 
 @router.get("/stream")
@@ -154,7 +167,7 @@ async def stream(request: Request, principal: DriverDep, runtime: RuntimeDep) ->
 
 
 @router.get("/route")
-def route(principal: DriverDep, runtime: RuntimeDep) -> dict[str, Any]:
+def route(principal: DriverDep, runtime: RuntimeDep) -> RouteOut:
     """Road geometry of my vehicle's plan today: one leg from where it is to each planned stop.
 
     ``legs[0]`` is the way to the next stop; all legs together are the whole run. Coordinates
@@ -167,7 +180,7 @@ def route(principal: DriverDep, runtime: RuntimeDep) -> dict[str, Any]:
     key = vd_key(vehicle_id, day)
     with engine.lock:
         if key not in engine.live.plans:
-            return {"vehicle_id": vehicle_id, "revision": 0, "start": None, "legs": []}
+            return RouteOut(vehicle_id=vehicle_id, revision=0, start=None, legs=[])
         plan = engine.live.plans[key]
         state = engine.live.states[key]
         revision = engine.live.revisions.get(key, 0)
@@ -178,4 +191,5 @@ def route(principal: DriverDep, runtime: RuntimeDep) -> dict[str, Any]:
     net = engine.network
     legs = route_legs(start, stops, net.polyline)  # type: ignore[attr-defined]
     lat, lon = net.node_coords(start)
-    return {"vehicle_id": vehicle_id, "revision": revision, "start": [lat, lon], "legs": legs}
+    return RouteOut.model_validate({"vehicle_id": vehicle_id, "revision": revision,
+                                    "start": [lat, lon], "legs": legs})

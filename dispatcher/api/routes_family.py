@@ -6,11 +6,11 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from dispatcher.api.deps import RiderDep, RuntimeDep
 from dispatcher.errors import InvalidInput, NotFound
-from dispatcher.store import repo
+from dispatcher.store import repo, users
 from dispatcher.store.tables import FamilyMember
 
 router = APIRouter(prefix="/api/v1/family", tags=["rider"])
@@ -46,8 +46,7 @@ def _out(m: FamilyMember) -> FamilyOut:
 def list_family(principal: RiderDep, runtime: RuntimeDep) -> list[FamilyOut]:
     """My family members, in the order I added them."""
     with Session(runtime.db, expire_on_commit=False) as s:
-        rows = s.exec(select(FamilyMember).where(FamilyMember.rider_id == principal.user_id)
-                      .order_by(col(FamilyMember.id))).all()
+        rows = users.family_of(s, principal.user_id)
     return [_out(m) for m in rows]
 
 
@@ -58,8 +57,7 @@ def add_family(body: FamilyIn, principal: RiderDep, runtime: RuntimeDep) -> Fami
     if not name:
         raise InvalidInput("名前を入力してください", "give a name")
     with Session(runtime.db, expire_on_commit=False) as s, s.begin():
-        count = len(s.exec(select(FamilyMember.id).where(
-            FamilyMember.rider_id == principal.user_id)).all())
+        count = users.family_count(s, principal.user_id)
         if count >= MAX_MEMBERS:
             raise InvalidInput(f"登録できるのは{MAX_MEMBERS}人までです",
                                f"at most {MAX_MEMBERS} family members")

@@ -22,14 +22,16 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, FastAPI, Header, Query, Request, Response
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from dispatcher.api.deps import OperatorDep, RuntimeDep
 from dispatcher.api.runtime import Runtime
 from dispatcher.api.schemas import TripIn
+from dispatcher.api.schemas_feeds import ConnectionsOut, FeedStatusOut
 from dispatcher.errors import InvalidInput
-from dispatcher.store import repo
-from dispatcher.store.tables import BookingRow, Setting, VehicleRow
+from dispatcher.store import bookings as booking_store
+from dispatcher.store import fleet, repo
+from dispatcher.store.tables import Setting
 from dispatcher.trip import Party, Place, TripInput
 from gtfs import connections as cx
 from gtfs import live, realtime, transfer
@@ -123,20 +125,21 @@ def feed_zip(request: Request, runtime: RuntimeDep,
 
 
 @router.get("/gtfs/status")
-def feed_status(request: Request, runtime: RuntimeDep) -> dict[str, Any]:
+def feed_status(request: Request, runtime: RuntimeDep) -> FeedStatusOut:
     """The last export: time, SHA-256, window and the validator's errors and warnings."""
-    return {"url": "/gtfs/feed.zip", **current_feed(request.app, runtime).status()}
+    return FeedStatusOut.model_validate({"url": "/gtfs/feed.zip",
+                                         **current_feed(request.app, runtime).status()})
 
 
 @router.post("/api/v1/operator/gtfs/export")
-def export_now(request: Request, principal: OperatorDep, runtime: RuntimeDep) -> dict[str, Any]:
+def export_now(request: Request, principal: OperatorDep, runtime: RuntimeDep) -> FeedStatusOut:
     """Re-export and re-validate the static feed now; returns the new status (the request is
     written to the log with who asked)."""
     status = current_feed(request.app, runtime, force=True).status()
     with Session(runtime.db) as s, s.begin():
         repo.add_event(s, "feed_export_requested", actor_id=principal.user_id,
                        at=runtime.engine.now_dt())
-    return {"url": "/gtfs/feed.zip", **status}
+    return FeedStatusOut.model_validate({"url": "/gtfs/feed.zip", **status})
 
 
 # --- GTFS-Realtime ---------------------------------------------------------------------------
@@ -147,8 +150,8 @@ def _live_inputs(runtime: Runtime) -> tuple[list[realtime.VehicleRun], list[real
     day = engine.today()
     engine.ensure_day(day)
     with Session(runtime.db, expire_on_commit=False) as s:
-        rows = list(s.exec(select(BookingRow).where(BookingRow.service_day == day)))
-        vehicles = list(s.exec(select(VehicleRow).where(VehicleRow.active)))
+        rows = booking_store.of_day(s, day)
+        vehicles = fleet.vehicles(s, active_only=True)
     served = live.executed_stops(runtime.service, rows)
     points = {r.id: (r.origin_lat, r.origin_lon, r.destination_lat, r.destination_lon)
               for r in rows}
@@ -224,7 +227,7 @@ def connections(
     after: Annotated[datetime | None, Query(description="ISO time with offset (default now)")]
     = None,
     n: Annotated[int, Query(ge=1, le=50)] = 5,
-) -> dict[str, Any]:
+) -> ConnectionsOut:
     """Next bus departures at a transfer point, each with its ``connection_id``."""
     engine = runtime.engine
     if after is None:
@@ -243,14 +246,10 @@ def connections(
         transfer.walk_time_s(runtime.service, stop_id, d.stop_id, tts)) for d in board.departures]
     for d in deps:
         d.pop("latest_dropoff_s")
-    return {
-        "stop_id": stop_id,
-        "after": after.astimezone(engine.tz).isoformat(),
-        "transfer_buffer_min": buffer_s // 60,
-        "departures": deps,
-        "unknown_services": list(board.unknown_services),
-        "notes": list(board.notes),
-    }
+    return ConnectionsOut(stop_id=stop_id, after=after.astimezone(engine.tz).isoformat(),
+                          transfer_buffer_min=buffer_s // 60, departures=deps,
+                          unknown_services=list(board.unknown_services),
+                          notes=list(board.notes))
 
 
 def connecting_trip(runtime: Runtime, body: TripIn) -> TripInput:

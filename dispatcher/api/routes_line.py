@@ -18,11 +18,12 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from dispatcher.api.deps import RuntimeDep, Unauthorized
 from dispatcher.api.routes_auth import account_key, normalise_phone
 from dispatcher.api.runtime import Runtime
+from dispatcher.api.schemas_feeds import WebhookOut
 from dispatcher.api.security import hash_password, verify_or_dummy
 from dispatcher.api.throttle import Key
 from dispatcher.api.views import rank_rows
@@ -41,7 +42,7 @@ from dispatcher.line.parse import PartyCounts, fold
 from dispatcher.line.signature import verify
 from dispatcher.rules import earliest_bookable
 from dispatcher.stop_search import search_stops
-from dispatcher.store import repo
+from dispatcher.store import repo, users
 from dispatcher.store.tables import ClientAction, Setting, User
 from dispatcher.trip import Party, Place, TripInput
 
@@ -64,8 +65,7 @@ class LinePort:
 
     def _user(self) -> User | None:
         with Session(self.runtime.db, expire_on_commit=False) as s:
-            return s.exec(select(User).where(User.line_user_id == self.line_user_id,
-                                             User.role == "rider")).first()
+            return users.rider_by_line_id(s, self.line_user_id)
 
     def now(self) -> datetime:
         """The engine's now, local."""
@@ -88,8 +88,7 @@ class LinePort:
         throttle.check(lookups, ("line", self.line_user_id))
         throttle.failed(lookups)
         with Session(self.runtime.db) as s:
-            return s.exec(select(User).where(User.phone == normalise_phone(phone),
-                                             User.role == "rider")).first() is not None
+            return users.by_phone(s, normalise_phone(phone), role="rider") is not None
 
     def link(self, phone: str, pin: str) -> bool:
         """Link to the rider account of ``phone`` when ``pin`` is right. Wrong PINs count against
@@ -99,8 +98,7 @@ class LinePort:
         account, source = account_key(phone=normalise_phone(phone)), ("line", self.line_user_id)
         throttle.check(account, source)
         with Session(self.runtime.db, expire_on_commit=False) as s:
-            user = s.exec(select(User).where(User.phone == normalise_phone(phone),
-                                             User.role == "rider")).first()
+            user = users.by_phone(s, normalise_phone(phone), role="rider")
         if not pin or not verify_or_dummy(pin, user.password_hash if user else None) or not user:
             throttle.failed(account, source)
             return False
@@ -127,8 +125,9 @@ class LinePort:
     def set_pin(self, pin: str) -> None:
         """Set the PIN of this LINE user's rider account (hashed as at sign-up)."""
         with Session(self.runtime.db, expire_on_commit=False) as s, s.begin():
-            user = s.exec(select(User).where(User.line_user_id == self.line_user_id,
-                                             User.role == "rider")).one()
+            user = users.rider_by_line_id(s, self.line_user_id)
+            if user is None:
+                raise NotFound("アカウントが見つかりません", "no rider account is linked")
             user.password_hash = hash_password(pin)
             user.token_version += 1  # tokens issued with the old PIN are void
             repo.add_event(s, "pin_set", actor_id=user.id, at=self.engine.now_dt(), channel="line")
@@ -243,7 +242,7 @@ def handle_event(runtime: Runtime, event: dict[str, Any]) -> Turn | None:
 
 @router.post("/webhook")
 async def webhook(request: Request, runtime: RuntimeDep,
-                  x_line_signature: Annotated[str | None, Header()] = None) -> dict[str, Any]:
+                  x_line_signature: Annotated[str | None, Header()] = None) -> WebhookOut:
     """LINE Messaging API webhook (refuses a missing or wrong X-Line-Signature with 401)."""
     body = await request.body()
     if not verify(body, runtime.settings.line_channel_secret, x_line_signature):
@@ -260,4 +259,4 @@ async def webhook(request: Request, runtime: RuntimeDep,
         if isinstance(event, dict):
             turn = await asyncio.to_thread(handle_event, runtime, event)
             handled += turn is not None
-    return {"ok": True, "handled": handled}
+    return WebhookOut(ok=True, handled=handled)

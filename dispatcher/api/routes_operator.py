@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from itertools import pairwise
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Header, Query
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from dispatcher.api.bounds import INT64_MAX, SaneDay, horizon_day
 from dispatcher.api.deps import OperatorDep, RuntimeDep
@@ -26,13 +26,28 @@ from dispatcher.api.schemas import (
     PaymentIn,
     VehicleIn,
 )
+from dispatcher.api.schemas_driver import ManifestOut, manifest_out
+from dispatcher.api.schemas_operator import (
+    BookingEventOut,
+    DriverOut,
+    EventOut,
+    KpiDayOut,
+    KpisOut,
+    MapRouteOut,
+    ReoptimizeOut,
+    RiderFoundOut,
+    ShiftOut,
+    VehicleOut,
+)
 from dispatcher.api.views import booking_out, manifest
 from dispatcher.engine import split_vd
 from dispatcher.errors import InvalidInput
 from dispatcher.fares import Recorder
 from dispatcher.riders import MAX_QUERY_CHARS, RECENT_TRIPS, matches, parse_query, rank, usual_trip
-from dispatcher.store import repo
-from dispatcher.store.tables import BookingRow, Event, ShiftRow, User, VehicleRow
+from dispatcher.store import bookings as booking_store
+from dispatcher.store import events as event_log
+from dispatcher.store import fleet, repo, users
+from dispatcher.store.tables import BookingRow, Event, User, VehicleRow
 from dispatcher.ticket_service import record_booking_payment
 
 router = APIRouter(prefix="/api/v1/operator", tags=["operator"])
@@ -43,7 +58,7 @@ def caller_account(runtime: RuntimeDep, caller: CallerIn, actor_id: str) -> User
     the staff account ``actor_id``."""
     phone = normalise_phone(caller.phone)
     with Session(runtime.db, expire_on_commit=False) as s, s.begin():
-        user = s.exec(select(User).where(User.phone == phone)).first()
+        user = users.by_phone(s, phone)
         if user is None:
             user = User(id=f"r-{uuid.uuid4().hex[:12]}", role="rider", name=caller.name,
                         name_kana=caller.name_kana, phone=phone)
@@ -57,8 +72,7 @@ def caller_account(runtime: RuntimeDep, caller: CallerIn, actor_id: str) -> User
 
 def actors(s: Session, rows: Sequence[Event]) -> dict[str, User]:
     """The accounts that acted in ``rows``, by id."""
-    ids = {a for a in (e.actor_id for e in rows) if a}
-    return {u.id: u for u in s.exec(select(User).where(col(User.id).in_(ids)))} if ids else {}
+    return users.by_ids(s, (a for a in (e.actor_id for e in rows) if a))
 
 
 def actor_fields(actor_id: str | None, people: dict[str, User]) -> dict[str, str | None]:
@@ -97,15 +111,9 @@ def list_bookings(principal: OperatorDep, runtime: RuntimeDep,
                   rider: str | None = Query(default=None, max_length=120),
                   limit: int = Query(default=500, ge=1, le=5000)) -> list[BookingOut]:
     """Bookings filtered by day, status, vehicle, rider (name or phone)."""
-    q = select(BookingRow)
-    if day is not None:
-        q = q.where(BookingRow.service_day == day)
-    if status:
-        q = q.where(BookingRow.status == status)
-    if vehicle_id:
-        q = q.where(BookingRow.vehicle_id == vehicle_id)
     with Session(runtime.db, expire_on_commit=False) as s:
-        rows = s.exec(q.order_by(col(BookingRow.pickup_earliest_at)).limit(limit)).all()
+        rows = booking_store.filtered(s, day=day, status=status, vehicle_id=vehicle_id,
+                                      limit=limit)
     if rider:
         needle = rider.strip()
         rows = [r for r in rows if needle in r.rider_name or needle in r.rider_phone
@@ -118,17 +126,15 @@ def find_riders(principal: OperatorDep, runtime: RuntimeDep,
                 q: str = Query(max_length=MAX_QUERY_CHARS,
                                description="phone number (hyphens optional, at least 4 digits) "
                                            "or name in kana or kanji (at least 2 characters)"),
-                limit: int = Query(default=10, ge=1, le=20)) -> list[dict[str, Any]]:
+                limit: int = Query(default=10, ge=1, le=20)) -> list[RiderFoundOut]:
     """Riders matching a phone number or a name, each with their usual trip (phone booking)."""
     query = parse_query(q)
     with Session(runtime.db, expire_on_commit=False) as s:
-        users = s.exec(select(User).where(User.role == "rider")).all()
-        found = sorted((u for u in users if matches(query, u.model_dump())),
+        riders = users.with_role(s, "rider")
+        found = sorted((u for u in riders if matches(query, u.model_dump())),
                        key=lambda u: (rank(query, u.model_dump()), u.name_kana or u.name, u.id))
         found = found[:limit]
-        ids = [u.id for u in found]
-        rows = s.exec(select(BookingRow).where(col(BookingRow.rider_id).in_(ids))
-                      .order_by(col(BookingRow.requested_at).desc())).all() if ids else []
+        rows = booking_store.of_riders(s, [u.id for u in found])
     tz = runtime.engine.tz
     by_rider: dict[str, list[BookingRow]] = {}
     for r in rows:
@@ -141,23 +147,23 @@ def find_riders(principal: OperatorDep, runtime: RuntimeDep,
                              "requested_s": int(r.requested_at.timestamp()), "rule": r.rule,
                              "adults": r.adults, "children": r.children, "infants": r.infants,
                              "wheelchairs": r.wheelchairs} for r in mine[:RECENT_TRIPS * 2]), tz)
-        out.append({"id": u.id, "name": u.name, "name_kana": u.name_kana, "phone": u.phone,
-                    "bookings": len(mine),
-                    "last_trip": mine[0].requested_at.astimezone(tz).isoformat() if mine else None,
-                    "usual_trip": usual.as_dict() if usual else None})
+        out.append(RiderFoundOut(
+            id=u.id, name=u.name, name_kana=u.name_kana, phone=u.phone, bookings=len(mine),
+            last_trip=mine[0].requested_at.astimezone(tz).isoformat() if mine else None,
+            usual_trip=usual))
     return out
 
 
 @router.get("/bookings/{booking_id}/events")
-def booking_events(booking_id: str, principal: OperatorDep, runtime: RuntimeDep) -> list[dict[str, Any]]:
+def booking_events(booking_id: str, principal: OperatorDep,
+                   runtime: RuntimeDep) -> list[BookingEventOut]:
     """The full event history of a booking."""
     with Session(runtime.db, expire_on_commit=False) as s:
-        rows = s.exec(select(Event).where(Event.booking_id == booking_id)
-                      .order_by(col(Event.id))).all()
+        rows = event_log.of_booking(s, booking_id)
         people = actors(s, rows)
-    return [{"id": e.id, "at": e.at.astimezone(runtime.engine.tz).isoformat(), "type": e.type,
-             "vehicle_id": e.vehicle_id, **actor_fields(e.actor_id, people),
-             "data": e.data} for e in rows]
+    return [BookingEventOut(id=e.id, at=e.at.astimezone(runtime.engine.tz).isoformat(),
+                            type=e.type, vehicle_id=e.vehicle_id,
+                            **actor_fields(e.actor_id, people), data=e.data) for e in rows]
 
 
 @router.post("/bookings/{booking_id}/cancel")
@@ -191,27 +197,27 @@ def operator_payment(booking_id: str, body: PaymentIn, principal: OperatorDep,
 
 
 @router.get("/vehicles")
-def vehicles(principal: OperatorDep, runtime: RuntimeDep) -> list[dict[str, Any]]:
+def vehicles(principal: OperatorDep, runtime: RuntimeDep) -> list[VehicleOut]:
     """Vehicles with their last position and today's load."""
     engine = runtime.engine
     with Session(runtime.db, expire_on_commit=False) as s:
-        rows = s.exec(select(VehicleRow)).all()
+        rows = fleet.vehicles(s)
     today = engine.today()
     out = []
     for v in rows:
         keys = engine.vehicle_day_keys(v.id, today)
         onboard = list(engine.live.states[keys[0]].onboard) if keys else []
-        out.append({"id": v.id, "name": v.name, "seats": v.seats,
-                    "wheelchair_spaces": v.wheelchair_spaces, "depot_stop_id": v.depot_stop_id,
-                    "active": v.active, "lat": v.lat, "lon": v.lon,
-                    "position_at": v.position_at.isoformat() if v.position_at else None,
-                    "onboard": onboard, "on_shift_today": bool(keys)})
+        out.append(VehicleOut(
+            id=v.id, name=v.name, seats=v.seats, wheelchair_spaces=v.wheelchair_spaces,
+            depot_stop_id=v.depot_stop_id, active=v.active, lat=v.lat, lon=v.lon,
+            position_at=v.position_at.isoformat() if v.position_at else None,
+            onboard=onboard, on_shift_today=bool(keys)))
     return out
 
 
 @router.put("/vehicles/{vehicle_id}")
 def put_vehicle(vehicle_id: str, body: VehicleIn, principal: OperatorDep,
-                runtime: RuntimeDep) -> dict[str, Any]:
+                runtime: RuntimeDep) -> VehicleIn:
     """Create or change a vehicle (capacity changes apply to shifts created afterwards)."""
     if body.id != vehicle_id:
         raise InvalidInput("車両IDが一致しません", "vehicle id in path and body differ")
@@ -227,7 +233,7 @@ def put_vehicle(vehicle_id: str, body: VehicleIn, principal: OperatorDep,
         repo.add_event(s, "vehicle_saved", vehicle_id=vehicle_id, actor_id=principal.user_id,
                        at=runtime.engine.now_dt(),
                        **body.model_dump())
-    return body.model_dump()
+    return body
 
 
 def _horizon(runtime: Runtime, day: date) -> date:
@@ -236,31 +242,39 @@ def _horizon(runtime: Runtime, day: date) -> date:
 
 
 @router.get("/shifts")
-def shifts(principal: OperatorDep, runtime: RuntimeDep, day: SaneDay) -> list[dict[str, Any]]:
+def shifts(principal: OperatorDep, runtime: RuntimeDep, day: SaneDay) -> list[ShiftOut]:
     """Shifts of a day (inside the horizon: a month back to the last bookable day)."""
     day = _horizon(runtime, day)
     runtime.engine.ensure_day(day)
     tz = runtime.engine.tz
     with Session(runtime.db, expire_on_commit=False) as s:
-        rows = s.exec(select(ShiftRow).where(ShiftRow.day == day)).all()
-    return [{"id": r.id, "vehicle_id": r.vehicle_id, "day": r.day.isoformat(),
-             "start": r.start_at.astimezone(tz).isoformat(), "end": r.end_at.astimezone(tz).isoformat(),
-             "break_earliest": r.break_earliest_at.astimezone(tz).isoformat() if r.break_earliest_at else None,
-             "break_latest_end": r.break_latest_end_at.astimezone(tz).isoformat() if r.break_latest_end_at else None,
-             "break_minutes": r.break_s // 60, "driver_id": r.driver_id} for r in rows]
+        rows = fleet.shifts_of_day(s, day)
+    def iso(at: datetime | None) -> str | None:
+        return at.astimezone(tz).isoformat() if at else None
+
+    out = []
+    for r in rows:
+        assert r.id is not None
+        out.append(ShiftOut(id=r.id, vehicle_id=r.vehicle_id, day=r.day.isoformat(),
+                            start=r.start_at.astimezone(tz).isoformat(),
+                            end=r.end_at.astimezone(tz).isoformat(),
+                            break_earliest=iso(r.break_earliest_at),
+                            break_latest_end=iso(r.break_latest_end_at),
+                            break_minutes=r.break_s // 60, driver_id=r.driver_id))
+    return out
 
 
-@router.get("/plans")
+@router.get("/plans", response_model_exclude_unset=True)
 def plans(principal: OperatorDep, runtime: RuntimeDep,
-          day: SaneDay | None = None) -> list[dict[str, Any]]:
+          day: SaneDay | None = None) -> list[ManifestOut]:
     """Every vehicle's manifest for a day (default today; inside the horizon)."""
     engine = runtime.engine
     day = _horizon(runtime, day or engine.today())
     engine.ensure_day(day)
     with Session(runtime.db, expire_on_commit=False) as s:
-        rows = {r.id: r for r in s.exec(select(BookingRow).where(BookingRow.service_day == day))}
+        rows = {r.id: r for r in booking_store.of_day(s, day)}
     with engine.lock:
-        return [manifest(engine, k, rows) for k in engine.vehicle_day_keys(day=day)]
+        return [manifest_out(manifest(engine, k, rows)) for k in engine.vehicle_day_keys(day=day)]
 
 
 @router.get("/events")
@@ -269,31 +283,29 @@ def events(principal: OperatorDep, runtime: RuntimeDep,
            limit: int = Query(default=500, ge=1, le=5000),
            type: str | None = Query(default=None, max_length=200,
                                     description="an event type, or several separated by commas"),
-           day: SaneDay | None = None) -> list[dict[str, Any]]:
+           day: SaneDay | None = None) -> list[EventOut]:
     """The event log, oldest first, after ``after_id`` (``day``: of that local day only)."""
-    q = select(Event).where(col(Event.id) > after_id)
+    kinds: list[str] | None = None
     if type:
         kinds = [k.strip() for k in type.split(",") if k.strip()]
         if len(kinds) > 20 or any(len(k) > 32 for k in kinds):
             raise InvalidInput("イベントの種類の指定が不正です（32文字以内を20種類まで）",
                                "invalid event types (at most 20, each at most 32 characters)")
-        q = q.where(col(Event.type).in_(kinds))
+    lo = hi = None
     if day is not None:
-        from datetime import datetime, time, timedelta
-
         lo = datetime.combine(day, time(0), tzinfo=runtime.engine.tz)
-        q = q.where(Event.at >= lo, Event.at < lo + timedelta(days=1))
+        hi = lo + timedelta(days=1)
     with Session(runtime.db, expire_on_commit=False) as s:
-        rows = s.exec(q.order_by(col(Event.id)).limit(limit)).all()
+        rows = event_log.after(s, after_id, types=kinds, start=lo, end=hi, limit=limit)
         people = actors(s, rows)
-    return [{"id": e.id, "at": e.at.astimezone(runtime.engine.tz).isoformat(), "type": e.type,
-             "booking_id": e.booking_id, "vehicle_id": e.vehicle_id,
-             **actor_fields(e.actor_id, people), "data": e.data} for e in rows]
+    return [EventOut(id=e.id, at=e.at.astimezone(runtime.engine.tz).isoformat(), type=e.type,
+                     booking_id=e.booking_id, vehicle_id=e.vehicle_id,
+                     **actor_fields(e.actor_id, people), data=e.data) for e in rows]
 
 
-@router.post("/reoptimize")
+@router.post("/reoptimize", response_model_exclude_unset=True)
 def reoptimize(principal: OperatorDep, runtime: RuntimeDep, day: SaneDay | None = None,
-               time_limit_s: float = Query(default=2.0, gt=0, le=10)) -> dict[str, Any]:
+               time_limit_s: float = Query(default=2.0, gt=0, le=10)) -> ReoptimizeOut:
     """Run one re-optimisation cycle now (of a day inside the horizon; the request is written to
     the log with who asked)."""
     if day is not None:
@@ -303,12 +315,12 @@ def reoptimize(principal: OperatorDep, runtime: RuntimeDep, day: SaneDay | None 
         repo.add_event(s, "reoptimize_requested", actor_id=principal.user_id,
                        at=runtime.engine.now_dt(), day=(day or runtime.engine.today()).isoformat(),
                        status=str(result.get("status", "")))
-    return result
+    return ReoptimizeOut.model_validate(result)
 
 
-@router.get("/kpis")
+@router.get("/kpis", response_model_exclude_unset=True)
 def kpis(principal: OperatorDep, runtime: RuntimeDep, start: SaneDay | None = None,
-         end: SaneDay | None = None, per_day: bool = False) -> dict[str, Any]:
+         end: SaneDay | None = None, per_day: bool = False) -> KpisOut:
     """Indicators of a day or a range of service days (default: today); with ``per_day``,
     also each day's: the operating days of the calendar and any other day with records."""
     from dispatcher.kpis import compute_kpis, kpis_by_day
@@ -322,30 +334,30 @@ def kpis(principal: OperatorDep, runtime: RuntimeDep, start: SaneDay | None = No
     rec = load_kpi_records(runtime.db, runtime.engine.tz, start, end,
                            lookback_days=svc.booking.max_days_ahead + 1)
     districts = {sid: d.id for d in svc.districts for sid in d.stops}
-    out: dict[str, Any] = {"start": start.isoformat(), "end": end.isoformat(),
-                           **compute_kpis(rec.bookings, rec.events, rec.legs,
-                                          districts=districts).as_dict()}
+    out = KpisOut(start=start.isoformat(), end=end.isoformat(),
+                  **compute_kpis(rec.bookings, rec.events, rec.legs,
+                                 districts=districts).as_dict())
     if per_day:
         operating = {d.isoformat() for d in svc.calendar.service_days(start, end)}
         days = sorted(operating | rec.days())
-        out["days"] = [{"start": d, "end": d, "operating": d in operating, **k.as_dict()}
-                       for d, k in kpis_by_day(rec.bookings, rec.events, rec.legs, days,
-                                               districts=districts).items()]
+        out.days = [KpiDayOut(start=d, end=d, operating=d in operating, **k.as_dict())
+                    for d, k in kpis_by_day(rec.bookings, rec.events, rec.legs, days,
+                                            districts=districts).items()]
     return out
 
 
 @router.get("/drivers")
-def drivers(principal: OperatorDep, runtime: RuntimeDep) -> list[dict[str, Any]]:
+def drivers(principal: OperatorDep, runtime: RuntimeDep) -> list[DriverOut]:
     """Driver accounts with their vehicle."""
     with Session(runtime.db, expire_on_commit=False) as s:
-        rows = s.exec(select(User).where(User.role == "driver").order_by(col(User.id))).all()
-    return [{"id": u.id, "name": u.name, "login": u.login, "vehicle_id": u.vehicle_id,
-             "phone": u.phone} for u in rows]
+        rows = users.with_role(s, "driver")
+    return [DriverOut(id=u.id, name=u.name, login=u.login, vehicle_id=u.vehicle_id,
+                      phone=u.phone) for u in rows]
 
 
 @router.get("/map/routes")
 def map_routes(principal: OperatorDep, runtime: RuntimeDep,
-               day: SaneDay | None = None) -> list[dict[str, Any]]:
+               day: SaneDay | None = None) -> list[MapRouteOut]:
     """Each vehicle's planned route of a day along the roads: from where it is through its
     pending stops, as ``[[lat, lon], ...]``, with the vehicle's plan position."""
     engine = runtime.engine
@@ -366,6 +378,6 @@ def map_routes(principal: OperatorDep, runtime: RuntimeDep,
                 seg = net.polyline(a, b) if hasattr(net, "polyline") else [net.node_coords(b)]
                 path += [[round(p[0], 6), round(p[1], 6)] for p in seg[1:] or [net.node_coords(b)]]
             lat, lon = net.node_coords(nodes[0])
-            out.append({"vehicle_id": vid, "day": day.isoformat(), "at": [lat, lon],
-                        "at_time": state.time_s, "path": path})
+            out.append(MapRouteOut(vehicle_id=vid, day=day.isoformat(), at=[lat, lon],
+                                   at_time=state.time_s, path=path))
     return out

@@ -2,44 +2,52 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Query
 
 from dispatcher.api.deps import RuntimeDep
+from dispatcher.api.schemas_public import (
+    BookingRulesOut,
+    DistrictOut,
+    FaresOut,
+    HealthOut,
+    PeriodOut,
+    ServiceOut,
+    StopOut,
+)
 from dispatcher.stop_search import search_stops
 
 router = APIRouter(tags=["public"])
 
 
 @router.get("/health")
-def health(runtime: RuntimeDep) -> dict[str, Any]:
+def health(runtime: RuntimeDep) -> HealthOut:
     """Answers 200 when the service is ready."""
-    return {"status": "ok", "service": runtime.service.id, "version": runtime.engine.version,
-            "now": runtime.engine.clock()}
+    return HealthOut(status="ok", service=runtime.service.id, version=runtime.engine.version,
+                     now=runtime.engine.clock())
 
 
 @router.get("/api/v1/service")
-def service_info(runtime: RuntimeDep) -> dict[str, Any]:
+def service_info(runtime: RuntimeDep) -> ServiceOut:
     """The service: names, hours, calendar, booking rules, fares, zone."""
     svc = runtime.service
     b = svc.booking
-    return {
-        "id": svc.id, "name_ja": svc.name_ja, "name_en": svc.name_en, "timezone": svc.timezone,
-        "periods": [{"id": p.id, "start_s": p.start_s, "end_s": p.end_s} for p in svc.periods],
-        "days": sorted(svc.calendar.days),
-        "booking": {"type": b.type, "min_notice_min": b.min_notice_s // 60,
-                    "max_days_ahead": b.max_days_ahead, "cancel_notice_min": b.cancel_notice_s // 60,
-                    "phone": b.phone, "message_ja": b.message_ja, "message_en": b.message_en,
-                    "max_group": b.max_group},
-        "fares": {"currency": svc.fares.currency, "adult": svc.fares.adult,
-                  "child": svc.fares.child, "infant": svc.fares.infant,
-                  "concessions": dict(svc.fares.concessions)},
-        "zone": [list(p) for p in svc.zone],
-        "transfer_stops": list(svc.transfer_stops),
-        "districts": [{"id": d.id, "name_ja": d.name_ja, "name_en": d.name_en,
-                       "stops": list(d.stops)} for d in svc.districts],
-    }
+    return ServiceOut(
+        id=svc.id, name_ja=svc.name_ja, name_en=svc.name_en, timezone=svc.timezone,
+        periods=[PeriodOut(id=p.id, start_s=p.start_s, end_s=p.end_s) for p in svc.periods],
+        days=sorted(svc.calendar.days),
+        booking=BookingRulesOut(type=b.type, min_notice_min=b.min_notice_s // 60,
+                                max_days_ahead=b.max_days_ahead,
+                                cancel_notice_min=b.cancel_notice_s // 60, phone=b.phone,
+                                message_ja=b.message_ja, message_en=b.message_en,
+                                max_group=b.max_group),
+        fares=FaresOut(currency=svc.fares.currency, adult=svc.fares.adult,
+                       child=svc.fares.child, infant=svc.fares.infant,
+                       concessions=dict(svc.fares.concessions)),
+        zone=[list(p) for p in svc.zone],
+        transfer_stops=list(svc.transfer_stops),
+        districts=[DistrictOut(id=d.id, name_ja=d.name_ja, name_en=d.name_en,
+                               stops=list(d.stops)) for d in svc.districts],
+    )
 
 
 @router.get("/api/v1/stops")
@@ -48,7 +56,7 @@ def stops(runtime: RuntimeDep,
                          description="name, English name, reading or a word people say "
                                      "(「やくば」「みちのえき」); width, kana, spaces and long "
                                      "vowels do not matter")
-          ) -> list[dict[str, Any]]:
+          ) -> list[StopOut]:
     """The service's stops, most visited first; ``q`` finds stops by name, reading or alias,
     best match first (``matched`` is the alias that found a stop, with its note); each with its
     district."""
@@ -56,9 +64,9 @@ def stops(runtime: RuntimeDep,
     out = []
     for m in search_stops(svc.stops, svc.aliases, q):
         district = svc.district_of(m.stop.id)
-        out.append({"id": m.stop.id, "name_ja": m.stop.name_ja, "name_en": m.stop.name_en,
-                    "name_kana": m.stop.name_kana, "lat": m.stop.lat, "lon": m.stop.lon,
-                    "kind": m.stop.kind, "wheelchair": m.stop.wheelchair,
-                    "matched": m.alias or None, "note_ja": m.note_ja, "note_en": m.note_en,
-                    "district": district.id if district else None})
+        out.append(StopOut(id=m.stop.id, name_ja=m.stop.name_ja, name_en=m.stop.name_en,
+                           name_kana=m.stop.name_kana, lat=m.stop.lat, lon=m.stop.lon,
+                           kind=m.stop.kind, wheelchair=m.stop.wheelchair,
+                           matched=m.alias or None, note_ja=m.note_ja, note_en=m.note_en,
+                           district=district.id if district else None))
     return out

@@ -13,7 +13,7 @@ from typing import Literal
 
 from fastapi import APIRouter
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from dispatcher.api.bounds import SaneDay
 from dispatcher.api.deps import OperatorDep, RiderDep, RuntimeDep
@@ -22,6 +22,7 @@ from dispatcher.api.runtime import Runtime
 from dispatcher.api.schemas import OffersOut, PartyIn
 from dispatcher.errors import InvalidInput, NotFound, RuleViolation
 from dispatcher.rules import earliest_bookable
+from dispatcher.store import bookings as booking_store
 from dispatcher.store.tables import BookingRow, User
 from dispatcher.trip import Party, Place, TripInput
 from dispatcher.units import at_local, clock_hhmm, from_epoch
@@ -96,8 +97,7 @@ def _past(row: BookingRow, runtime: Runtime) -> PastTrip:
 
 def _history(runtime: Runtime, rider_id: str) -> list[BookingRow]:
     with Session(runtime.db, expire_on_commit=False) as s:
-        return list(s.exec(select(BookingRow).where(BookingRow.rider_id == rider_id)
-                           .order_by(col(BookingRow.created_at).desc()).limit(HISTORY)).all())
+        return booking_store.of_rider(s, rider_id, HISTORY)
 
 
 def _same_trip(a: BookingRow, b: BookingRow) -> bool:

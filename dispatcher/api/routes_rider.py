@@ -5,17 +5,18 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from dispatcher.alerts import risk_text
 from dispatcher.api.deps import RiderDep, RuntimeDep
 from dispatcher.api.runtime import Runtime
-from dispatcher.api.schemas import AcceptIn, BookingOut, OffersOut, TripIn
+from dispatcher.api.schemas import AcceptIn, BookingOut, EtaOut, OffersOut, RiskOut, TripIn
 from dispatcher.api.security import STAFF_ROLES
 from dispatcher.api.views import booking_out, offer_out, rank_rows
 from dispatcher.errors import InvalidInput, NotFound
 from dispatcher.feasibility import RouteCheck
 from dispatcher.model import StopKind
+from dispatcher.store import bookings as booking_store
 from dispatcher.store.tables import BookingRow, User
 from dispatcher.trip import Party, Place, TripInput
 
@@ -79,8 +80,7 @@ def my_bookings(principal: RiderDep, runtime: RuntimeDep, limit: int = 50) -> li
     if not 1 <= limit <= 500:
         raise InvalidInput("件数は1〜500で指定してください", "limit must be 1..500")
     with Session(runtime.db, expire_on_commit=False) as s:
-        rows = s.exec(select(BookingRow).where(BookingRow.rider_id == principal.user_id)
-                      .order_by(col(BookingRow.created_at).desc()).limit(limit)).all()
+        rows = booking_store.of_rider(s, principal.user_id, limit)
     return [booking_out(r, runtime.engine.tz) for r in rows]
 
 
@@ -107,8 +107,8 @@ def cancel_booking(booking_id: str, principal: RiderDep, runtime: RuntimeDep) ->
     return booking_out(row, runtime.engine.tz)
 
 
-@router.get("/bookings/{booking_id}/eta")
-def booking_eta(booking_id: str, principal: RiderDep, runtime: RuntimeDep) -> dict[str, Any]:
+@router.get("/bookings/{booking_id}/eta", response_model_exclude_unset=True)
+def booking_eta(booking_id: str, principal: RiderDep, runtime: RuntimeDep) -> EtaOut:
     """Live ETA of my pickup (or drop-off when on board) and the vehicle's last position."""
     row = own_booking(runtime, principal, booking_id)
     engine = runtime.engine
@@ -129,7 +129,7 @@ def booking_eta(booking_id: str, principal: RiderDep, runtime: RuntimeDep) -> di
         if v.position_at is not None:
             position = (v.lat, v.lon, int(v.position_at.timestamp()))
     if key is None:
-        return out
+        return EtaOut.model_validate(out)
     with engine.lock:
         times, source = engine.live_times(key, position)
         plan = engine.live.plans[key]
@@ -142,10 +142,10 @@ def booking_eta(booking_id: str, principal: RiderDep, runtime: RuntimeDep) -> di
                 out["eta_kind"] = want.value
                 break
         out["at_risk"] = _risk_of(engine.schedule(key), booking_id, row.status)
-    return out
+    return EtaOut.model_validate(out)
 
 
-def _risk_of(check: RouteCheck, booking_id: str, status: str) -> dict[str, Any] | None:
+def _risk_of(check: RouteCheck, booking_id: str, status: str) -> RiskOut | None:
     """The rider's promise at risk, if any: the worst part still ahead, worded (ja/en)."""
     ahead = {"pickup", "dropoff", "ride"} if status == "confirmed" else {"dropoff", "ride"}
     found = [(lvl, x) for lvl, items in (("late", check.late), ("at_risk", check.at_risk))
@@ -155,5 +155,5 @@ def _risk_of(check: RouteCheck, booking_id: str, status: str) -> dict[str, Any] 
     level, x = max(found, key=lambda f: (f[0] == "late", f[1].by_s))
     what = "pickup" if x.part.value == "pickup" else "dropoff"
     text = risk_text(what, level, x.by_s)
-    return {"what": x.part.value, "level": level, "late_s": x.by_s if level == "late" else 0,
-            "message_ja": text.ja, "message_en": text.en}
+    return RiskOut(what=x.part.value, level=level, late_s=x.by_s if level == "late" else 0,
+                   message_ja=text.ja, message_en=text.en)

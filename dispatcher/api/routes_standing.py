@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from dispatcher.api.bounds import SaneDay
 from dispatcher.api.deps import OperatorDep, RiderDep, RuntimeDep
@@ -25,8 +25,9 @@ from dispatcher.api.schemas import CallerIn, PartyIn, PlaceIn
 from dispatcher.errors import InvalidInput
 from dispatcher.service_area import clock_s
 from dispatcher.standing_orders import Placed
-from dispatcher.store import repo
-from dispatcher.store.tables import BookingRow, FamilyMember, StandingOrder, User
+from dispatcher.store import bookings as booking_store
+from dispatcher.store import repo, users
+from dispatcher.store.tables import StandingOrder
 from dispatcher.units import clock_hhmm, from_epoch
 
 router = APIRouter(prefix="/api/v1/standing-orders", tags=["rider"])
@@ -147,7 +148,7 @@ class PlacedOut(BaseModel):
 
 def _names(runtime: Runtime, rider_ids: set[str]) -> dict[str, str]:
     with Session(runtime.db) as s:
-        return {u.id: u.name for u in s.exec(select(User).where(col(User.id).in_(rider_ids)))}
+        return {u.id: u.name for u in users.by_ids(s, rider_ids).values()}
 
 
 def _views(runtime: Runtime, orders: list[StandingOrder]) -> list[StandingOrderOut]:
@@ -157,10 +158,8 @@ def _views(runtime: Runtime, orders: list[StandingOrder]) -> list[StandingOrderO
     runs = so.runs([o.id for o in orders], since=runtime.engine.today())
     with Session(runtime.db, expire_on_commit=False) as s:
         ids = [r.booking_id for r in runs if r.booking_id]
-        bookings = {b.id: b for b in s.exec(select(BookingRow).where(col(BookingRow.id).in_(ids)))}
-        fam_ids = {i for o in orders for i in o.family_member_ids}
-        family = {m.id: m for m in s.exec(select(FamilyMember).where(
-            col(FamilyMember.id).in_(fam_ids)))}
+        bookings = booking_store.by_ids(s, ids)
+        family = users.family_by_ids(s, {i for o in orders for i in o.family_member_ids})
     names = _names(runtime, {o.rider_id for o in orders})
     out = []
     for o in orders:
@@ -219,8 +218,7 @@ def _create(runtime: Runtime, body: StandingOrderIn, rider_id: str, created_by: 
             channel: str) -> StandingOrderOut:
     """Store an order for ``rider_id`` and place its days inside the horizon now."""
     with Session(runtime.db) as s:
-        mine = {m.id for m in s.exec(select(FamilyMember).where(
-            FamilyMember.rider_id == rider_id))}
+        mine = {m.id for m in users.family_of(s, rider_id)}
     unknown = [i for i in body.family_member_ids if i not in mine]
     if unknown:
         raise InvalidInput("登録されていない家族が含まれています",

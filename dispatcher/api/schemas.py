@@ -291,3 +291,50 @@ class PaymentIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     status: Literal["paid_cash_onboard", "prepaid", "unpaid"]
+
+
+class MeOut(BaseModel):
+    """The signed-in account."""
+
+    id: str
+    role: str
+    name: str
+    phone: str | None
+    vehicle_id: str | None
+    lang: str
+    home_stop_id: str | None
+
+
+class PositionOut(BaseModel):
+    """A vehicle's last reported position (``at`` in the service's time zone)."""
+
+    lat: float | int
+    lon: float | int
+    at: str | None
+
+
+class RiskOut(BaseModel):
+    """A rider's promise at risk: the worst part still ahead, worded."""
+
+    what: str
+    level: str
+    late_s: int
+    message_ja: str
+    message_en: str
+
+
+class EtaOut(BaseModel):
+    """Live ETA of a booking: its pickup (or drop-off when on board) and the vehicle's last
+    position; the ETA keys are left out while the booking has no live plan (the route answers
+    with ``response_model_exclude_unset``)."""
+
+    booking_id: str
+    status: str
+    vehicle_id: str | None
+    pickup_window: list[str]
+    vehicle_position: PositionOut | None = None
+    eta: str | None = None
+    eta_source: str | None = None
+    stops_before: int | None = None
+    eta_kind: str | None = None
+    at_risk: RiskOut | None = None

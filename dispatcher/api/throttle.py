@@ -20,12 +20,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine as DbEngine
-from sqlalchemy import delete, update
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from dispatcher.credentials import backoff_s
 from dispatcher.errors import NoriaiError
+from dispatcher.store import throttle as counters
 from dispatcher.store.tables import AuthThrottle
 
 
@@ -110,8 +109,7 @@ class Throttle:
         """Count one failure against each key and lock it for its back-off."""
         now = self._now()
         with Session(self.db) as s, s.begin():
-            s.exec(delete(AuthThrottle).where(  # type: ignore[call-overload]
-                col(AuthThrottle.updated_at) < now - timedelta(seconds=FORGET_S)))
+            counters.forget_before(s, now - timedelta(seconds=FORGET_S))
             for k in keys:
                 if k is not None:
                     self._count(s, k, now)
@@ -120,17 +118,7 @@ class Throttle:
     def _count(s: Session, k: Key, now: datetime) -> None:
         key = key_of(*k)
         limits = LIMITS[k[0]]
-        bumped = s.exec(update(AuthThrottle).where(col(AuthThrottle.key) == key)  # type: ignore[call-overload]
-                        .values(failures=AuthThrottle.failures + 1, updated_at=now))
-        if bumped.rowcount == 0:
-            try:
-                with s.begin_nested():
-                    s.add(AuthThrottle(key=key, failures=1, updated_at=now))
-            except IntegrityError:  # another worker inserted it meanwhile
-                s.exec(update(AuthThrottle).where(col(AuthThrottle.key) == key)  # type: ignore[call-overload]
-                       .values(failures=AuthThrottle.failures + 1, updated_at=now))
-        row = s.get(AuthThrottle, key, populate_existing=True)
-        assert row is not None
+        row = counters.count_failure(s, key, now)
         wait = backoff_s(row.failures, free=limits.free, base_s=limits.base_s, cap_s=limits.cap_s)
         if wait:
             row.locked_until = now + timedelta(seconds=wait)
@@ -141,8 +129,7 @@ class Throttle:
         if account is None:
             return
         with Session(self.db) as s, s.begin():
-            s.exec(delete(AuthThrottle).where(  # type: ignore[call-overload]
-                col(AuthThrottle.key) == key_of(*account)))
+            counters.clear(s, key_of(*account))
 
     def remaining_free(self, k: Key) -> int:
         """Failures left before ``k`` is locked (for messages; never below 0)."""

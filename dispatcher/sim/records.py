@@ -6,21 +6,16 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine as DbEngine
-from sqlmodel import Session, col, select
 
 from dispatcher.kpis import Kpis, compute_kpis
-from dispatcher.store.tables import BookingRow, Event, VehicleRow
+from dispatcher.store.kpi_records import load_day_log
 
 FINAL = ("completed", "cancelled", "no_show")
-
-
-def _sec(dt: datetime | None) -> int | None:
-    return int(dt.timestamp()) if dt else None
 
 
 @dataclass
@@ -34,28 +29,11 @@ class DayRecords:
 
 
 def load_records(db: DbEngine, tz: ZoneInfo, start: date, end: date | None = None) -> DayRecords:
-    """Read the records of the service days ``start``..``end`` (the KPI endpoint's inputs)."""
-    end = end or start
-    lo = datetime.combine(start, time(0), tzinfo=tz)
-    hi = datetime.combine(end + timedelta(days=1), time(0), tzinfo=tz)
-    with Session(db, expire_on_commit=False) as s:
-        rows = s.exec(select(BookingRow).where(BookingRow.service_day >= start,
-                                               BookingRow.service_day <= end)).all()
-        evs = s.exec(select(Event).where(Event.at >= lo, Event.at < hi)
-                     .order_by(col(Event.id))).all()
-        vehicles = s.exec(select(VehicleRow)).all()
-    bookings = [{"id": r.id, "status": r.status, "channel": r.channel, "vehicle_id": r.vehicle_id,
-                 "seats": r.adults + r.children + r.infants + r.wheelchairs,
-                 "pickup_earliest_s": _sec(r.pickup_earliest_at),
-                 "pickup_latest_s": _sec(r.pickup_latest_at), "picked_up_s": _sec(r.picked_up_at),
-                 "dropped_off_s": _sec(r.dropped_off_at),
-                 "dropoff_latest_s": _sec(r.dropoff_latest_at), "max_ride_s": r.max_ride_s,
-                 "direct_s": r.direct_s} for r in rows]
-    events = [{"id": e.id, "type": e.type, "at_s": _sec(e.at), "data": e.data,
-               "booking_id": e.booking_id, "vehicle_id": e.vehicle_id} for e in evs]
-    legs = [e.data | {"vehicle_id": e.vehicle_id} for e in evs if e.type == "leg"]
-    capacity = {v.id: (v.seats, v.wheelchair_spaces) for v in vehicles}
-    return DayRecords(bookings, events, legs, capacity)
+    """Read the records of the service days ``start``..``end`` (bookings and events as the
+    operator's indicators read them, :mod:`dispatcher.store.kpi_records`) and every event of
+    those local days."""
+    log = load_day_log(db, tz, start, end or start)
+    return DayRecords(log.bookings, log.events, log.legs, log.capacity)
 
 
 def kpis_of(rec: DayRecords) -> Kpis:

@@ -16,6 +16,14 @@ def vehicles_by_id(s: Session) -> dict[str, VehicleRow]:
     return {v.id: v for v in s.exec(select(VehicleRow))}
 
 
+def vehicles(s: Session, active_only: bool = False) -> list[VehicleRow]:
+    """The vehicles (only the active ones when asked)."""
+    q = select(VehicleRow)
+    if active_only:
+        q = q.where(col(VehicleRow.active))
+    return list(s.exec(q))
+
+
 def shifts_of_day(s: Session, day: date) -> list[ShiftRow]:
     """The shifts of one service day."""
     return list(s.exec(select(ShiftRow).where(ShiftRow.day == day)))
