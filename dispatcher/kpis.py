@@ -108,7 +108,7 @@ def rides_of(bookings: Iterable[Mapping[str, Any]]) -> list[Ride]:
         a, z = b.get("picked_up_s"), b.get("dropped_off_s")
         if a is None or z is None or z <= a:
             continue
-        out.append(Ride(str(b.get("vehicle_id") or ""), int(a), int(z), int(b.get("seats", 1))))
+        out.append(Ride(str(b.get("vehicle_id") or ""), int(a), int(z), int(b.get("persons", 1))))
     return out
 
 
@@ -156,7 +156,7 @@ def _use(books: Sequence[Mapping[str, Any]], key: str,
     by_district: Counter[str] = Counter()
     for b in books:
         stop = b.get(key) or POINT
-        persons = int(b.get("seats", 1))
+        persons = int(b.get("persons", 1))
         by_stop[stop] += persons
         by_district[POINT if stop == POINT else districts.get(stop, NO_DISTRICT)] += persons
     return dict(by_stop), dict(by_district)
@@ -205,7 +205,7 @@ def compute_kpis(bookings: Iterable[Mapping[str, Any]], events: Iterable[Mapping
     Parameters
     ----------
     bookings
-        Records with ``id``, ``status``, ``channel``, ``vehicle_id``, ``seats`` (persons),
+        Records with ``id``, ``status``, ``channel``, ``vehicle_id``, ``persons`` (everyone in the party, lap infants included),
         ``pickup_earliest_s``, ``pickup_latest_s``, ``picked_up_s``, ``dropped_off_s``,
         ``direct_s`` (epoch s / s; missing times as None), and where known ``offer_id``,
         ``origin_stop_id``, ``destination_stop_id``, ``fare`` (yen), ``payment_status``.
@@ -246,7 +246,7 @@ def compute_kpis(bookings: Iterable[Mapping[str, Any]], events: Iterable[Mapping
         refused_reasons=dict(reasons),
         abandoned=abandoned,
         completed=len(done),
-        riders_carried=sum(int(b.get("seats", 1)) for b in done),
+        riders_carried=sum(int(b.get("persons", 1)) for b in done),
         shared_ride_rate=shared_rides(rides) / len(rides) if rides else 0.0,
         occupancy_mean=mean_on_board,
         wait_mean_s=sum(waits) / len(waits) if waits else 0.0,

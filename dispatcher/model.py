@@ -16,7 +16,10 @@ from dispatcher.errors import InvalidInput
 
 @dataclass(frozen=True, slots=True)
 class Passengers:
-    """Party size of one request (persons).
+    """Party size of one request. One vocabulary throughout: ``seats`` are the ordinary seats
+    the party needs (adults + children), ``wheelchairs`` the wheelchair spaces, ``persons``
+    everyone (a vehicle's ``seats`` and ``wheelchair_spaces`` are its capacity in the same units;
+    the KPIs count ``persons``).
 
     Parameters
     ----------
@@ -54,8 +57,8 @@ class Passengers:
         return self.adults + self.children
 
     @property
-    def count(self) -> int:
-        """Persons in the party."""
+    def persons(self) -> int:
+        """Persons in the party (seated and in wheelchairs)."""
         return self.adults + self.children + self.wheelchairs
 
 

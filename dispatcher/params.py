@@ -106,7 +106,7 @@ class DispatchParams:
         """Dwell in s when ``passengers`` board or alight at a stop."""
         return (
             self.dwell_base_s
-            + self.dwell_per_passenger_s * passengers.count
+            + self.dwell_per_passenger_s * passengers.persons
             + self.dwell_per_wheelchair_s * passengers.wheelchairs
         )
 

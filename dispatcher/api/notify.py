@@ -18,6 +18,7 @@ from sqlmodel import Session
 
 from dispatcher.alerts import recovered_text, risk_text
 from dispatcher.line.client import ReplyClient, text_message
+from dispatcher.statuses import OPEN_BOOKING_STATUSES
 from dispatcher.store import events as event_log
 from dispatcher.store.tables import BookingRow, Event, User
 
@@ -77,7 +78,7 @@ class RiskNotifier:
             return None
         late = [e.data or {} for e in events if e.type == "promise_at_risk"
                 and (e.data or {}).get("level") == "late"]
-        if late and booking.id not in self.told and booking.status in ("confirmed", "onboard"):
+        if late and booking.id not in self.told and booking.status in OPEN_BOOKING_STATUSES:
             data: dict[str, Any] = next((d for d in late if d.get("what") == "pickup"), late[0])
             what = "pickup" if data.get("what") == "pickup" else "dropoff"
             self.told.add(booking.id)

@@ -25,8 +25,9 @@ from dispatcher.api.schemas_driver import (
     manifest_out,
 )
 from dispatcher.api.views import manifest
-from dispatcher.engine import vd_key
+from dispatcher.engine import VehicleDay
 from dispatcher.errors import NotFound
+from dispatcher.statuses import EventType
 from dispatcher.store import bookings as booking_store
 from dispatcher.store.tables import ClientAction
 from driver_app.geometry import route_legs
@@ -45,16 +46,16 @@ def driver_manifest(runtime: RuntimeDep, vehicle_id: str, day: date | None = Non
     engine = runtime.engine
     day = horizon_day(day or engine.today(), engine.today(), runtime.service.booking.max_days_ahead)
     engine.ensure_day(day)
-    keys = engine.vehicle_day_keys(vehicle_id, day)
+    vd = VehicleDay(vehicle_id, day)
     extra = {"now": engine.clock(), "no_show_grace_s": engine.service.booking.no_show_grace_s,
              "no_show_undo_s": engine.service.booking.no_show_undo_s}
-    if not keys:
+    if engine.view(vd) is None:
         return {"vehicle_id": vehicle_id, "day": day.isoformat(), "stops": [], "revision": 0,
                 "onboard": [], "off_shift": True, **extra}
     with Session(runtime.db, expire_on_commit=False) as s:
         rows = {r.id: r for r in booking_store.of_day(s, day, vehicle_id)}
     with engine.lock:
-        return {**manifest(engine, keys[0], rows), **extra}
+        return {**manifest(engine, vd, rows), **extra}
 
 
 @router.get("/manifest", response_model_exclude_unset=True)
@@ -74,7 +75,7 @@ def post_event(body: DriverEventIn, principal: DriverDep, runtime: RuntimeDep) -
         if done is not None:
             return DriverReportOut.model_validate({**done.result, "duplicate": True})
     engine = runtime.engine
-    if body.type == "no_show":
+    if body.type == EventType.NO_SHOW:
         if body.booking_id is None:
             from dispatcher.errors import InvalidInput
 
@@ -177,13 +178,11 @@ def route(principal: DriverDep, runtime: RuntimeDep) -> RouteOut:
     engine = runtime.engine
     day = engine.today()
     engine.ensure_day(day)
-    key = vd_key(vehicle_id, day)
     with engine.lock:
-        if key not in engine.live.plans:
+        view = engine.view(VehicleDay(vehicle_id, day))
+        if view is None:
             return RouteOut(vehicle_id=vehicle_id, revision=0, start=None, legs=[])
-        plan = engine.live.plans[key]
-        state = engine.live.states[key]
-        revision = engine.live.revisions.get(key, 0)
+        plan, state, revision = view.plan, view.state, view.revision
         start = engine.places.node_of(state.node)
         stops = [(engine.places.node_of(st.node),
                   {"index": i, "booking_id": st.booking_id, "kind": st.kind.value})

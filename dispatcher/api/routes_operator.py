@@ -40,7 +40,7 @@ from dispatcher.api.schemas_operator import (
     VehicleOut,
 )
 from dispatcher.api.views import booking_out, manifest
-from dispatcher.engine import split_vd
+from dispatcher.engine import VehicleDay
 from dispatcher.errors import InvalidInput
 from dispatcher.fares import Recorder
 from dispatcher.riders import MAX_QUERY_CHARS, RECENT_TRIPS, matches, parse_query, rank, usual_trip
@@ -205,13 +205,13 @@ def vehicles(principal: OperatorDep, runtime: RuntimeDep) -> list[VehicleOut]:
     today = engine.today()
     out = []
     for v in rows:
-        keys = engine.vehicle_day_keys(v.id, today)
-        onboard = list(engine.live.states[keys[0]].onboard) if keys else []
+        view = engine.view(VehicleDay(v.id, today))
+        onboard = list(view.state.onboard) if view else []
         out.append(VehicleOut(
             id=v.id, name=v.name, seats=v.seats, wheelchair_spaces=v.wheelchair_spaces,
             depot_stop_id=v.depot_stop_id, active=v.active, lat=v.lat, lon=v.lon,
             position_at=v.position_at.isoformat() if v.position_at else None,
-            onboard=onboard, on_shift_today=bool(keys)))
+            onboard=onboard, on_shift_today=view is not None))
     return out
 
 
@@ -274,7 +274,7 @@ def plans(principal: OperatorDep, runtime: RuntimeDep,
     with Session(runtime.db, expire_on_commit=False) as s:
         rows = {r.id: r for r in booking_store.of_day(s, day)}
     with engine.lock:
-        return [manifest_out(manifest(engine, k, rows)) for k in engine.vehicle_day_keys(day=day)]
+        return [manifest_out(manifest(engine, vd, rows)) for vd in engine.vehicle_days(day=day)]
 
 
 @router.get("/events")
@@ -366,11 +366,12 @@ def map_routes(principal: OperatorDep, runtime: RuntimeDep,
     net = engine.network
     out = []
     with engine.lock:
-        for key in engine.vehicle_day_keys(day=day):
-            vid, _ = split_vd(key)
-            state = engine.live.states[key]
-            nodes = [engine.places.node_of(state.node)]
-            nodes += [engine.places.node_of(st.node) for st in engine.live.plans[key].stops]
+        for vd in engine.vehicle_days(day=day):
+            vid = vd.vehicle_id
+            view = engine.view(vd)
+            assert view is not None
+            nodes = [engine.places.node_of(view.state.node)]
+            nodes += [engine.places.node_of(st.node) for st in view.plan.stops]
             path: list[list[float]] = [list(net.node_coords(nodes[0]))]
             for a, b in pairwise(nodes):
                 if a == b:
@@ -379,5 +380,5 @@ def map_routes(principal: OperatorDep, runtime: RuntimeDep,
                 path += [[round(p[0], 6), round(p[1], 6)] for p in seg[1:] or [net.node_coords(b)]]
             lat, lon = net.node_coords(nodes[0])
             out.append(MapRouteOut(vehicle_id=vid, day=day.isoformat(), at=[lat, lon],
-                                   at_time=state.time_s, path=path))
+                                   at_time=view.state.time_s, path=path))
     return out

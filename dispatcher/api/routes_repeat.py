@@ -22,6 +22,7 @@ from dispatcher.api.runtime import Runtime
 from dispatcher.api.schemas import OffersOut, PartyIn
 from dispatcher.errors import InvalidInput, NotFound, RuleViolation
 from dispatcher.rules import earliest_bookable
+from dispatcher.statuses import OPEN_BOOKING_STATUSES, BookingStatus
 from dispatcher.store import bookings as booking_store
 from dispatcher.store.tables import BookingRow, User
 from dispatcher.trip import Party, Place, TripInput
@@ -113,7 +114,7 @@ def _same_trip(a: BookingRow, b: BookingRow) -> bool:
 def _taken_days(history: list[BookingRow], row: BookingRow) -> set[date]:
     """Days the rider already has this trip booked (open bookings)."""
     return {b.service_day for b in history
-            if b.status in ("confirmed", "onboard") and _same_trip(b, row)}
+            if b.status in OPEN_BOOKING_STATUSES and _same_trip(b, row)}
 
 
 def _usual(runtime: Runtime, rider_id: str) -> list[UsualTripOut]:
@@ -174,7 +175,7 @@ def _repeat(runtime: Runtime, row: BookingRow, body: RepeatIn) -> RepeatOffersOu
 
 
 def _return(runtime: Runtime, row: BookingRow, body: ReturnIn) -> OffersOut:
-    if row.status not in ("confirmed", "onboard", "completed"):
+    if row.status not in (*OPEN_BOOKING_STATUSES, BookingStatus.COMPLETED):
         raise InvalidInput("この予約の帰りは予約できません（取り消し済みなど）",
                            f"no return trip for a booking that is {row.status}")
     back = int(body.time.timestamp())

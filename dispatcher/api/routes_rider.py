@@ -12,12 +12,13 @@ from dispatcher.api.deps import RiderDep, RuntimeDep
 from dispatcher.api.runtime import Runtime
 from dispatcher.api.schemas import AcceptIn, BookingOut, EtaOut, OffersOut, RiskOut, TripIn
 from dispatcher.api.security import STAFF_ROLES
-from dispatcher.api.views import booking_out, offer_out, rank_rows
+from dispatcher.api.views import _iso, booking_out, offer_out, rank_rows
 from dispatcher.errors import InvalidInput, NotFound
 from dispatcher.feasibility import RouteCheck
 from dispatcher.model import StopKind
+from dispatcher.statuses import BookingStatus
 from dispatcher.store import bookings as booking_store
-from dispatcher.store.tables import BookingRow, User
+from dispatcher.store.tables import BookingRow, User, VehicleRow
 from dispatcher.trip import Party, Place, TripInput
 
 router = APIRouter(prefix="/api/v1", tags=["rider"])
@@ -112,13 +113,10 @@ def booking_eta(booking_id: str, principal: RiderDep, runtime: RuntimeDep) -> Et
     """Live ETA of my pickup (or drop-off when on board) and the vehicle's last position."""
     row = own_booking(runtime, principal, booking_id)
     engine = runtime.engine
-    key = engine.live.assigned.get(booking_id)
+    vd = engine.assigned(booking_id)
     out: dict[str, Any] = {"booking_id": booking_id, "status": row.status, "vehicle_id": row.vehicle_id,
                            "pickup_window": [row.pickup_earliest_at.astimezone(engine.tz).isoformat(),
                                              row.pickup_latest_at.astimezone(engine.tz).isoformat()]}
-    from dispatcher.api.views import _iso
-    from dispatcher.store.tables import VehicleRow
-
     with Session(runtime.db, expire_on_commit=False) as s:
         v = s.get(VehicleRow, row.vehicle_id) if row.vehicle_id else None
     position = None
@@ -128,12 +126,15 @@ def booking_eta(booking_id: str, principal: RiderDep, runtime: RuntimeDep) -> Et
                                    if v.position_at else None}
         if v.position_at is not None:
             position = (v.lat, v.lon, int(v.position_at.timestamp()))
-    if key is None:
+    if vd is None:
         return EtaOut.model_validate(out)
     with engine.lock:
-        times, source = engine.live_times(key, position)
-        plan = engine.live.plans[key]
-        want = StopKind.PICKUP if row.status == "confirmed" else StopKind.DROPOFF
+        view = engine.view(vd)
+        if view is None:
+            return EtaOut.model_validate(out)
+        times, source = engine.live_times(vd, position)
+        plan = view.plan
+        want = StopKind.PICKUP if row.status == BookingStatus.CONFIRMED else StopKind.DROPOFF
         for i, st in enumerate(plan.stops):
             if st.booking_id == booking_id and st.kind == want and times:
                 out["eta"] = _iso(times[i][0], engine.tz)
@@ -141,13 +142,13 @@ def booking_eta(booking_id: str, principal: RiderDep, runtime: RuntimeDep) -> Et
                 out["stops_before"] = i
                 out["eta_kind"] = want.value
                 break
-        out["at_risk"] = _risk_of(engine.schedule(key), booking_id, row.status)
+        out["at_risk"] = _risk_of(engine.schedule(vd), booking_id, row.status)
     return EtaOut.model_validate(out)
 
 
 def _risk_of(check: RouteCheck, booking_id: str, status: str) -> RiskOut | None:
     """The rider's promise at risk, if any: the worst part still ahead, worded (ja/en)."""
-    ahead = {"pickup", "dropoff", "ride"} if status == "confirmed" else {"dropoff", "ride"}
+    ahead = {"pickup", "dropoff", "ride"} if status == BookingStatus.CONFIRMED else {"dropoff", "ride"}
     found = [(lvl, x) for lvl, items in (("late", check.late), ("at_risk", check.at_risk))
              for x in items if x.booking_id == booking_id and x.part.value in ahead]
     if not found:

@@ -7,7 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dispatcher.api.schemas import BookingOut, LabelOut, OfferOut
-from dispatcher.engine import Engine, split_vd
+from dispatcher.engine import Engine, VehicleDay
 from dispatcher.feasibility import Late
 from dispatcher.model import Booking, StopKind
 from dispatcher.offer_rank import OfferTimes, Ranked, rank_offers
@@ -76,7 +76,7 @@ def _late_out(x: Late) -> dict[str, Any]:
             "stop_index": x.stop_index}
 
 
-def manifest(engine: Engine, key: str, rows: dict[str, BookingRow]) -> dict[str, Any]:
+def manifest(engine: Engine, vd: VehicleDay, rows: dict[str, BookingRow]) -> dict[str, Any]:
     """A vehicle-day's manifest: ordered stops with times, who boards and alights, needs.
 
     Times are always given (also when the vehicle is late): ``eta`` and ``service_start`` the
@@ -87,12 +87,14 @@ def manifest(engine: Engine, key: str, rows: dict[str, BookingRow]) -> dict[str,
     ``promises_at_risk`` name them for the whole vehicle (:mod:`dispatcher.timetable`).
     ``visit`` numbers the places in order (consecutive stops at one place are one visit; the
     first visit is where the vehicle is or goes next); pickups carry the rider's phone.
+    Call under ``engine.lock`` for a vehicle-day with a shift.
     """
     tz = engine.tz
-    vid, day = split_vd(key)
-    plan = engine.live.plans[key]
-    state = engine.live.states[key]
-    check = engine.schedule(key)
+    view = engine.view(vd)
+    if view is None:
+        raise KeyError(vd)
+    plan, state = view.plan, view.state
+    check = engine.schedule(vd)
     stop_of = {p: sid for sid, p in engine.stop_place.items()}
     late: dict[tuple[str, int], int] = {}
     for x in check.late:
@@ -107,7 +109,7 @@ def manifest(engine: Engine, key: str, rows: dict[str, BookingRow]) -> dict[str,
         sid = stop_of.get(st.node)
         info = engine.service.stop(sid) if sid else None
         timing = check.stops[i] if check.stops else None
-        booking = engine.live.bookings.get(st.booking_id)
+        booking = view.bookings.get(st.booking_id)
         item: dict[str, Any] = {
             "index": i,
             "booking_id": st.booking_id,
@@ -131,19 +133,18 @@ def manifest(engine: Engine, key: str, rows: dict[str, BookingRow]) -> dict[str,
         _add_promise_and_rider(item, st.kind, booking, row, tz)
         stops.append(item)
     return {
-        "vehicle_id": vid,
-        "day": day.isoformat(),
-        "revision": engine.live.revisions.get(key, 0),
+        "vehicle_id": vd.vehicle_id,
+        "day": vd.day.isoformat(),
+        "revision": view.revision,
         "onboard": list(state.onboard),
         "feasible": check.feasible,
         "late_s": max((x.by_s for x in check.late), default=0),
         "promises_late": [_late_out(x) for x in check.late],
         "promises_at_risk": [_late_out(x) for x in check.at_risk],
         "shift_overrun_s": check.shift_overrun_s,
-        "shift_ended": engine.shift_ended(key),
+        "shift_ended": view.ended,
         "stops": stops,
-        "shift": [_iso(engine.live.vehicles[key].shift_start_s, tz),
-                  _iso(engine.live.vehicles[key].shift_end_s, tz)],
+        "shift": [_iso(view.vehicle.shift_start_s, tz), _iso(view.vehicle.shift_end_s, tz)],
         "breaks": [_iso(b, tz) for b in check.break_starts_s],
     }
 

@@ -2,7 +2,7 @@
 
 from dispatcher.engine.core import Engine
 from dispatcher.engine.planning import POSITION_FRESH_S, Clock
-from dispatcher.engine.state import Live
-from dispatcher.engine.vehicle_day import VehicleDay, split_vd, vd_key
+from dispatcher.engine.state import DayView, Live
+from dispatcher.engine.vehicle_day import VehicleDay
 
-__all__ = ["POSITION_FRESH_S", "Clock", "Engine", "Live", "VehicleDay", "split_vd", "vd_key"]
+__all__ = ["POSITION_FRESH_S", "Clock", "DayView", "Engine", "Live", "VehicleDay"]

@@ -25,7 +25,7 @@ from sqlmodel import Session
 from dispatcher.engine import alerts, bookings, driving, offers, published, reopt, startup
 from dispatcher.engine.planning import Clock, Planner
 from dispatcher.engine.rows import Rows, to_dt
-from dispatcher.engine.state import Live
+from dispatcher.engine.state import DayView, Live
 from dispatcher.engine.vehicle_day import VehicleDay
 from dispatcher.errors import Forbidden
 from dispatcher.feasibility import RouteCheck
@@ -134,26 +134,37 @@ class Engine:
 
     # ------------------------------------------------------------------ views of the plans
 
-    def en_route(self, key: str) -> bool:
+    def view(self, vd: VehicleDay) -> DayView | None:
+        """A snapshot of a vehicle-day (None when it has no shift); take it under the lock
+        together with :meth:`schedule` when both must agree."""
+        with self.lock:
+            return self.live.view(vd)
+
+    def assigned(self, booking_id: str) -> VehicleDay | None:
+        """The vehicle-day an open booking is planned on."""
+        key = self.live.assigned.get(booking_id)
+        return VehicleDay.of(key) if key is not None else None
+
+    def en_route(self, vd: VehicleDay) -> bool:
         """True while a vehicle-day drives to its first planned stop (departed, not arrived)."""
-        return key in self.live.en_route
+        return vd.key in self.live.en_route
 
-    def shift_ended(self, key: str) -> bool:
+    def shift_ended(self, vd: VehicleDay) -> bool:
         """True when the driver of a vehicle-day reported the shift over."""
-        return key in self.live.ended
+        return vd.key in self.live.ended
 
-    def in_service(self, key: str, now_s: int) -> bool:
+    def in_service(self, vd: VehicleDay, now_s: int) -> bool:
         """True while a vehicle-day takes part in planning (:meth:`Live.in_service`)."""
-        return self.live.in_service(key, now_s)
+        return self.live.in_service(vd.key, now_s)
 
-    def schedule(self, key: str) -> RouteCheck:
+    def schedule(self, vd: VehicleDay) -> RouteCheck:
         """The timetable of a vehicle-day's plan from where it is now (:meth:`Planner.schedule`)."""
-        return self.planner.schedule(key)
+        return self.planner.schedule(vd.key)
 
-    def live_times(self, key: str, position: tuple[float, float, int] | None
+    def live_times(self, vd: VehicleDay, position: tuple[float, float, int] | None
                    ) -> tuple[list[tuple[int, int]], str]:
         """Arrival and departure times of a vehicle-day's stops (:meth:`Planner.live_times`)."""
-        return self.planner.live_times(key, position)
+        return self.planner.live_times(vd.key, position)
 
     def live_vehicles(self, day: date, points: published.Points,
                       positions: dict[str, tuple[float, float, int]] | None = None
@@ -165,15 +176,18 @@ class Engine:
         """(lat, lon) of a road node."""
         return self.network.node_coords(node)
 
+    def vehicle_days(self, vehicle_id: str | None = None, day: date | None = None
+                     ) -> list[VehicleDay]:
+        """The vehicle-days with a shift, optionally of one vehicle or one day, in order."""
+        return [vd for vd in map(VehicleDay.of, sorted(self.live.vehicles))
+                if (vehicle_id is None or vd.vehicle_id == vehicle_id)
+                and (day is None or vd.day == day)]
+
     def vehicle_day_keys(self, vehicle_id: str | None = None, day: date | None = None
                          ) -> list[str]:
-        """Vehicle-day keys, optionally of one vehicle or one day."""
-        out = []
-        for k in self.live.vehicles:
-            vd = VehicleDay.of(k)
-            if (vehicle_id is None or vd.vehicle_id == vehicle_id) and (day is None or vd.day == day):
-                out.append(k)
-        return sorted(out)
+        """The core vehicle ids (``"V@D"``) of :meth:`vehicle_days`: for the engine's own
+        modules, which index the live state by them."""
+        return [vd.key for vd in self.vehicle_days(vehicle_id, day)]
 
     def forbid_unless(self, allowed: bool) -> None:
         """Raise Forbidden unless ``allowed``."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING
 
-from dispatcher.engine.vehicle_day import VehicleDay
+from dispatcher.engine.state import DayView
 from dispatcher.model import StopKind
 from gtfs.live import LiveStop, LiveVehicle
 
@@ -22,15 +22,14 @@ if TYPE_CHECKING:
 Points = dict[str, tuple[float, float, float, float]]
 
 
-def _stops(eng: Engine, key: str, points: Points,
+def _stops(eng: Engine, view: DayView, points: Points,
            position: tuple[float, float, int] | None) -> tuple[LiveStop, ...]:
-    plan = eng.live.plans[key]
-    times, _ = eng.live_times(key, position)
+    times, _ = eng.live_times(view.vd, position)
     if not times:
         return ()
     stop_of = {p: sid for sid, p in eng.stop_place.items()}
     out = []
-    for st, (arrival, departure) in zip(plan.stops, times, strict=True):
+    for st, (arrival, departure) in zip(view.plan.stops, times, strict=True):
         sid = stop_of.get(st.node)
         o_lat, o_lon, d_lat, d_lon = points.get(st.booking_id, (None, None, None, None))
         lat, lon = (o_lat, o_lon) if st.kind == StopKind.PICKUP else (d_lat, d_lon)
@@ -51,13 +50,14 @@ def live_vehicles(eng: Engine, day: date, points: Points,
     names = {v.id: v.name for v in eng.service.fleet}
     out = []
     with eng.lock:
-        for key in eng.vehicle_day_keys(day=day):
-            vid = VehicleDay.of(key).vehicle_id
-            state, plan = eng.live.states[key], eng.live.plans[key]
-            onboard = sum(eng.live.bookings[b].request.passengers.seats
-                          for b in state.onboard if b in eng.live.bookings)
-            at_next = bool(plan.stops) and state.node == plan.stops[0].node and not eng.en_route(key)
-            out.append(LiveVehicle(vid, names.get(vid, ""),
-                                   _stops(eng, key, points, (positions or {}).get(vid)),
+        for vd in eng.vehicle_days(day=day):
+            view = eng.view(vd)
+            assert view is not None
+            state, plan = view.state, view.plan
+            onboard = sum(view.bookings[b].request.passengers.seats
+                          for b in state.onboard if b in view.bookings)
+            at_next = bool(plan.stops) and state.node == plan.stops[0].node and not view.en_route
+            out.append(LiveVehicle(vd.vehicle_id, names.get(vd.vehicle_id, ""),
+                                   _stops(eng, view, points, (positions or {}).get(vd.vehicle_id)),
                                    onboard, bool(plan.stops), at_next))
     return out

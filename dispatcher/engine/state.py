@@ -6,11 +6,29 @@ load and store it; these functions only change it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from dispatcher.engine.vehicle_day import VehicleDay
 from dispatcher.model import Booking, Plan, Vehicle, VehicleState
+
+
+@dataclass(frozen=True)
+class DayView:
+    """One vehicle-day as the shells see it: a snapshot of its vehicle (with that day's shift),
+    where it is, its plan and plan revision, whether it is driving to its first stop or its
+    driver ended the shift, and the bookings on its plan or on board."""
+
+    vd: VehicleDay
+    vehicle: Vehicle
+    state: VehicleState
+    plan: Plan
+    revision: int
+    en_route: bool
+    ended: bool
+    bookings: Mapping[str, Booking]
 
 
 @dataclass
@@ -31,6 +49,17 @@ class Live:
     revisions: dict[str, int] = field(default_factory=dict)
     en_route: set[str] = field(default_factory=set)
     ended: set[str] = field(default_factory=set)
+
+    def view(self, vd: VehicleDay) -> DayView | None:
+        """A snapshot of vehicle-day ``vd`` (None when it has no shift)."""
+        key = vd.key
+        if key not in self.vehicles:
+            return None
+        state, plan = self.states[key], self.plans[key]
+        ids = {st.booking_id for st in plan.stops} | set(state.onboard)
+        return DayView(vd, self.vehicles[key], state, plan, self.revisions.get(key, 0),
+                       key in self.en_route, key in self.ended,
+                       {b: self.bookings[b] for b in ids if b in self.bookings})
 
     def revise(self, *keys: str) -> None:
         """Give each vehicle-day's plan a new revision number."""
@@ -94,5 +123,5 @@ class Live:
 
     def load(self, key: str) -> int:
         """Persons on board a vehicle-day now."""
-        return sum(self.bookings[b].request.passengers.count
+        return sum(self.bookings[b].request.passengers.persons
                    for b in self.states[key].onboard if b in self.bookings)

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from dispatcher.engine import Engine, vd_key
+from dispatcher.engine import Engine, VehicleDay
 from dispatcher.errors import NoriaiError
 from dispatcher.model import StopKind
 from dispatcher.sim.demand import TripSpec
@@ -31,26 +31,23 @@ class EngineGateway:
         #: Views of a vehicle with pending stops but no times (a driver left without a schedule).
         self.untimed_views = 0
 
-    def _key(self, vehicle_id: str) -> str:
-        return vd_key(vehicle_id, self.day)
-
     def view(self, vehicle_id: str) -> VehicleView | None:
         """The vehicle's plan and the engine's schedule of it."""
         e = self.engine
-        key = self._key(vehicle_id)
+        vd = VehicleDay(vehicle_id, self.day)
         with e.lock:
-            if key not in e.live.plans:
+            day = e.view(vd)
+            if day is None:
                 return None
-            plan = e.live.plans[key]
-            check = e.schedule(key)
-            state = e.live.states[key]
+            plan = day.plan
+            check = e.schedule(vd)
             if not check.feasible:
                 self.infeasible_views += 1
             if plan.stops and not check.stops:
                 self.untimed_views += 1
             stops = []
             for i, st in enumerate(plan.stops):
-                b = e.live.bookings[st.booking_id]
+                b = day.bookings[st.booking_id]
                 timing = check.stops[i] if check.stops else None
                 stops.append(StopView(
                     st.booking_id, st.kind.value, e.places.node_of(st.node),
@@ -58,7 +55,7 @@ class EngineGateway:
                     b.promise.pickup_earliest_s if st.kind == StopKind.PICKUP else None,
                     e.params.dwell_s(b.request.passengers),
                     check.leave_by_s[i] if check.leave_by_s else None))
-            return VehicleView(tuple(stops), tuple(check.break_starts_s), tuple(state.onboard))
+            return VehicleView(tuple(stops), tuple(check.break_starts_s), tuple(day.state.onboard))
 
     def report(self, vehicle_id: str, kind: str, booking_id: str | None,
                lat: float | None, lon: float | None) -> None:
@@ -152,7 +149,7 @@ class Riders:
     def cancel(self, spec: TripSpec) -> None:
         """Cancel the trip's booking if it still waits for pickup."""
         bid = self.booking_of.get(spec.id)
-        if bid is None or bid not in self.engine.live.bookings:
+        if bid is None or self.engine.assigned(bid) is None:
             return
         actor = SimpleNamespace(user_id=f"sim-rider-{spec.rider:04d}")
         try:

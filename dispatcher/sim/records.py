@@ -13,9 +13,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine as DbEngine
 
 from dispatcher.kpis import Kpis, compute_kpis
+from dispatcher.statuses import BookingStatus
 from dispatcher.store.kpi_records import load_day_log
 
-FINAL = ("completed", "cancelled", "no_show")
+FINAL = (BookingStatus.COMPLETED, BookingStatus.CANCELLED, BookingStatus.NO_SHOW)
 
 
 @dataclass

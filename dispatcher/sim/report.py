@@ -11,6 +11,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
+from dispatcher.statuses import BookingStatus
+
 #: KPIs compared across scenarios: (row key, label ja, label en).
 COMPARED = (
     ("served_share", "運んだ割合", "share of requests carried"),
@@ -98,8 +100,9 @@ def timeline_figure(bookings: Sequence[dict[str, Any]], tz_offset_s: int = 9 * 3
     fig, ax = plt.subplots(figsize=(9, 3.5))
     hours = list(range(6, 20))
     bottom = [0] * len(hours)
-    for status, colour in (("completed", "tab:green"), ("no_show", "tab:red"),
-                           ("cancelled", "tab:grey")):
+    for status, colour in ((BookingStatus.COMPLETED, "tab:green"),
+                           (BookingStatus.NO_SHOW, "tab:red"),
+                           (BookingStatus.CANCELLED, "tab:grey")):
         counts = [0] * len(hours)
         for b in bookings:
             if b["status"] != status or b.get("pickup_earliest_s") is None:

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from sqlalchemy import Engine as DbEngine
 
-from dispatcher.engine import Engine
+from dispatcher.engine import Engine, VehicleDay
 from dispatcher.kpis import Kpis
 from dispatcher.places import RoadNetwork
 from dispatcher.service_area import OperatingPeriod, ServiceArea, ShiftSpec, VehicleSpec, clock_s
@@ -270,7 +270,7 @@ def run_day(base: ServiceArea, network: RoadNetwork, workdir: Path, *, scenario:
     for spec in trips:
         loop.push(spec.book_at_s if spec.book_at_s is not None else start_s, "book", spec)
     end_s = max([loop.reopt.close_s + 3600,
-                 *(v.shift_end_s for v in engine.live.vehicles.values())])
+                 *(v.vehicle.shift_end_s for v in map(engine.view, engine.vehicle_days()) if v)])
     if reopt_every_s > 0:
         loop.push(start_s + reopt_every_s, "reopt", None)
     t_wall = wall.perf_counter()
@@ -345,12 +345,13 @@ class _DayLoop:
                      vrng: np.random.Generator) -> None:
         """A simulated vehicle per vehicle-day, woken at its shift start."""
         engine = self.engine
-        for key in engine.vehicle_day_keys(day=day):
-            vid = key.rpartition("@")[0]
-            v = engine.live.vehicles[key]
-            self.fleet[vid] = make(vid, engine.places.node_of(v.depot),
-                                   np.random.default_rng(vrng.integers(1 << 31)))
-            self.wake(vid, v.shift_start_s)
+        for vd in engine.vehicle_days(day=day):
+            view = engine.view(vd)
+            assert view is not None
+            v = view.vehicle
+            self.fleet[vd.vehicle_id] = make(vd.vehicle_id, engine.places.node_of(v.depot),
+                                             np.random.default_rng(vrng.integers(1 << 31)))
+            self.wake(vd.vehicle_id, v.shift_start_s)
 
     def run(self, end_s: int, start_s: int) -> None:
         """Play the events until the queue is empty or past ``end_s``."""
@@ -409,7 +410,7 @@ class _DayLoop:
         changed = [k for k, r in revisions.items() if seen.get(k) != r]
         for k in changed:
             seen[k] = revisions[k]
-            vid = k.rpartition("@")[0]
+            vid = VehicleDay.of(k).vehicle_id
             if vid in self.fleet and vid != stepped and self.fleet[vid].interruptible(now):
                 self.wake(vid, now)
 

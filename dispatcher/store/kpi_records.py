@@ -50,7 +50,7 @@ def booking_record(r: BookingRow) -> dict[str, Any]:
     """A booking as the indicators and the log checks read it (times in epoch s)."""
     return {"id": r.id, "service_day": r.service_day.isoformat(), "status": r.status,
             "channel": r.channel, "vehicle_id": r.vehicle_id, "offer_id": r.offer_id,
-            "seats": r.adults + r.children + r.infants + r.wheelchairs,
+            "persons": r.adults + r.children + r.infants + r.wheelchairs,
             "origin_stop_id": r.origin_stop_id,
             "destination_stop_id": r.destination_stop_id, "fare": r.fare,
             "payment_status": r.payment_status,

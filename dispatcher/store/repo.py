@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, select
 
 from dispatcher.service_area import ServiceArea
+from dispatcher.statuses import OPEN_BOOKING_STATUSES
 from dispatcher.store.tables import (
     BookingRow,
     Event,
@@ -23,8 +24,6 @@ from dispatcher.store.tables import (
     VehicleRow,
 )
 from dispatcher.store.types import utcnow
-
-OPEN_STATUSES = ("confirmed", "onboard")
 
 
 def add_event(
@@ -105,7 +104,7 @@ def ensure_shifts(session: Session, service: ServiceArea, days: Iterable[date]) 
 
 def open_bookings(session: Session) -> list[BookingRow]:
     """Bookings still to be served (confirmed or on board)."""
-    return list(session.exec(select(BookingRow).where(BookingRow.status.in_(OPEN_STATUSES))))  # type: ignore[attr-defined]
+    return list(session.exec(select(BookingRow).where(BookingRow.status.in_(OPEN_BOOKING_STATUSES))))  # type: ignore[attr-defined]
 
 
 def shifts_from(session: Session, first_day: date) -> list[ShiftRow]:

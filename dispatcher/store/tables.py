@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Column, Index, Integer, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from dispatcher.statuses import BookingStatus
 from dispatcher.store.types import UTCDateTime, utcnow
 
 
@@ -138,7 +139,7 @@ class BookingRow(SQLModel, table=True):
     channel: str = Field(default="app", max_length=16)
     offer_id: str | None = Field(default=None, max_length=40)
     idempotency_key: str | None = Field(default=None, max_length=128)
-    status: str = Field(default="confirmed", index=True, max_length=16)
+    status: str = Field(default=BookingStatus.CONFIRMED.value, index=True, max_length=16)
     service_day: date
     origin_stop_id: str | None = Field(default=None, max_length=64)
     destination_stop_id: str | None = Field(default=None, max_length=64)

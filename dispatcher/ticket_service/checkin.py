@@ -15,6 +15,7 @@ from sqlmodel import Session
 from dispatcher import tickets
 from dispatcher.errors import InvalidInput
 from dispatcher.service_area import ServiceArea
+from dispatcher.statuses import BookingStatus
 from dispatcher.store import tickets as store
 from dispatcher.store.tables import BookingRow
 from dispatcher.ticket_service.common import (
@@ -35,7 +36,7 @@ def booking_state(s: Session, row: BookingRow, vehicle_id: str) -> dict[str, Any
     used = store.check_of(s, row.id) is not None or row.status in RIDDEN_STATUSES
     return {"used": {row.id} if used else set(),
             "cancelled": {row.id} if row.status in REFUSED_STATUSES else set(),
-            "onboard": {row.id} if row.status == "onboard" else set(),
+            "onboard": {row.id} if row.status == BookingStatus.ONBOARD else set(),
             "latest_issue": {row.id: row.ticket_issue},
             "on_manifest": {row.id} if row.vehicle_id == vehicle_id else set(),
             "vehicle_of": {row.id: row.vehicle_id or ""},
@@ -107,7 +108,7 @@ class DoorCheck:
             code, manifest=manifest, service_id=self.service.id,
             used=checked | {r.id for r in rows if r.status in RIDDEN_STATUSES},
             cancelled={r.id for r in rows if r.status in REFUSED_STATUSES},
-            onboard={r.id for r in rows if r.status == "onboard"},
+            onboard={r.id for r in rows if r.status == BookingStatus.ONBOARD},
             service_day=self._today(),
             day_of={r.id: r.service_day.isoformat() for r in rows},
             boarding_here=boarding_here)
@@ -165,9 +166,9 @@ class DoorCheck:
                           "message": used.message_ja, "message_ja": used.message_ja,
                           "message_en": used.message_en}
         status = row.status
-        if status == "confirmed" and board is not None:
+        if status == BookingStatus.CONFIRMED and board is not None:
             try:
-                status = str(board(row.id).get("status", "onboard"))
+                status = str(board(row.id).get("status", BookingStatus.ONBOARD.value))
             except Exception:
                 with Session(self.db) as s, s.begin():
                     store.remove_check(s, row.id)

@@ -6,14 +6,16 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from dispatcher.statuses import BookingStatus
+
 Clock = Callable[[], int]
 """Returns "now" in epoch seconds (the engine's clock)."""
 
-CLOSED_STATUSES = ("cancelled", "no_show", "completed")
+CLOSED_STATUSES = (BookingStatus.CANCELLED, BookingStatus.NO_SHOW, BookingStatus.COMPLETED)
 """A booking in these has no usable ticket any more."""
-REFUSED_STATUSES = ("cancelled", "no_show")
+REFUSED_STATUSES = (BookingStatus.CANCELLED, BookingStatus.NO_SHOW)
 """A ticket of a booking in these is refused as cancelled."""
-RIDDEN_STATUSES = ("onboard", "completed")
+RIDDEN_STATUSES = (BookingStatus.ONBOARD, BookingStatus.COMPLETED)
 """A ticket of a booking in these has been used."""
 
 

@@ -15,6 +15,7 @@ from dispatcher import tickets
 from dispatcher.errors import Conflict, InvalidInput, NotFound
 from dispatcher.fares import Fare, FareLine, fare_for
 from dispatcher.service_area import ServiceArea
+from dispatcher.statuses import BookingStatus
 from dispatcher.store import tickets as store
 from dispatcher.store.tables import BookingRow
 from dispatcher.ticket_service.common import CLOSED_STATUSES, Clock, to_dt, to_s
@@ -41,8 +42,8 @@ def fare_of(service: ServiceArea, row: BookingRow) -> Fare:
 def refuse_closed(row: BookingRow) -> None:
     """Raise :class:`TicketUnavailable` for a cancelled, no-show or completed booking."""
     if row.status in CLOSED_STATUSES:
-        ja = {"cancelled": "取り消された予約", "no_show": "不乗車となった予約",
-              "completed": "乗車が済んだ予約"}[row.status]
+        ja = {BookingStatus.CANCELLED: "取り消された予約", BookingStatus.NO_SHOW: "不乗車となった予約",
+              BookingStatus.COMPLETED: "乗車が済んだ予約"}[BookingStatus(row.status)]
         raise TicketUnavailable(f"{ja}の乗車券は使えません",
                                 f"a {row.status.replace('_', '-')} booking has no valid ticket",
                                 booking_id=row.id, status=row.status)
@@ -153,7 +154,7 @@ class Issuer:
             if row is None:
                 raise _not_found(booking_id)
             refuse_closed(row)
-            if row.status != "confirmed":
+            if row.status != BookingStatus.CONFIRMED:
                 raise TicketUnavailable("乗車済みの予約の乗車券は再発行できません",
                                         "a booking on board cannot get a new ticket",
                                         booking_id=row.id, status=row.status)

@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from dispatcher import tickets
 from dispatcher.service_area import ServiceArea
+from dispatcher.statuses import OPEN_BOOKING_STATUSES, BookingStatus
 from dispatcher.store import tickets as store
 from dispatcher.ticket_service.common import (
     REFUSED_STATUSES,
@@ -46,10 +47,10 @@ def driver_sync(service: ServiceArea, db: DbEngine, clock: Clock, keys: TicketKe
                                                  booking_id=r.id,
                                                  issue=r.ticket_issue).as_json()
                            for r in mine],
-        "on_manifest": [r.id for r in mine if r.status in ("confirmed", "onboard")],
+        "on_manifest": [r.id for r in mine if r.status in OPEN_BOOKING_STATUSES],
         "cancelled": sorted(r.id for r in rows if r.status in REFUSED_STATUSES),
         "used": sorted(checked | {r.id for r in rows if r.status in RIDDEN_STATUSES}),
-        "onboard": sorted(r.id for r in rows if r.status == "onboard"),
+        "onboard": sorted(r.id for r in rows if r.status == BookingStatus.ONBOARD),
         "latest_issue": {r.id: r.ticket_issue for r in rows},
         "service_day": service_days(clock(), tz)[0].isoformat(),
         "vehicle_of": {r.id: r.vehicle_id or "" for r in rows},

@@ -57,14 +57,14 @@ def test_race_for_last_seats(db_url, tmp_path, clock):
             rows = s.exec(select(BookingRow)).all()
         assert sorted(r.id for r in rows) == sorted(accepted)
         engine = runtime.engine
-        for key in engine.vehicle_day_keys():
-            check = engine.schedule(key)
+        for vd in engine.vehicle_days():
+            check = engine.schedule(vd)
             assert check.feasible, check.violations
             for stop in check.stops:
-                assert stop.seats_after <= engine.live.vehicles[key].seats
+                assert stop.seats_after <= engine.view(vd).vehicle.seats
         for row in rows:
-            key = engine.live.assigned[row.id]
-            i = next(k for k, st in enumerate(engine.live.plans[key].stops)
+            vd = engine.assigned(row.id)
+            i = next(k for k, st in enumerate(engine.view(vd).plan.stops)
                      if st.booking_id == row.id and st.kind.value == "pickup")
-            start = engine.schedule(key).stops[i].start_s
+            start = engine.schedule(vd).stops[i].start_s
             assert int(row.pickup_earliest_at.timestamp()) <= start <= int(row.pickup_latest_at.timestamp())

@@ -25,10 +25,10 @@ T0 = 1_800_000_000
 
 
 def booking(bid: str, status: str = "completed", *, vehicle: str = "v1", start: int = 0,
-            end: int = 600, seats: int = 1, offer: str | None = None, **extra) -> dict:
+            end: int = 600, persons: int = 1, offer: str | None = None, **extra) -> dict:
     """A booking record as the loaders give them (times relative to T0)."""
     done = status == "completed"
-    return {"id": bid, "status": status, "channel": "phone", "vehicle_id": vehicle, "seats": seats,
+    return {"id": bid, "status": status, "channel": "phone", "vehicle_id": vehicle, "persons": persons,
             "offer_id": offer, "pickup_earliest_s": T0 + start, "pickup_latest_s": T0 + start + 600,
             "picked_up_s": T0 + start if done else None, "dropped_off_s": T0 + end if done else None,
             "direct_s": 300, **extra}
@@ -63,7 +63,7 @@ def test_sharing_and_occupancy_of_known_rides():
     """Vehicle v1: a party of 2 from 0 to 600 s and a party of 1 from 300 to 900 s overlap;
     v2 carries one rider alone. Two of three rides are shared; persons on board over the
     occupied time: (2·300 + 3·300 + 1·300 + 1·600) / (900 + 600) = 1.6."""
-    books = [booking("a", start=0, end=600, seats=2), booking("b", start=300, end=900),
+    books = [booking("a", start=0, end=600, persons=2), booking("b", start=300, end=900),
              booking("c", vehicle="v2", start=0, end=600)]
     k = compute_kpis(books, [])
     assert k.shared_ride_rate == pytest.approx(2 / 3)
@@ -72,7 +72,7 @@ def test_sharing_and_occupancy_of_known_rides():
 
 def test_rides_that_only_touch_are_not_shared():
     """One rider alighting as the next boards: nothing shared, occupancy is the party size."""
-    books = [booking("a", start=0, end=600, seats=2), booking("b", start=600, end=900, seats=2)]
+    books = [booking("a", start=0, end=600, persons=2), booking("b", start=600, end=900, persons=2)]
     k = compute_kpis(books, [])
     assert k.shared_ride_rate == 0 and k.occupancy_mean == pytest.approx(2.0)
 
@@ -100,7 +100,7 @@ def test_occupancy_exceeds_the_mean_party_exactly_when_rides_are_shared(rides):
 def test_use_per_stop_and_district_and_fares():
     """Completed trips count their persons at their boarding and alighting stops and districts;
     revenue is their fares, collected those with a payment recorded."""
-    books = [booking("a", seats=2, origin_stop_id="honmura", destination_stop_id="hospital",
+    books = [booking("a", persons=2, origin_stop_id="honmura", destination_stop_id="hospital",
                      fare=600, payment_status="paid_cash_onboard"),
              booking("b", origin_stop_id="honmura", destination_stop_id=None, fare=300,
                      payment_status="unpaid"),

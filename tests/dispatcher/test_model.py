@@ -31,7 +31,7 @@ def test_impossible_passenger_counts_refused(counts):
 def test_seats_and_wheelchairs():
     """Adults and children take seats; wheelchair users take wheelchair spaces only."""
     p = Passengers(2, 1, 1)
-    assert (p.seats, p.wheelchairs, p.count) == (3, 1, 4)
+    assert (p.seats, p.wheelchairs, p.persons) == (3, 1, 4)
 
 
 def test_params_dwell_and_ride_limit():

@@ -15,7 +15,7 @@ from datetime import date
 import pytest
 from sqlmodel import Session, select
 
-from dispatcher.engine import vd_key
+from dispatcher.engine import VehicleDay
 from dispatcher.sim import agents
 from dispatcher.sim.runner import Scenario, run_day
 from dispatcher.store.tables import BookingRow, VehicleRow
@@ -40,10 +40,10 @@ def _feed_inputs(engine, day):
 
 def _check_vehicle(engine, day, vid, rows, runs, fixes, problems):
     """The vehicle's run and position in the feed against the engine's plan and timetable."""
-    key = vd_key(vid, day)
+    vd = VehicleDay(vid, day)
     now = engine.clock()
     run = next((r for r in runs if r.vehicle_id == vid), None)
-    plan = engine.live.plans[key]
+    plan = engine.view(vd).plan
     made = sorted([int(r.picked_up_at.timestamp()) for r in rows
                    if r.vehicle_id == vid and r.picked_up_at]
                   + [int(r.dropped_off_at.timestamp()) for r in rows
@@ -52,16 +52,16 @@ def _check_vehicle(engine, day, vid, rows, runs, fixes, problems):
         if plan.stops or made:
             problems.append(f"{vid} at {now}: no run though it has stops")
         return
-    want_ids = _check_run_stops(engine, key, vid, now, run, made, problems)
+    want_ids = _check_run_stops(engine, vd, vid, now, run, made, problems)
     fix = next((f for f in fixes if f.vehicle_id == vid), None)
     if fix is not None:
-        _check_fix(engine, key, vid, now, fix, want_ids, problems)
+        _check_fix(engine, vd, vid, now, fix, want_ids, problems)
 
 
-def _check_run_stops(engine, key, vid, now, run, made, problems):
+def _check_run_stops(engine, vd, vid, now, run, made, problems):
     """Served stops are the ones made, then the plan's stops with the timetable's times; returns
     the remaining stop ids."""
-    plan = engine.live.plans[key]
+    plan = engine.view(vd).plan
     served = [s for s in run.stops if s.served]
     todo = [s for s in run.stops if not s.served]
     if [s.arrival for s in served] != made:
@@ -73,7 +73,7 @@ def _check_run_stops(engine, key, vid, now, run, made, problems):
     want_ids = [stop_of[st.node] for st in plan.stops]
     if [s.stop_id for s in todo] != want_ids:
         problems.append(f"{vid} at {now}: planned stop ids differ from the plan")
-    check = engine.schedule(key)
+    check = engine.schedule(vd)
     if plan.stops and len(check.stops) != len(plan.stops):
         problems.append(f"{vid} at {now}: the timetable has no times")
     for s, t in zip(todo, check.stops, strict=False):
@@ -88,7 +88,7 @@ def _check_run_stops(engine, key, vid, now, run, made, problems):
     return want_ids
 
 
-def _check_fix(engine, key, vid, now, fix, want_ids, problems):
+def _check_fix(engine, vd, vid, now, fix, want_ids, problems):
     """The VehiclePosition names the next remaining stop, stopped at it or in transit to it."""
     want = want_ids[0] if want_ids else ""
     if fix.stop_id != want:
@@ -97,8 +97,8 @@ def _check_fix(engine, key, vid, now, fix, want_ids, problems):
     if not want_ids and fix.current_status is not None:
         problems.append(f"{vid} at {now}: status {fix.current_status} with nothing left")
     if want_ids:
-        first = engine.live.plans[key].stops[0]
-        at_stop = engine.live.states[key].node == first.node and not engine.en_route(key)
+        first = engine.view(vd).plan.stops[0]
+        at_stop = engine.view(vd).state.node == first.node and not engine.en_route(vd)
         expect = "STOPPED_AT" if at_stop else "IN_TRANSIT_TO"
         if fix.current_status != expect:
             problems.append(f"{vid} at {now}: status {fix.current_status} != {expect}")
