@@ -146,7 +146,8 @@ def end_shift(principal: DriverDep, runtime: RuntimeDep) -> DepotOut:
 
 @router.get("/stream")
 async def stream(request: Request, principal: DriverDep, runtime: RuntimeDep) -> StreamingResponse:
-    """Server-sent events: the manifest again whenever my vehicle's plan changes."""
+    """Server-sent events: the manifest (as ``GET /manifest`` answers it) again whenever my
+    vehicle's plan changes, and the service's clock every 2 s."""
     vehicle_id = _vehicle(principal)
 
     async def events() -> AsyncIterator[str]:
@@ -157,7 +158,8 @@ async def stream(request: Request, principal: DriverDep, runtime: RuntimeDep) ->
             sig = (data.get("revision"), tuple((s["booking_id"], s["kind"]) for s in data["stops"]))
             if sig != last:
                 last = sig
-                yield f"event: manifest\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+                body = manifest_out(data).model_dump(mode="json", exclude_unset=True)
+                yield f"event: manifest\ndata: {json.dumps(body, ensure_ascii=False)}\n\n"
             beat += 1
             if beat % 4 == 0:  # the service's clock, so the app times no-shows as the server does
                 yield f"event: clock\ndata: {json.dumps({'now': runtime.engine.clock()})}\n\n"

@@ -1,8 +1,8 @@
 """A vehicle on one service day: the unit the engine plans.
 
 Advance bookings live in their own day's plans, so the core's vehicle id of vehicle ``V`` on
-day ``D`` is the key ``"V@D"`` (:attr:`VehicleDay.key`); the shells speak of the vehicle and the
-day separately (:meth:`VehicleDay.of`).
+day ``D`` is the key ``"V@D"`` (:attr:`VehicleDay.key`) inside the engine; the shells speak of
+a :class:`VehicleDay` and never see the key.
 """
 
 from __future__ import annotations
@@ -28,12 +28,3 @@ class VehicleDay(NamedTuple):
         vid, _, day = key.rpartition("@")
         return cls(vid, date.fromisoformat(day))
 
-
-def vd_key(vehicle_id: str, day: date) -> str:
-    """Core vehicle id of a vehicle on a service day."""
-    return VehicleDay(vehicle_id, day).key
-
-
-def split_vd(key: str) -> tuple[str, date]:
-    """Vehicle id and service day of a core vehicle id."""
-    return VehicleDay.of(key)
