@@ -13,6 +13,13 @@ from dispatcher import tickets
 from dispatcher.api.deps import DriverDep, OperatorDep, RiderDep, RuntimeDep
 from dispatcher.api.routes_rider import own_booking
 from dispatcher.api.schemas import BookingOut
+from dispatcher.api.schemas_tickets import (
+    CheckinOut,
+    CheckinRefusedOut,
+    DriverSyncOut,
+    KeyringOut,
+    TicketOut,
+)
 from dispatcher.api.views import booking_out
 from dispatcher.errors import NotFound
 from dispatcher.fares import Recorder
@@ -56,11 +63,11 @@ def _vehicle(principal: DriverDep) -> str:
 
 @router.get("/bookings/{booking_id}/ticket")
 def get_ticket(booking_id: str, principal: RiderDep, runtime: RuntimeDep,
-               ticketing: TicketingDep) -> dict[str, Any]:
+               ticketing: TicketingDep) -> TicketOut:
     """My booking's e-ticket: QR text and SVG, short code, validity, fare and riders."""
     own_booking(runtime, principal, booking_id)
     issued = ticketing.ticket_for(booking_id, actor_id=principal.user_id)
-    return ticketing.ticket_json(booking_id, issued)
+    return TicketOut.model_validate(ticketing.ticket_json(booking_id, issued))
 
 
 @router.get("/bookings/{booking_id}/ticket.svg", response_class=Response,
@@ -88,16 +95,16 @@ def get_ticket_png(booking_id: str, principal: RiderDep, runtime: RuntimeDep,
 
 @router.post("/operator/bookings/{booking_id}/ticket/reissue")
 def reissue_ticket(booking_id: str, principal: OperatorDep,
-                   ticketing: TicketingDep) -> dict[str, Any]:
+                   ticketing: TicketingDep) -> TicketOut:
     """Reissue a booking's ticket (issue + 1); the old one is refused as superseded."""
     issued = ticketing.reissue(booking_id, principal.user_id)
-    return ticketing.ticket_json(booking_id, issued)
+    return TicketOut.model_validate(ticketing.ticket_json(booking_id, issued))
 
 
 @router.get("/tickets/keyring")
-def keyring(ticketing: TicketingDep) -> dict[str, Any]:
+def keyring(ticketing: TicketingDep) -> KeyringOut:
     """The service's public ticket keys (anyone may verify tickets)."""
-    return ticketing.keyring_json()
+    return KeyringOut.model_validate(ticketing.keyring_json())
 
 
 # --- drivers ----------------------------------------------------------------------------------
@@ -105,24 +112,26 @@ def keyring(ticketing: TicketingDep) -> dict[str, Any]:
 
 @router.get("/driver/sync")
 def driver_sync(principal: DriverDep, runtime: RuntimeDep,
-                ticketing: TicketingDep) -> dict[str, Any]:
+                ticketing: TicketingDep) -> DriverSyncOut:
     """Everything my app needs to check tickets offline: keys, codes, cancelled, used, issues."""
     vehicle = _vehicle(principal)
     runtime.engine.ensure_day(runtime.engine.today())
-    return ticketing.sync(vehicle)
+    return DriverSyncOut.model_validate(ticketing.sync(vehicle))
 
 
-@router.post("/driver/checkin", responses={409: {"description": "ticket refused"},
-                                           422: {"description": "not a ticket"}})
+@router.post("/driver/checkin", response_model=CheckinOut,
+             responses={409: {"model": CheckinRefusedOut, "description": "ticket refused"},
+                        422: {"description": "not a ticket"}})
 def driver_checkin(body: CheckinIn, principal: DriverDep, runtime: RuntimeDep,
-                   ticketing: TicketingDep) -> JSONResponse:
+                   ticketing: TicketingDep) -> CheckinOut | JSONResponse:
     """Check a ticket (QR text or short code) in once; boards the rider when it is valid.
 
     A ticket boards only its own booking, and only at its own stop: the booking must be on my
     vehicle today, waiting for pickup, and board at my vehicle's current stop (the pickups of
     its next visit). Anything else is refused with the reason (``other_stop``,
     ``wrong_vehicle``, ``wrong_day``, ``already_onboard``, ``cancelled``, ...) and, where it
-    helps, ``detail_ja``/``detail_en`` (where and when that booking boards, or its day).
+    helps, ``detail_ja``/``detail_en`` (where and when that booking boards, or its day);
+    a text that is no ticket at all is refused the same way with 422 (``bad_format``).
     """
     vehicle = _vehicle(principal)
     engine = runtime.engine
@@ -135,9 +144,10 @@ def driver_checkin(body: CheckinIn, principal: DriverDep, runtime: RuntimeDep,
                                    code=body.code, board=board,
                                    boarding_here=engine.boarding_here(vehicle))
     if result["ok"]:
-        return JSONResponse(result)
+        return CheckinOut.model_validate(result)
     status = 422 if result["reason"] == "bad_format" else 409
-    return JSONResponse({"code": "ticket_refused", **result}, status_code=status)
+    refused = CheckinRefusedOut.model_validate({"code": "ticket_refused", **result})
+    return JSONResponse(refused.model_dump(exclude_unset=True), status_code=status)
 
 
 @router.post("/driver/payment")
