@@ -163,7 +163,7 @@ class LinePort:
         trip = TripInput(origin=Place(origin), destination=Place(destination),
                          party=Party(party.adults, party.children, 0, party.wheelchairs),
                          rule=rule, time_s=int(at.timestamp()), notes="LINE")
-        result: dict[str, Any] = self.engine.make_offers(user.id, trip)
+        result = self.engine.make_offers(user.id, trip)
         rows = [*result["offers"], *result["alternatives"]]
         asked = len(result["offers"])
         hm = lambda d: d.astimezone(self.tz).strftime("%H:%M")  # noqa: E731

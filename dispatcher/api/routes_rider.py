@@ -13,6 +13,7 @@ from dispatcher.api.runtime import Runtime
 from dispatcher.api.schemas import AcceptIn, BookingOut, EtaOut, OffersOut, RiskOut, TripIn
 from dispatcher.api.security import STAFF_ROLES
 from dispatcher.api.views import _iso, booking_out, offer_out, rank_rows
+from dispatcher.engine.results import OfferSet
 from dispatcher.errors import InvalidInput, NotFound
 from dispatcher.feasibility import RouteCheck
 from dispatcher.model import StopKind
@@ -44,7 +45,7 @@ def trip_from(body: TripIn, runtime: Runtime | None = None) -> TripInput:
     )
 
 
-def offers_out(runtime: RuntimeDep, result: dict[str, Any]) -> OffersOut:
+def offers_out(runtime: RuntimeDep, result: OfferSet) -> OffersOut:
     """API view of offers and alternatives, ranked for the rider (おすすめ and why)."""
     tz = runtime.engine.tz
     rows = [*result["offers"], *result["alternatives"]]

@@ -163,7 +163,7 @@ class KpisOut(KpiFigures, _RangeHead):
 
 class ReoptimizeOut(BaseModel):
     """What a re-optimisation cycle did (``idle``, ``stale``, ``unchanged``, a solver status…);
-    when plans changed, which vehicle-days, the route costs, bookings handed over (``moved``)
+    when plans changed, which vehicles (of that day), the route costs, bookings handed over (``moved``)
     and those placed late (booking -> s). Keys of a cycle that changed nothing are left out."""
 
     status: str

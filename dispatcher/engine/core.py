@@ -24,6 +24,13 @@ from sqlmodel import Session
 
 from dispatcher.engine import alerts, bookings, driving, offers, published, reopt, startup
 from dispatcher.engine.planning import Clock, Planner
+from dispatcher.engine.results import (
+    BreakResult,
+    DepotResult,
+    OfferSet,
+    ReoptResult,
+    ReportResult,
+)
 from dispatcher.engine.rows import Rows, to_dt
 from dispatcher.engine.state import DayView, Live
 from dispatcher.engine.vehicle_day import VehicleDay
@@ -196,7 +203,7 @@ class Engine:
 
     # ------------------------------------------------------------------ offers and bookings
 
-    def make_offers(self, rider_id: str, trip: TripInput) -> dict[str, Any]:
+    def make_offers(self, rider_id: str, trip: TripInput) -> OfferSet:
         """Offers for a trip and alternatives (:func:`dispatcher.engine.offers.make_offers`)."""
         return offers.make_offers(self, rider_id, trip)
 
@@ -233,14 +240,14 @@ class Engine:
 
     def driver_event(self, vehicle_id: str, kind: str, booking_id: str | None,
                      actor_id: str, lat: float | None = None, lon: float | None = None
-                     ) -> dict[str, Any]:
+                     ) -> ReportResult:
         """Apply a driver's report (:func:`dispatcher.engine.driving.driver_event`), then send
         the alerts it changes."""
         out = driving.driver_event(self, vehicle_id, kind, booking_id, actor_id, lat, lon)
         alerts.watch_vehicle(self, vehicle_id)
         return out
 
-    def break_taken(self, vehicle_id: str, start_s: int, actor_id: str) -> dict[str, Any]:
+    def break_taken(self, vehicle_id: str, start_s: int, actor_id: str) -> BreakResult:
         """A driver starts a break (:func:`dispatcher.engine.driving.break_taken`)."""
         return driving.break_taken(self, vehicle_id, start_s, actor_id)
 
@@ -250,14 +257,14 @@ class Engine:
         driving.position(self, vehicle_id, lat, lon, actor_id, heading)
 
     def back_at_depot(self, vehicle_id: str, actor_id: str, end_shift: bool = False
-                      ) -> dict[str, Any]:
+                      ) -> DepotResult:
         """Back at the depot / end of shift (:func:`dispatcher.engine.driving.back_at_depot`)."""
         return driving.back_at_depot(self, vehicle_id, actor_id, end_shift)
 
     # ------------------------------------------------------------------ re-optimisation, alerts
 
     def reoptimize(self, day: date | None = None, time_limit_s: float = 2.0,
-                   seed: int = 0) -> dict[str, Any]:
+                   seed: int = 0) -> ReoptResult:
         """One re-optimisation cycle (:func:`dispatcher.engine.reopt.reoptimize`)."""
         return reopt.reoptimize(self, day, time_limit_s, seed)
 

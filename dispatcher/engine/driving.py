@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from dispatcher import recovery
 from dispatcher.engine import machine
+from dispatcher.engine.results import BreakResult, DepotResult, ReportResult
 from dispatcher.engine.rows import to_dt
 from dispatcher.engine.vehicle_day import VehicleDay
 from dispatcher.errors import Conflict, InvalidInput, NotFound
@@ -34,7 +35,7 @@ def log_leg(eng: Engine, s: Session, vehicle_id: str, before: VehicleState, node
 
 def driver_event(eng: Engine, vehicle_id: str, kind: str, booking_id: str | None,
                  actor_id: str, lat: float | None = None, lon: float | None = None
-                 ) -> dict[str, Any]:
+                 ) -> ReportResult:
     """Apply a driver's report (arrived, boarded, alighted, departed) to plans and bookings
     (:func:`dispatcher.engine.machine.apply`)."""
     now = eng.clock()
@@ -93,7 +94,7 @@ def driver_event(eng: Engine, vehicle_id: str, kind: str, booking_id: str | None
         return {"ok": True, "status": row.status}
 
 
-def break_taken(eng: Engine, vehicle_id: str, start_s: int, actor_id: str) -> dict[str, Any]:
+def break_taken(eng: Engine, vehicle_id: str, start_s: int, actor_id: str) -> BreakResult:
     """Record that a vehicle's driver starts a break now (at ``start_s``, epoch s).
 
     The break of that day's shift whose window holds ``start_s`` is taken off the vehicle's
@@ -148,7 +149,7 @@ def position(eng: Engine, vehicle_id: str, lat: float, lon: float, actor_id: str
 
 
 def back_at_depot(eng: Engine, vehicle_id: str, actor_id: str, end_shift: bool = False
-                  ) -> dict[str, Any]:
+                  ) -> DepotResult:
     """The driver reports the vehicle back at its depot (and, with ``end_shift``, the shift
     over). Refused while riders are on board; ending the shift is refused while bookings
     are still planned on the vehicle (the operator moves them first). An ended shift takes

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from dispatcher import insertion
+from dispatcher.engine.results import OfferSet
 from dispatcher.engine.rows import to_dt, to_s
 from dispatcher.engine.vehicle_day import VehicleDay
 from dispatcher.errors import Conflict, Infeasible, InvalidInput, NotFound, RuleViolation
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     from dispatcher.engine.core import Engine
 
 
-def make_offers(eng: Engine, rider_id: str, trip: TripInput) -> dict[str, Any]:
+def make_offers(eng: Engine, rider_id: str, trip: TripInput) -> OfferSet:
     """Offers for a trip (best first) and alternatives when the asked time is full.
 
     Raises InvalidInput / RuleViolation with a person-readable reason; Infeasible when no
@@ -117,7 +118,7 @@ def _offer_row(rider_id: str, off: insertion.Offer, request: dict[str, Any], far
     )
 
 
-def _make_offers(eng: Engine, rider_id: str, trip: TripInput) -> dict[str, Any]:
+def _make_offers(eng: Engine, rider_id: str, trip: TripInput) -> OfferSet:
     now = eng.clock()
     found, base, fare = _find(eng, trip, now)
     if not found:

@@ -4,11 +4,12 @@ meanwhile and it keeps every promise (or repairs a late vehicle), then write the
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session
 
 from dispatcher import optimize
+from dispatcher.engine.results import ReoptResult
 from dispatcher.engine.rows import to_dt
 from dispatcher.engine.vehicle_day import VehicleDay
 from dispatcher.model import Plan
@@ -23,7 +24,7 @@ _DONE = (optimize.ReoptStatus.IMPROVED, optimize.ReoptStatus.REPAIRED)
 
 
 def reoptimize(eng: Engine, day: date | None = None, time_limit_s: float = 2.0,
-               seed: int = 0) -> dict[str, Any]:
+               seed: int = 0) -> ReoptResult:
     """One background cycle: solve a snapshot, swap only if unchanged, feasible and better.
 
     A late vehicle never makes the cycle fail: its bookings that another vehicle can keep
@@ -41,7 +42,7 @@ def reoptimize(eng: Engine, day: date | None = None, time_limit_s: float = 2.0,
         time_s, dist_m = eng.planner.plan_s, eng.places.dist_m
     result = optimize.reoptimize(fleet, time_s, eng.params, dist_m=dist_m,
                                  time_limit_s=time_limit_s, seed=seed)
-    out: dict[str, Any] = {"status": result.status.value, "day": day.isoformat()}
+    out: ReoptResult = {"status": result.status.value, "day": day.isoformat()}
     with eng.lock:
         if result.status not in _DONE:
             eng.watch(day)
@@ -59,17 +60,18 @@ def reoptimize(eng: Engine, day: date | None = None, time_limit_s: float = 2.0,
         for k, p in result.plans.items():
             for st in p.stops:
                 live.assigned[st.booking_id] = k
+        vehicles = [VehicleDay.of(k).vehicle_id for k in changed]
         with eng.unit_of_work() as s:
             for k in changed:
                 eng.save_plan(s, k)
             _write_moves(s, changed, result.plans, result.status.value, now)
-            repo.add_event(s, EventType.REOPTIMIZED, at=to_dt(now), vehicles=changed,
+            repo.add_event(s, EventType.REOPTIMIZED, at=to_dt(now), vehicles=vehicles,
                            cost_before=result.cost_before, cost_after=result.cost_after,
                            status=result.status.value, moved=list(result.moved),
                            late=result.late)
         eng.bump()
         eng.watch(day)
-        return {**out, "vehicles": changed, "cost_before": result.cost_before,
+        return {**out, "vehicles": vehicles, "cost_before": result.cost_before,
                 "cost_after": result.cost_after, "moved": list(result.moved),
                 "late": result.late}
 
