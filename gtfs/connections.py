@@ -213,50 +213,61 @@ def next_departures(
         raise InvalidInput("時刻にはタイムゾーンが必要です", "'after' must be timezone-aware")
     tz = ZoneInfo(tt.timezone)
     local = after.astimezone(tz)
-    after_s = to_epoch(after)
-    wanted = {str(s) for s in stop_ids}
+    st = _departure_rows(tt, {str(s) for s in stop_ids})
+    trips = tt.trips.set_index("trip_id")
+    unknown = sorted(set(trips.loc[trips.index.intersection(st["trip_id"]), "service_id"])
+                     - known_services(tt))
+    out: list[Departure] = []
+    for service_day in (local.date() - timedelta(days=1), local.date()):
+        out += _departures_of_day(tt, st, trips, service_day, tz, to_epoch(after))
+    rank = {s: i for i, s in enumerate(dict.fromkeys(str(s) for s in stop_ids))}
+    out = sorted(_dedupe(out, rank), key=lambda d: (d.departure, d.trip_id))
+    return DepartureBoard(tuple(out[:n]), tuple(unknown), tuple(_board_notes(tt, unknown)))
+
+
+def _departure_rows(tt: Timetable, wanted: set[str]) -> Any:
+    """The stop_times rows at ``wanted`` stops that are departures: pickup allowed, not the
+    trip's last stop."""
     st = tt.stop_times
     st = st[st["stop_id"].astype(str).isin(wanted)]
     if "pickup_type" in st.columns:
         st = st[st["pickup_type"].fillna(0).astype(int) != NO_PICKUP]
     last_seq = tt.stop_times.groupby("trip_id")["stop_sequence"].max()
-    st = st[st["stop_sequence"].to_numpy() != last_seq.reindex(st["trip_id"]).to_numpy()]
-    trips = tt.trips.set_index("trip_id")
-    known = known_services(tt)
-    unknown = sorted(set(trips.loc[trips.index.intersection(st["trip_id"]), "service_id"]) - known)
+    return st[st["stop_sequence"].to_numpy() != last_seq.reindex(st["trip_id"]).to_numpy()]
+
+
+def _departures_of_day(tt: Timetable, st: Any, trips: Any, service_day: date, tz: ZoneInfo,
+                       after_s: int) -> list[Departure]:
+    """The departures of ``st``'s rows on one service day, at or after ``after_s``."""
+    active = active_services(tt, service_day)
+    origin = service_day_origin(service_day, tz)
     routes, stops = _route_names(tt), _stop_names(tt)
-    out: list[Departure] = []
-    for service_day in (local.date() - timedelta(days=1), local.date()):
-        active = active_services(tt, service_day)
-        origin = service_day_origin(service_day, tz)
-        for row in st.itertuples(index=False):
-            trip_id = str(row.trip_id)
-            if trip_id not in trips.index:
-                continue
-            trip = trips.loc[trip_id]
-            if str(trip["service_id"]) not in active:
-                continue
-            secs = _clock(row)
-            if secs is None or origin + secs < after_s:
-                continue
-            headsign = trip.get("trip_headsign")
-            if not isinstance(headsign, str) or not headsign:
-                headsign = str(getattr(row, "stop_headsign", "") or "")
-            out.append(
-                Departure(
-                    feed=tt.name,
-                    stop_id=str(row.stop_id),
-                    stop_name=stops.get(str(row.stop_id), str(row.stop_id)),
-                    trip_id=trip_id,
-                    route_id=str(trip["route_id"]),
-                    route_name=routes.get(str(trip["route_id"]), str(trip["route_id"])),
-                    headsign=headsign,
-                    departure=from_epoch(origin + secs, tz),
-                    service_day=service_day,
-                )
-            )
-    rank = {s: i for i, s in enumerate(dict.fromkeys(str(s) for s in stop_ids))}
-    out = sorted(_dedupe(out, rank), key=lambda d: (d.departure, d.trip_id))
+    out = []
+    for row in st.itertuples(index=False):
+        trip_id = str(row.trip_id)
+        if trip_id not in trips.index:
+            continue
+        trip = trips.loc[trip_id]
+        if str(trip["service_id"]) not in active:
+            continue
+        secs = _clock(row)
+        if secs is None or origin + secs < after_s:
+            continue
+        headsign = trip.get("trip_headsign")
+        if not isinstance(headsign, str) or not headsign:
+            headsign = str(getattr(row, "stop_headsign", "") or "")
+        out.append(Departure(
+            feed=tt.name, stop_id=str(row.stop_id),
+            stop_name=stops.get(str(row.stop_id), str(row.stop_id)), trip_id=trip_id,
+            route_id=str(trip["route_id"]),
+            route_name=routes.get(str(trip["route_id"]), str(trip["route_id"])),
+            headsign=headsign, departure=from_epoch(origin + secs, tz),
+            service_day=service_day))
+    return out
+
+
+def _board_notes(tt: Timetable, unknown: list[str]) -> list[str]:
+    """What the board cannot know: services of unknown days, no exceptions, untimed trips."""
     notes = []
     if unknown:
         notes.append(
@@ -270,7 +281,7 @@ def next_departures(
         notes.append(
             f"{untimed} trip(s) have no stop_times (partial feed): their times are unknown"
         )
-    return DepartureBoard(tuple(out[:n]), tuple(unknown), tuple(notes))
+    return notes
 
 
 def _dedupe(deps: list[Departure], rank: dict[str, int]) -> list[Departure]:

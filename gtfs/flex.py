@@ -11,7 +11,6 @@ first day and length are arguments, never read from a clock.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -22,83 +21,14 @@ from dispatcher.errors import InvalidInput
 from dispatcher.service_area import WEEKDAYS, ServiceArea
 from dispatcher.units import gtfs_time
 from gtfs import jp
+from gtfs.fares import CATEGORY_NAMES_EN, CONCESSION_NAMES_EN, categories, fare_tables
+from gtfs.tables import FeedIds, FlexFeed, Table, gtfs_date, make_table
 
 GTFS_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 #: Extended route type "Demand and Response Bus Service".
 ROUTE_TYPE_DRT = "715"
 BOOKING_TYPE_CODES = {"real_time": "0", "same_day": "1", "prior_day": "2"}
-PAYMENT_ON_BOARD, PAYMENT_BEFORE = "0", "1"
 PICKUP_NONE, PICKUP_PHONE = "1", "2"
-
-
-@dataclass(frozen=True, slots=True)
-class Table:
-    """One GTFS text file: its column order and its rows (every value a string)."""
-
-    columns: tuple[str, ...]
-    rows: tuple[dict[str, str], ...]
-
-    def __len__(self) -> int:
-        """Number of rows."""
-        return len(self.rows)
-
-    def column(self, name: str) -> list[str]:
-        """The values of one column, row by row."""
-        return [r.get(name, "") for r in self.rows]
-
-
-@dataclass(frozen=True, slots=True)
-class FlexFeed:
-    """A whole GTFS-Flex feed in memory: text tables by file name, and locations.geojson."""
-
-    tables: dict[str, Table]
-    locations: dict[str, Any] = field(default_factory=dict)
-
-    def table(self, name: str) -> Table:
-        """The table of file ``name`` (e.g. ``"stops.txt"``)."""
-        return self.tables[name]
-
-
-@dataclass(frozen=True, slots=True)
-class FeedIds:
-    """The ids the feed gives to the service's parts (derived from the service id)."""
-
-    route: str
-    zone: str
-    stop_group: str
-    service: str
-    booking_rule: str
-    fare_adult: str
-    network: str
-
-    @classmethod
-    def of(cls, service: ServiceArea) -> FeedIds:
-        """The ids used for ``service``."""
-        sid = service.id
-        return cls(
-            route=f"{sid}_ondemand",
-            zone=f"{sid}_zone",
-            stop_group=f"{sid}_stops",
-            service=f"{sid}_days",
-            booking_rule=f"{sid}_booking",
-            fare_adult=f"{sid}_adult",
-            network=f"{sid}_network",
-        )
-
-
-def _table(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> Table:
-    """A :class:`Table` whose rows hold exactly ``columns``, as strings."""
-    out = []
-    for r in rows:
-        unknown = set(r) - set(columns)
-        if unknown:
-            raise ValueError(f"columns {sorted(unknown)} not declared")
-        out.append({c: "" if r.get(c) is None else str(r.get(c, "")) for c in columns})
-    return Table(columns, tuple(out))
-
-
-def _gtfs_date(day: date) -> str:
-    return day.strftime("%Y%m%d")
 
 
 def feed_window(start: date, days: int) -> tuple[date, date]:
@@ -161,7 +91,7 @@ def agency_table(service: ServiceArea) -> Table:
     cols: tuple[str, ...] = ("agency_id", "agency_name", "agency_url", "agency_timezone",
                              "agency_lang")
     cols += tuple(c for c in ("agency_phone", "agency_email") if row[c])
-    return _table(cols, [{c: row[c] for c in cols}])
+    return make_table(cols, [{c: row[c] for c in cols}])
 
 
 def routes_table(service: ServiceArea) -> Table:
@@ -189,7 +119,7 @@ def routes_table(service: ServiceArea) -> Table:
         "network_id": ids.network,
         "jp_parent_route_id": "",
     }
-    return _table(cols, [row])
+    return make_table(cols, [row])
 
 
 def stops_table(service: ServiceArea) -> Table:
@@ -217,13 +147,13 @@ def stops_table(service: ServiceArea) -> Table:
         }
         for s in service.stops
     ]
-    return _table(cols, rows)
+    return make_table(cols, rows)
 
 
 def location_group_tables(service: ServiceArea) -> tuple[Table, Table]:
     """``location_groups.txt`` and ``location_group_stops.txt``: one group of all pickup points."""
     ids = FeedIds.of(service)
-    groups = _table(
+    groups = make_table(
         ("location_group_id", "location_group_name"),
         [
             {
@@ -232,7 +162,7 @@ def location_group_tables(service: ServiceArea) -> tuple[Table, Table]:
             }
         ],
     )
-    members = _table(
+    members = make_table(
         ("location_group_id", "stop_id"),
         [{"location_group_id": ids.stop_group, "stop_id": s.id} for s in service.stops],
     )
@@ -293,7 +223,7 @@ def booking_rules_table(service: ServiceArea) -> Table:
     row = booking_rule_row(service)
     always = {"booking_rule_id", "booking_type"}
     cols = tuple(c for c in BOOKING_COLUMNS if c in always or row[c])
-    return _table(cols, [{c: row[c] for c in cols}])
+    return make_table(cols, [{c: row[c] for c in cols}])
 
 
 TRIP_COLUMNS = (
@@ -395,7 +325,7 @@ def trips_and_stop_times(service: ServiceArea) -> tuple[Table, Table]:
                 "timepoint": "0",
             }
         )
-    return _table(TRIP_COLUMNS, trips), _table(STOP_TIME_COLUMNS, stop_times)
+    return make_table(TRIP_COLUMNS, trips), make_table(STOP_TIME_COLUMNS, stop_times)
 
 
 def calendar_tables(service: ServiceArea, start: date, end: date) -> tuple[Table, Table]:
@@ -413,88 +343,15 @@ def calendar_tables(service: ServiceArea, start: date, end: date) -> tuple[Table
             for g, w in zip(GTFS_WEEKDAYS, WEEKDAYS, strict=True)
         }
     )
-    row.update(start_date=_gtfs_date(start), end_date=_gtfs_date(end))
-    calendar = _table(("service_id", *GTFS_WEEKDAYS, "start_date", "end_date"), [row])
+    row.update(start_date=gtfs_date(start), end_date=gtfs_date(end))
+    calendar = make_table(("service_id", *GTFS_WEEKDAYS, "start_date", "end_date"), [row])
     removed = []
     day = start
     while day <= end:
         if WEEKDAYS[day.weekday()] in service.calendar.days and not service.calendar.runs_on(day):
-            removed.append({"service_id": sid, "date": _gtfs_date(day), "exception_type": "2"})
+            removed.append({"service_id": sid, "date": gtfs_date(day), "exception_type": "2"})
         day += timedelta(days=1)
-    return calendar, _table(("service_id", "date", "exception_type"), removed)
-
-
-def fare_tables(service: ServiceArea) -> dict[str, Table]:
-    """Fares: v1 (adult flat fare on the route) and v2 (one product per rider category).
-
-    Fares v1 can hold one price per route, so ``fare_attributes.txt``/``fare_rules.txt`` carry
-    the adult fare (GTFS-JP v2 requires them). The child, infant and concession fares are
-    published as Fares v2 ``rider_categories.txt`` + ``fare_products.txt`` with a
-    ``fare_leg_rules.txt`` row per product on the route's network.
-    """
-    ids = FeedIds.of(service)
-    fr = service.fares
-    payment = PAYMENT_ON_BOARD if "cash_onboard" in fr.payment else PAYMENT_BEFORE
-    tables = {
-        "fare_attributes.txt": _table(
-            ("fare_id", "price", "currency_type", "payment_method", "transfers", "agency_id"),
-            [
-                {
-                    "fare_id": ids.fare_adult,
-                    "price": str(fr.adult),
-                    "currency_type": fr.currency,
-                    "payment_method": payment,
-                    "transfers": "0",
-                    "agency_id": service.agency.id,
-                }
-            ],
-        ),
-        "fare_rules.txt": _table(
-            ("fare_id", "route_id"), [{"fare_id": ids.fare_adult, "route_id": ids.route}]
-        ),
-    }
-    categories = _categories(service)
-    tables["rider_categories.txt"] = _table(
-        ("rider_category_id", "rider_category_name", "is_default_fare_category"),
-        [
-            {
-                "rider_category_id": f"{service.id}_{cid}",
-                "rider_category_name": name,
-                "is_default_fare_category": "1" if cid == "adult" else "0",
-            }
-            for cid, name, _ in categories
-        ],
-    )
-    tables["fare_products.txt"] = _table(
-        ("fare_product_id", "fare_product_name", "rider_category_id", "amount", "currency"),
-        [
-            {
-                "fare_product_id": f"{service.id}_fare_{cid}",
-                "fare_product_name": f"{service.short_name} {name}",
-                "rider_category_id": f"{service.id}_{cid}",
-                "amount": str(price),
-                "currency": fr.currency,
-            }
-            for cid, name, price in categories
-        ],
-    )
-    tables["fare_leg_rules.txt"] = _table(
-        ("leg_group_id", "network_id", "fare_product_id"),
-        [
-            {
-                "leg_group_id": f"{service.id}_ride",
-                "network_id": ids.network,
-                "fare_product_id": f"{service.id}_fare_{cid}",
-            }
-            for cid, _, _ in categories
-        ],
-    )
-    return tables
-
-
-CONCESSION_NAMES_JA = {"disability": "障害者割引", "elderly_pass": "高齢者おでかけパス"}
-CONCESSION_NAMES_EN = {"disability": "Disability discount", "elderly_pass": "Senior pass"}
-CATEGORY_NAMES_EN = {"adult": "Adult", "child": "Child", "infant": "Infant"}
+    return calendar, make_table(("service_id", "date", "exception_type"), removed)
 
 
 def feed_info_table(service: ServiceArea, start: date, end: date, version: str) -> Table:
@@ -505,14 +362,14 @@ def feed_info_table(service: ServiceArea, start: date, end: date, version: str) 
         "feed_publisher_url": ag.url or service.url,
         "feed_lang": "ja",
         "default_lang": "ja",
-        "feed_start_date": _gtfs_date(start),
-        "feed_end_date": _gtfs_date(end),
+        "feed_start_date": gtfs_date(start),
+        "feed_end_date": gtfs_date(end),
         "feed_version": version,
         "feed_contact_email": ag.email,
         "feed_contact_url": service.url,
     }
     cols = tuple(c for c in row if row[c] or c != "feed_contact_email")
-    return _table(cols, [{c: row[c] for c in cols}])
+    return make_table(cols, [{c: row[c] for c in cols}])
 
 
 TRANSLATION_COLUMNS = (
@@ -567,16 +424,10 @@ def translations_table(service: ServiceArea) -> Table:
             add("trips", "trip_headsign", trip_id, f"{service.name_en}: stops", kana)
     add("booking_rules", "message", ids.booking_rule, b.message_en)
     add("booking_rules", "pickup_message", ids.booking_rule, b.pickup_message_en)
-    for cid, _, _ in _categories(service):
+    for cid, _, _ in categories(service):
         name_en = CATEGORY_NAMES_EN.get(cid) or CONCESSION_NAMES_EN.get(cid, cid)
         add("rider_categories", "rider_category_name", f"{service.id}_{cid}", name_en)
-    return _table(TRANSLATION_COLUMNS, rows)
-
-
-def _categories(service: ServiceArea) -> list[tuple[str, str, int]]:
-    fr = service.fares
-    cats = [("adult", "大人", fr.adult), ("child", "小児", fr.child), ("infant", "幼児", fr.infant)]
-    return cats + [(n, CONCESSION_NAMES_JA.get(n, n), p) for n, p in fr.concessions]
+    return make_table(TRANSLATION_COLUMNS, rows)
 
 
 def build_feed(service: ServiceArea, start: date, days: int = 365, version: str = "") -> FlexFeed:
@@ -599,8 +450,8 @@ def build_feed(service: ServiceArea, start: date, days: int = 365, version: str 
     calendar, calendar_dates = calendar_tables(service, first, last)
     tables = {
         "agency.txt": agency_table(service),
-        "agency_jp.txt": _table(jp.AGENCY_JP_COLUMNS, jp.agency_jp_rows(service)),
-        "office_jp.txt": _table(jp.OFFICE_JP_COLUMNS, jp.office_jp_rows(service)),
+        "agency_jp.txt": make_table(jp.AGENCY_JP_COLUMNS, jp.agency_jp_rows(service)),
+        "office_jp.txt": make_table(jp.OFFICE_JP_COLUMNS, jp.office_jp_rows(service)),
         "routes.txt": routes_table(service),
         "stops.txt": stops_table(service),
         "location_groups.txt": groups,
@@ -609,10 +460,17 @@ def build_feed(service: ServiceArea, start: date, days: int = 365, version: str 
         "trips.txt": trips,
         "stop_times.txt": stop_times,
         "calendar.txt": calendar,
-        "feed_info.txt": feed_info_table(service, first, last, version or _gtfs_date(first)),
+        "feed_info.txt": feed_info_table(service, first, last, version or gtfs_date(first)),
         "translations.txt": translations_table(service),
         **fare_tables(service),
     }
     if len(calendar_dates):
         tables["calendar_dates.txt"] = calendar_dates
     return FlexFeed(tables=tables, locations=locations_geojson(service))
+
+
+__all__ = [
+    "FeedIds", "FlexFeed", "Table", "booking_rules_table", "build_feed", "calendar_tables",
+    "fare_tables", "feed_window", "locations_geojson", "stops_table", "trips_and_stop_times",
+    "zone_polygon",
+]
