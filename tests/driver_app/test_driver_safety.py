@@ -282,8 +282,12 @@ def test_layout_keeps_the_actions_on_screen(browser, service, day, artifacts_dir
                     f"{first} [data-action=no_show]", f"{first} [data-action=call]",
                     "#lang"):
             assert in_view(page, sel), (name, sel)
+        # the card and the map re-render when the live view updates: measure them once shown
+        page.wait_for_selector("#next-card", state="visible")
+        page.wait_for_selector(".map-box", state="visible")
         card = page.locator("#next-card").bounding_box()
         box = page.locator(".map-box").bounding_box()
+        assert card is not None and box is not None, name
         if name == "landscape":
             assert box["x"] + box["width"] <= card["x"] and box["width"] > 300
             assert box["y"] < card["y"] + card["height"] and card["y"] < box["y"] + box["height"]
