@@ -1,9 +1,9 @@
 """Code shape check (issue 17): no module over 500 lines, no function over 80 lines.
 
-Walks ``dispatcher/``, ``routing/`` and ``gtfs/`` (``ENFORCED``; packages in ``REPORTED`` would
-be listed without failing) and lists the modules longer than ``MAX_MODULE_LINES`` and the functions (``def`` and ``async def``, methods
-and nested functions included) longer than ``MAX_FUNCTION_LINES``, counted from the ``def``
-line to the function's last line. Alembic migration versions are allowed to be long (generated
+Walks ``dispatcher/``, ``routing/`` and ``gtfs/`` (``ENFORCED``) and lists the modules longer
+than ``MAX_MODULE_LINES`` and the functions (``def`` and ``async def``, methods and nested
+functions included) longer than ``MAX_FUNCTION_LINES``, counted from the ``def`` line to the
+function's last line. Alembic migration versions are allowed to be long (generated
 schema code). Prints a table and exits 1 when an enforced path breaks a limit.
 
 Run: ``python scripts/code_shape.py``.
@@ -23,10 +23,10 @@ REPO = Path(__file__).resolve().parent.parent
 MAX_MODULE_LINES = 500
 MAX_FUNCTION_LINES = 80
 ENFORCED = ("dispatcher", "routing", "gtfs")
-REPORTED: tuple[str, ...] = ()
 
 # Generated schema code: long by nature, never edited after release.
 ALLOWED = ("dispatcher/store/migrations/versions/*.py",)
+
 
 @dataclass(frozen=True, slots=True)
 class Breach:
@@ -38,15 +38,13 @@ class Breach:
     name: str
     lines: int
     limit: int
-    status: str  # "FAIL" (enforced), "report" (not enforced)
+    status: str  # "FAIL": every breach of an enforced package fails
 
 
 def _status(rel: str) -> str | None:
     """How a breach in ``rel`` counts; ``None`` for allowed files."""
     if any(fnmatch(rel, pat) for pat in ALLOWED):
         return None
-    if not rel.startswith(tuple(f"{root}/" for root in ENFORCED)):
-        return "report"
     return "FAIL"
 
 
@@ -85,9 +83,9 @@ def file_breaches(path: Path, rel: str) -> list[Breach]:
 
 
 def breaches(repo: Path = REPO) -> list[Breach]:
-    """Every breach under the enforced and reported packages, by path and line."""
+    """Every breach under the enforced packages, by path and line."""
     out: list[Breach] = []
-    for root in (*ENFORCED, *REPORTED):
+    for root in ENFORCED:
         for path in sorted((repo / root).rglob("*.py")):
             out.extend(file_breaches(path, path.relative_to(repo).as_posix()))
     return out
@@ -114,8 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     if found:
         print(table(found))
     print(f"{len(failing)} enforced breach(es) of {MAX_MODULE_LINES} lines per module / "
-          f"{MAX_FUNCTION_LINES} per function in {', '.join(ENFORCED)}; "
-          f"{len(found) - len(failing)} reported only")
+          f"{MAX_FUNCTION_LINES} per function in {', '.join(ENFORCED)}")
     return 1 if failing else 0
 
 
