@@ -217,9 +217,11 @@ def next_departures(
     trips = tt.trips.set_index("trip_id")
     unknown = sorted(set(trips.loc[trips.index.intersection(st["trip_id"]), "service_id"])
                      - known_services(tt))
+    names = (_route_names(tt), _stop_names(tt))
+    after_s = to_epoch(after)
     out: list[Departure] = []
     for service_day in (local.date() - timedelta(days=1), local.date()):
-        out += _departures_of_day(tt, st, trips, service_day, tz, to_epoch(after))
+        out += _departures_of_day(tt, st, trips, names, service_day, tz, after_s)
     rank = {s: i for i, s in enumerate(dict.fromkeys(str(s) for s in stop_ids))}
     out = sorted(_dedupe(out, rank), key=lambda d: (d.departure, d.trip_id))
     return DepartureBoard(tuple(out[:n]), tuple(unknown), tuple(_board_notes(tt, unknown)))
@@ -236,12 +238,14 @@ def _departure_rows(tt: Timetable, wanted: set[str]) -> Any:
     return st[st["stop_sequence"].to_numpy() != last_seq.reindex(st["trip_id"]).to_numpy()]
 
 
-def _departures_of_day(tt: Timetable, st: Any, trips: Any, service_day: date, tz: ZoneInfo,
-                       after_s: int) -> list[Departure]:
-    """The departures of ``st``'s rows on one service day, at or after ``after_s``."""
+def _departures_of_day(tt: Timetable, st: Any, trips: Any,
+                       names: tuple[dict[str, str], dict[str, str]], service_day: date,
+                       tz: ZoneInfo, after_s: int) -> list[Departure]:
+    """The departures of ``st``'s rows on one service day, at or after ``after_s``
+    (``names``: route and stop names)."""
     active = active_services(tt, service_day)
     origin = service_day_origin(service_day, tz)
-    routes, stops = _route_names(tt), _stop_names(tt)
+    routes, stops = names
     out = []
     for row in st.itertuples(index=False):
         trip_id = str(row.trip_id)
