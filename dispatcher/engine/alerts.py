@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from dispatcher.engine.rows import to_dt
 from dispatcher.engine.vehicle_day import VehicleDay
 from dispatcher.feasibility import RouteCheck
 from dispatcher.statuses import EventType
 from dispatcher.store import repo
+from dispatcher.store.types import to_dt
 
 if TYPE_CHECKING:
     from dispatcher.engine.core import Engine

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 from sqlmodel import Session
 
 from dispatcher.engine import lifecycle
-from dispatcher.engine.rows import to_dt, to_s
 from dispatcher.engine.vehicle_day import VehicleDay
 from dispatcher.errors import Conflict, Infeasible, InvalidInput, NotFound
 from dispatcher.model import StopKind, VehicleState
@@ -22,6 +21,7 @@ from dispatcher.store import bookings as booking_store
 from dispatcher.store import fleet as fleet_store
 from dispatcher.store import repo
 from dispatcher.store.tables import BookingRow, Event
+from dispatcher.store.types import to_dt, to_s
 from dispatcher.trip import Place
 
 if TYPE_CHECKING:

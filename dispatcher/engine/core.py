@@ -31,7 +31,7 @@ from dispatcher.engine.results import (
     ReoptResult,
     ReportResult,
 )
-from dispatcher.engine.rows import Rows, to_dt
+from dispatcher.engine.rows import Rows
 from dispatcher.engine.state import DayView, Live
 from dispatcher.engine.vehicle_day import VehicleDay
 from dispatcher.errors import Forbidden
@@ -41,6 +41,7 @@ from dispatcher.places import RoadNetwork
 from dispatcher.service_area import ServiceArea
 from dispatcher.store import fleet as fleet_store
 from dispatcher.store.tables import BookingRow
+from dispatcher.store.types import to_dt
 from dispatcher.trip import TripInput
 from gtfs.live import LiveVehicle
 

@@ -10,7 +10,6 @@ from sqlmodel import Session
 from dispatcher import recovery
 from dispatcher.engine import machine
 from dispatcher.engine.results import BreakResult, DepotResult, ReportResult
-from dispatcher.engine.rows import to_dt
 from dispatcher.engine.vehicle_day import VehicleDay
 from dispatcher.errors import Conflict, InvalidInput, NotFound
 from dispatcher.model import Plan, VehicleState
@@ -18,6 +17,7 @@ from dispatcher.statuses import BookingStatus, DriverReport, EventType
 from dispatcher.store import bookings as booking_store
 from dispatcher.store import fleet as fleet_store
 from dispatcher.store import repo
+from dispatcher.store.types import to_dt
 
 if TYPE_CHECKING:
     from dispatcher.engine.core import Engine

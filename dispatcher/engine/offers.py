@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 from dispatcher import insertion
 from dispatcher.engine.results import OfferSet
-from dispatcher.engine.rows import to_dt, to_s
 from dispatcher.engine.vehicle_day import VehicleDay
 from dispatcher.errors import Conflict, Infeasible, InvalidInput, NotFound, RuleViolation
 from dispatcher.fares import Fare, fare_for
@@ -23,6 +22,7 @@ from dispatcher.statuses import BookingStatus, EventType, OfferStatus
 from dispatcher.store import bookings as booking_store
 from dispatcher.store import repo
 from dispatcher.store.tables import BookingRow, OfferRow
+from dispatcher.store.types import to_dt, to_s
 from dispatcher.trip import Place, TripInput
 
 if TYPE_CHECKING:

@@ -10,12 +10,12 @@ from sqlmodel import Session
 
 from dispatcher import optimize
 from dispatcher.engine.results import ReoptResult
-from dispatcher.engine.rows import to_dt
 from dispatcher.engine.vehicle_day import VehicleDay
 from dispatcher.model import Plan
 from dispatcher.statuses import EventType
 from dispatcher.store import bookings as booking_store
 from dispatcher.store import repo
+from dispatcher.store.types import to_dt
 
 if TYPE_CHECKING:
     from dispatcher.engine.core import Engine

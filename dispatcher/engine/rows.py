@@ -6,7 +6,6 @@ network (:class:`~dispatcher.places.PlaceIndex`). :class:`Rows` translates both 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from dispatcher.engine.state import Live
@@ -29,17 +28,8 @@ from dispatcher.places import PlaceIndex, RoadNetwork, stop_nodes
 from dispatcher.service_area import ServiceArea
 from dispatcher.store.fleet import PlanRecord
 from dispatcher.store.tables import BookingRow, PlanRow, ShiftRow, VehicleRow
+from dispatcher.store.types import to_dt, to_s
 from dispatcher.trip import Place
-
-
-def to_dt(seconds: int) -> datetime:
-    """An epoch second as an aware UTC datetime (how the store keeps moments)."""
-    return datetime.fromtimestamp(seconds, tz=UTC)
-
-
-def to_s(moment: datetime) -> int:
-    """An aware datetime as epoch seconds (how the core counts)."""
-    return int(moment.timestamp())
 
 
 class Rows:

@@ -37,3 +37,13 @@ class UTCDateTime(TypeDecorator[datetime]):
 def utcnow() -> datetime:
     """The current time, aware, in UTC (the store's shell is allowed a clock)."""
     return datetime.now(UTC)
+
+
+def to_dt(seconds: int) -> datetime:
+    """An epoch second as an aware UTC datetime (how the store keeps moments)."""
+    return datetime.fromtimestamp(seconds, tz=UTC)
+
+
+def to_s(moment: datetime) -> int:
+    """An aware datetime as whole epoch seconds (how the core counts)."""
+    return int(moment.timestamp())

@@ -18,14 +18,8 @@ from dispatcher.service_area import ServiceArea
 from dispatcher.statuses import BookingStatus
 from dispatcher.store import tickets as store
 from dispatcher.store.tables import BookingRow
-from dispatcher.ticket_service.common import (
-    REFUSED_STATUSES,
-    RIDDEN_STATUSES,
-    Clock,
-    service_days,
-    to_dt,
-    to_s,
-)
+from dispatcher.store.types import to_dt, to_s
+from dispatcher.ticket_service.common import REFUSED_STATUSES, RIDDEN_STATUSES, Clock, service_days
 from dispatcher.ticket_service.keys import TicketKeys
 
 Verified = tuple[tickets.Verdict, BookingRow | None]

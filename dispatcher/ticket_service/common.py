@@ -1,9 +1,10 @@
-"""What the ticket service's modules share: the clock, time conversions and booking statuses."""
+"""What the ticket service's modules share: the clock, the store's time conversions
+(:mod:`dispatcher.store.types`) and booking statuses."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from dispatcher.statuses import BookingStatus
@@ -17,16 +18,6 @@ REFUSED_STATUSES = (BookingStatus.CANCELLED, BookingStatus.NO_SHOW)
 """A ticket of a booking in these is refused as cancelled."""
 RIDDEN_STATUSES = (BookingStatus.ONBOARD, BookingStatus.COMPLETED)
 """A ticket of a booking in these has been used."""
-
-
-def to_dt(seconds: int) -> datetime:
-    """Epoch seconds as an aware UTC datetime."""
-    return datetime.fromtimestamp(seconds, tz=UTC)
-
-
-def to_s(moment: datetime) -> int:
-    """An aware datetime as whole epoch seconds."""
-    return int(moment.timestamp())
 
 
 def service_days(now_s: int, tz: ZoneInfo) -> tuple[date, date]:

@@ -18,7 +18,8 @@ from dispatcher.service_area import ServiceArea
 from dispatcher.statuses import BookingStatus
 from dispatcher.store import tickets as store
 from dispatcher.store.tables import BookingRow
-from dispatcher.ticket_service.common import CLOSED_STATUSES, Clock, to_dt, to_s
+from dispatcher.store.types import to_dt, to_s
+from dispatcher.ticket_service.common import CLOSED_STATUSES, Clock
 from dispatcher.ticket_service.errors import TicketUnavailable
 from dispatcher.ticket_service.keys import TicketKeys
 

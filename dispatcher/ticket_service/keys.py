@@ -17,7 +17,8 @@ from dispatcher.errors import Conflict, InvalidInput
 from dispatcher.settings import Settings
 from dispatcher.store import tickets as store
 from dispatcher.store.tables import KeyRow
-from dispatcher.ticket_service.common import Clock, to_dt, to_s
+from dispatcher.store.types import to_dt, to_s
+from dispatcher.ticket_service.common import Clock
 from dispatcher.ticket_service.errors import NoSigningKey, TicketingConfigError
 
 log = logging.getLogger("noriai.ticketing")

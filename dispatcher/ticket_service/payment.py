@@ -10,7 +10,8 @@ from dispatcher.fares import PaymentRecord, PaymentStatus, Recorder, record_paym
 from dispatcher.service_area import ServiceArea
 from dispatcher.store import tickets as store
 from dispatcher.store.tables import BookingRow
-from dispatcher.ticket_service.common import REFUSED_STATUSES, Clock, to_dt
+from dispatcher.store.types import to_dt
+from dispatcher.ticket_service.common import REFUSED_STATUSES, Clock
 
 
 def record_booking_payment(db: DbEngine, service: ServiceArea, clock: Clock, booking_id: str,

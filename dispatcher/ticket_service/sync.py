@@ -12,13 +12,8 @@ from dispatcher import tickets
 from dispatcher.service_area import ServiceArea
 from dispatcher.statuses import OPEN_BOOKING_STATUSES, BookingStatus
 from dispatcher.store import tickets as store
-from dispatcher.ticket_service.common import (
-    REFUSED_STATUSES,
-    RIDDEN_STATUSES,
-    Clock,
-    service_days,
-    to_dt,
-)
+from dispatcher.store.types import to_dt
+from dispatcher.ticket_service.common import REFUSED_STATUSES, RIDDEN_STATUSES, Clock, service_days
 from dispatcher.ticket_service.keys import TicketKeys
 
 
