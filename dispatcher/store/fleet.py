@@ -36,6 +36,19 @@ def end_shift(s: Session, vehicle_id: str, day: date, at: datetime) -> None:
         sh.ended_at = at
 
 
+def take_break(s: Session, vehicle_id: str, day: date, at: datetime) -> None:
+    """Mark the break of a vehicle's shift of ``day`` taken (started at ``at``)."""
+    for sh in s.exec(select(ShiftRow).where(ShiftRow.vehicle_id == vehicle_id,
+                                            ShiftRow.day == day)):
+        sh.break_taken_at = at
+
+
+def plans_of_day(s: Session, day: date) -> dict[str, PlanRow]:
+    """Stored plans of one service day, by vehicle-day key (``"V@YYYY-MM-DD"``)."""
+    q = select(PlanRow).where(col(PlanRow.vehicle_id).endswith(f"@{day.isoformat()}"))
+    return {p.vehicle_id: p for p in s.exec(q)}
+
+
 def set_position(s: Session, vehicle_id: str, lat: float, lon: float, heading: float | None,
                  at: datetime) -> bool:
     """Keep a vehicle's reported position on its row; False if there is no such vehicle."""
@@ -59,6 +72,7 @@ class PlanRecord:
     state_at: datetime
     onboard: list[dict[str, Any]]
     updated_at: datetime
+    en_route: bool = False
 
 
 def save_plan(s: Session, key: str, record: PlanRecord) -> None:
@@ -71,6 +85,7 @@ def save_plan(s: Session, key: str, record: PlanRecord) -> None:
     prow.state_lat, prow.state_lon = record.state_lat, record.state_lon
     prow.state_at = record.state_at
     prow.onboard = record.onboard
+    prow.en_route = record.en_route
     prow.updated_at = record.updated_at
     s.add(prow)
 

@@ -107,6 +107,12 @@ def open_bookings(session: Session) -> list[BookingRow]:
     return list(session.exec(select(BookingRow).where(BookingRow.status.in_(OPEN_BOOKING_STATUSES))))  # type: ignore[attr-defined]
 
 
+def open_booking_ids_of_day(session: Session, day: date) -> set[str]:
+    """Ids of the open bookings (confirmed or on board) of one service day."""
+    return set(session.exec(select(BookingRow.id).where(
+        BookingRow.status.in_(OPEN_BOOKING_STATUSES), BookingRow.service_day == day)))  # type: ignore[attr-defined]
+
+
 def shifts_from(session: Session, first_day: date) -> list[ShiftRow]:
     """Shifts on or after ``first_day``."""
     return list(session.exec(select(ShiftRow).where(ShiftRow.day >= first_day)))

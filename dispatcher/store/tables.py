@@ -101,6 +101,8 @@ class ShiftRow(SQLModel, table=True):
     #: When the driver reported the shift over (back at the depot); the vehicle is then out of
     #: planning for the day.
     ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    #: When the driver started the shift's break (it is then no longer due).
+    break_taken_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
 
 
 class OfferRow(SQLModel, table=True):
@@ -186,7 +188,23 @@ class PlanRow(SQLModel, table=True):
     state_lon: float | None = None
     state_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
     onboard: list[Any] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    #: The vehicle drives to its first (locked) stop: reported departed, not yet there.
+    en_route: bool = False
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+
+
+class DayVersionRow(SQLModel, table=True):
+    """A number that grows with every committed change to one service day's plans.
+
+    Workers that share a database compare it with the version they planned on: a worker whose
+    copy is older reloads the day before it changes anything (see
+    :mod:`dispatcher.engine.workers`).
+    """
+
+    __tablename__ = "day_versions"
+    service_id: str = Field(primary_key=True, max_length=40)
+    day: date = Field(primary_key=True)
+    version: int = 0
 
 
 class Event(SQLModel, table=True):
