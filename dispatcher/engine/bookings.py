@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 def cancel(eng: Engine, booking_id: str, actor: Any, *, by_operator: bool) -> BookingRow:
     """Cancel a confirmed booking (riders: their own, before it is on board)."""
     now = eng.clock()
-    with eng.lock, eng.unit_of_work() as s:
+    with eng.writing(eng.day_of_booking(booking_id)), eng.unit_of_work() as s:
         row = booking_store.get_booking(s, booking_id)
         if row is None:
             raise NotFound("予約が見つかりません", "booking not found", booking_id=booking_id)
@@ -73,7 +73,7 @@ def no_show(eng: Engine, booking_id: str, actor_id: str, vehicle_id: str | None 
     vehicle's driver records it, once the vehicle is at the pickup)."""
     now = eng.clock()
     live = eng.live
-    with eng.lock, eng.unit_of_work() as s:
+    with eng.writing(eng.day_of_booking(booking_id)), eng.unit_of_work() as s:
         row = _may_record_no_show(eng, s, booking_store.get_booking(s, booking_id), booking_id,
                                   vehicle_id, now)
         at = live.assigned.get(booking_id)
@@ -174,7 +174,7 @@ def undo_no_show(eng: Engine, booking_id: str, actor_id: str, vehicle_id: str,
     """
     now = eng.clock()
     live = eng.live
-    with eng.lock:
+    with eng.writing(eng.day_of_booking(booking_id)):
         row, mark = _undoable_no_show(eng, booking_id, actor_id, vehicle_id, within_s, now)
         booking = eng.rows.booking(row)
         key = VehicleDay(vehicle_id, row.service_day).key
@@ -227,7 +227,7 @@ def move(eng: Engine, booking_id: str, vehicle_id: str, actor_id: str) -> Bookin
     """Move a confirmed booking to another vehicle of its day, keeping its promise."""
     now = eng.clock()
     live = eng.live
-    with eng.lock:
+    with eng.writing(eng.day_of_booking(booking_id)):
         with eng.reading() as s:
             row = booking_store.get_booking(s, booking_id)
         if row is None:

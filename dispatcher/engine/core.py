@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -34,11 +34,13 @@ from dispatcher.engine.results import (
 from dispatcher.engine.rows import Rows
 from dispatcher.engine.state import DayView, Live
 from dispatcher.engine.vehicle_day import VehicleDay
+from dispatcher.engine.workers import Workers
 from dispatcher.errors import Forbidden
 from dispatcher.feasibility import RouteCheck
 from dispatcher.params import DispatchParams
 from dispatcher.places import RoadNetwork
 from dispatcher.service_area import ServiceArea
+from dispatcher.store import bookings as booking_store
 from dispatcher.store import fleet as fleet_store
 from dispatcher.store.tables import BookingRow
 from dispatcher.store.types import to_dt
@@ -80,6 +82,13 @@ class Engine:
         self.stop_place = self.rows.stop_place
         self.planner = Planner(Live(), self.places, network, self.params, self.tz, clock)
         self.alerts = alerts.AlertMemory()
+        #: The other workers on the same database (:mod:`.workers`).
+        self.workers = Workers(db, service.id)
+        #: The committed version of each service day this worker's live state holds.
+        self.day_versions: dict[date, int] = {}
+        self._held = threading.local()
+        self._day_mutexes: dict[date, threading.Lock] = {}
+        self._mutexes_lock = threading.Lock()
 
     # ------------------------------------------------------------------ state and units of work
 
@@ -95,9 +104,81 @@ class Engine:
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:
-        """A session in a transaction: committed when the block ends, rolled back on error."""
+        """A session in a transaction: committed when the block ends, rolled back on error.
+
+        Inside :meth:`writing` the transaction also counts the change of the day being
+        written, so that the other workers reload it (:mod:`.workers`)."""
+        bumped: dict[date, int] = {}
         with Session(self.db, expire_on_commit=False) as s, s.begin():
             yield s
+            for day in self._days_held():
+                version = self.workers.bump(s, day)
+                if version is not None:
+                    bumped[day] = version
+        self.day_versions.update(bumped)
+
+    def _days_held(self) -> frozenset[date]:
+        days: frozenset[date] = getattr(self._held, "days", frozenset())
+        return days
+
+    @contextmanager
+    def writing(self, day: date) -> Iterator[None]:
+        """The block may change ``day``'s plans: under the day's lock across workers and the
+        engine's lock, on a live state that holds the day as committed (reloaded first when
+        another worker changed it). Re-entrant."""
+        held = self._days_held()
+        if day in held:
+            with self.lock:
+                yield
+            return
+        # One thread per day and process waits for the database's lock: the others wait
+        # here, holding no connection (the one that got it needs one more to write).
+        with self._day_mutex(day), self.workers.day_lock(day) as version, self.lock:
+            if version is not None and version != self.day_versions.get(day, 0):
+                startup.refresh_day(self, day)
+                self.day_versions[day] = version
+            self._held.days = held | {day}
+            before = self._revisions(day)
+            try:
+                yield
+            except BaseException:
+                if self._revisions(day) != before:
+                    # A change that did not commit may have left the memory ahead of the
+                    # database: the day is reloaded as stored.
+                    startup.refresh_day(self, day, full=True)
+                raise
+            finally:
+                self._held.days = held
+
+    def _revisions(self, day: date) -> dict[str, int]:
+        suffix = VehicleDay("", day).key
+        return {k: r for k, r in self.live.revisions.items() if k.endswith(suffix)}
+
+    def _day_mutex(self, day: date) -> threading.Lock:
+        with self._mutexes_lock:
+            return self._day_mutexes.setdefault(day, threading.Lock())
+
+    def day_changed(self, day: date | None, version: int) -> None:
+        """Another worker committed a change of ``day`` (None: of any day): reload it."""
+        with self.lock:
+            if day is None:
+                with self.reading() as s:
+                    versions = self.workers.versions(s, self.today() - timedelta(days=1))
+                for d, v in versions.items():
+                    self.day_changed(d, v)
+                return
+            if version > self.day_versions.get(day, 0):
+                startup.refresh_day(self, day)
+                self.day_versions[day] = version
+
+    def day_of_booking(self, booking_id: str) -> date:
+        """The service day of a booking (today when it is unknown: the caller answers 404)."""
+        key = self.live.assigned.get(booking_id)
+        if key is not None:
+            return VehicleDay.of(key).day
+        with self.reading() as s:
+            row = booking_store.get_booking(s, booking_id)
+        return row.service_day if row is not None else self.today()
 
     @contextmanager
     def reading(self) -> Iterator[Session]:

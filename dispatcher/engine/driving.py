@@ -41,7 +41,8 @@ def driver_event(eng: Engine, vehicle_id: str, kind: str, booking_id: str | None
     now = eng.clock()
     report_kind = machine.parse_report(kind)
     live = eng.live
-    with eng.lock, eng.unit_of_work() as s:
+    day = eng.day_of_booking(booking_id) if booking_id is not None else eng.today()
+    with eng.writing(day), eng.unit_of_work() as s:
         if booking_id is None:
             if report_kind in (DriverReport.BOARDED, DriverReport.ALIGHTED):
                 raise InvalidInput("予約IDが必要です", "booking_id is required")
@@ -102,8 +103,9 @@ def break_taken(eng: Engine, vehicle_id: str, start_s: int, actor_id: str) -> Br
     make a promise break (or, when already late, later than it is now).
     """
     live, planner = eng.live, eng.planner
-    with eng.lock:
-        key = VehicleDay(vehicle_id, eng.day_at(start_s)).key
+    day = eng.day_at(start_s)
+    with eng.writing(day):
+        key = VehicleDay(vehicle_id, day).key
         vehicle = live.vehicles.get(key)
         if vehicle is None:
             raise NotFound("その日の勤務がありません", "no shift of this vehicle today",
@@ -127,6 +129,7 @@ def break_taken(eng: Engine, vehicle_id: str, start_s: int, actor_id: str) -> Br
         live.states[key] = after
         live.revise(key)
         with eng.unit_of_work() as s:
+            fleet_store.take_break(s, vehicle_id, day, to_dt(start_s))
             eng.save_plan(s, key)
             repo.add_event(s, EventType.BREAK, vehicle_id=vehicle_id, actor_id=actor_id,
                            at=to_dt(start_s), start_s=start_s, end_s=end)
@@ -157,8 +160,8 @@ def back_at_depot(eng: Engine, vehicle_id: str, actor_id: str, end_shift: bool =
     """
     now = eng.clock()
     live = eng.live
-    with eng.lock:
-        day = eng.today()
+    day = eng.day_at(now)
+    with eng.writing(day):
         key = VehicleDay(vehicle_id, day).key
         if key not in live.vehicles:
             raise NotFound("今日の勤務がありません", "no shift of this vehicle today",

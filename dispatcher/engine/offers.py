@@ -217,7 +217,10 @@ def accept(eng: Engine, rider_id: str, offer_id: str, idempotency_key: str | Non
     Returns the booking and whether it was created now (False for an idempotent retry).
     """
     now = eng.clock()
-    with eng.lock:
+    with eng.reading() as s:
+        asked = booking_store.get_offer(s, offer_id)
+    day = eng.day_at(to_s(asked.pickup_earliest_at)) if asked is not None else eng.today()
+    with eng.writing(day):
         offer = _open_offer(eng, rider_id, offer_id, idempotency_key, now)
         if isinstance(offer, BookingRow):
             return offer, False

@@ -159,6 +159,14 @@ class Planner:
         keep = tuple(b for b in vehicle.breaks if b.latest_end_s - b.duration_s >= time_s)
         return vehicle if len(keep) == len(vehicle.breaks) else replace(vehicle, breaks=keep)
 
+    def forget(self, keys: list[str] | None = None) -> None:
+        """Drop what is remembered per plan revision of ``keys`` (their plans were reloaded;
+        None: of every vehicle-day)."""
+        if keys is None:
+            self._schedules.clear()
+        for k in keys or ():
+            self._schedules.pop(k, None)
+
     def schedule(self, key: str) -> RouteCheck:
         """The timetable of a vehicle-day's plan from where it is now (:mod:`dispatcher.timetable`).
 

@@ -43,7 +43,7 @@ def reoptimize(eng: Engine, day: date | None = None, time_limit_s: float = 2.0,
     result = optimize.reoptimize(fleet, time_s, eng.params, dist_m=dist_m,
                                  time_limit_s=time_limit_s, seed=seed)
     out: ReoptResult = {"status": result.status.value, "day": day.isoformat()}
-    with eng.lock:
+    with eng.writing(day):
         if result.status not in _DONE:
             eng.watch(day)
             return out
@@ -64,7 +64,7 @@ def reoptimize(eng: Engine, day: date | None = None, time_limit_s: float = 2.0,
         with eng.unit_of_work() as s:
             for k in changed:
                 eng.save_plan(s, k)
-            _write_moves(s, changed, result.plans, result.status.value, now)
+            write_moves(s, changed, result.plans, result.status.value, now)
             repo.add_event(s, EventType.REOPTIMIZED, at=to_dt(now), vehicles=vehicles,
                            cost_before=result.cost_before, cost_after=result.cost_after,
                            status=result.status.value, moved=list(result.moved),
@@ -76,8 +76,8 @@ def reoptimize(eng: Engine, day: date | None = None, time_limit_s: float = 2.0,
                 "late": result.late}
 
 
-def _write_moves(s: Session, changed: list[str], plans: dict[str, Plan], reason: str,
-                 now: int) -> None:
+def write_moves(s: Session, changed: list[str], plans: dict[str, Plan], reason: str,
+                now: int) -> None:
     """Put each booking of a changed plan on its new vehicle, with a ``moved`` event."""
     for k in changed:
         vid = VehicleDay.of(k).vehicle_id

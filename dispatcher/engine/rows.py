@@ -82,7 +82,8 @@ class Rows:
     def vehicle(self, sh: ShiftRow, v: VehicleRow) -> Vehicle:
         """The core vehicle of a shift (a vehicle-day)."""
         breaks: tuple[Break, ...] = ()
-        if sh.break_s and sh.break_earliest_at and sh.break_latest_end_at:
+        if (sh.break_s and sh.break_earliest_at and sh.break_latest_end_at
+                and sh.break_taken_at is None):
             breaks = (Break(to_s(sh.break_earliest_at), to_s(sh.break_latest_end_at),
                             sh.break_s),)
         return Vehicle(VehicleDay(sh.vehicle_id, sh.day).key, v.seats, v.wheelchair_spaces,
@@ -136,4 +137,4 @@ class Rows:
             state_lon=lon, state_at=to_dt(st.time_s),
             onboard=[{"booking_id": b, "departed_s": departed.get(b, st.time_s)}
                      for b in st.onboard],
-            updated_at=to_dt(now_s))
+            updated_at=to_dt(now_s), en_route=key in live.en_route)
