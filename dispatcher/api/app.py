@@ -60,8 +60,9 @@ def create_app(settings: Settings | None = None, *, network: RoadNetwork | None 
         runtime = Runtime.create(settings, network=network, clock=clock, service=service)
         app.state.runtime = runtime
         try:
-            app.state.ticketing = TicketService.create(settings, runtime.service, runtime.db,
-                                                      runtime.engine.clock)
+            with runtime.engine.workers.starting():
+                app.state.ticketing = TicketService.create(settings, runtime.service,
+                                                          runtime.db, runtime.engine.clock)
         except Exception:
             runtime.stop()
             raise

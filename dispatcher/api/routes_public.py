@@ -22,8 +22,10 @@ router = APIRouter(tags=["public"])
 @router.get("/health")
 def health(runtime: RuntimeDep) -> HealthOut:
     """Answers 200 when the service is ready."""
+    workers = runtime.engine.workers
     return HealthOut(status="ok", service=runtime.service.id, version=runtime.engine.version,
-                     now=runtime.engine.clock())
+                     now=runtime.engine.clock(), worker=runtime.worker_id,
+                     leader=workers.leader, shared=workers.shared)
 
 
 @router.get("/api/v1/service")

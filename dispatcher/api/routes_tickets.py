@@ -139,7 +139,8 @@ def driver_checkin(body: CheckinIn, principal: DriverDep, runtime: RuntimeDep,
     def board(booking_id: str) -> dict[str, Any]:
         return engine.driver_event(vehicle, "boarded", booking_id, principal.user_id)
 
-    with engine.lock:  # the plan cannot change between the stop check and the boarding
+    # the plan cannot change between the stop check and the boarding
+    with engine.writing(engine.today()):
         result = ticketing.checkin(vehicle, principal.user_id, ticket=body.ticket,
                                    code=body.code, board=board,
                                    boarding_here=engine.boarding_here(vehicle))

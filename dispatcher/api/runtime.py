@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -57,6 +59,8 @@ class Runtime:
     db: DbEngine
     engine: Engine
     started: float = field(default_factory=time.time)
+    #: This worker's name in /health (host and process).
+    worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
     _standing_thread: threading.Thread | None = None
@@ -82,13 +86,18 @@ class Runtime:
         engine = Engine(service, db, net, clock)
         from sqlmodel import Session
 
-        with Session(db) as s, s.begin():
+        with engine.workers.starting(), Session(db) as s, s.begin():
             prepare_accounts(s, service, settings, engine.now_dt())
         engine.start()
+        # Other workers' changes (PostgreSQL): reload the days they change.
+        engine.workers.listen(engine.day_changed)
         return cls(settings, service, db, engine)
 
     def start_background(self) -> None:
-        """Start the periodic re-optimisation thread and the standing orders' thread."""
+        """Start the periodic re-optimisation thread and the standing orders' thread; on a
+        shared database they work only while this worker leads the area
+        (:mod:`dispatcher.engine.workers`)."""
+        self.engine.workers.campaign()
         self._start_standing()
         if self.settings.reopt_interval_s <= 0 or self._thread is not None:
             return
@@ -97,6 +106,8 @@ class Runtime:
 
         def loop() -> None:
             while not self._stop.wait(self.settings.reopt_interval_s):
+                if not self.engine.workers.leader:
+                    continue
                 try:
                     self.last_cycle = self.engine.reoptimize(
                         time_limit_s=self.settings.reopt_time_limit_s)
@@ -122,7 +133,8 @@ class Runtime:
         def loop() -> None:
             while True:
                 try:
-                    self.standing.place_due()
+                    if self.engine.workers.leader:
+                        self.standing.place_due()
                 except Exception:  # keep the service alive; the next pass retries
                     log.exception("standing orders pass failed")
                 if self._stop.wait(self.settings.standing_interval_s):
@@ -137,4 +149,5 @@ class Runtime:
         for thread in (self._thread, self._standing_thread):
             if thread is not None:
                 thread.join(timeout=30)
+        self.engine.workers.stop()
         self.db.dispose()

@@ -9,12 +9,17 @@ from dispatcher.api.schemas_driver import Number
 
 
 class HealthOut(BaseModel):
-    """The service is ready: its id, the engine's plan version and clock (epoch s)."""
+    """The service is ready: its id, the engine's plan version and clock (epoch s), and this
+    worker's part: ``leader`` when it runs the area's background cycles (re-optimisation,
+    standing orders), ``shared`` when other workers may share its database (PostgreSQL)."""
 
     status: str
     service: str
     version: int
     now: int
+    worker: str = ""
+    leader: bool = True
+    shared: bool = False
 
 
 class PeriodOut(BaseModel):

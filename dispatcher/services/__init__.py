@@ -42,5 +42,11 @@ def load_service_from(folder: Path) -> ServiceArea:
 
 @lru_cache(maxsize=8)
 def load_service(name: str = "mitsugi") -> ServiceArea:
-    """The shipped service ``name`` (cached; the objects are immutable)."""
+    """The shipped service ``name``, or the service folder at path ``name`` (one holding
+    ``service.toml`` and ``stops.csv``); cached, the objects are immutable."""
+    if "/" in name or "\\" in name:
+        folder = Path(name)
+        if not (folder / "service.toml").is_file():
+            raise FileNotFoundError(f"no service.toml in {folder}")
+        return load_service_from(folder)
     return load_service_from(service_dir(name))
