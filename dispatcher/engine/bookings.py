@@ -57,13 +57,11 @@ def _may_record_no_show(eng: Engine, s: Session, row: BookingRow | None, booking
                         vehicle_id: str | None, now: int) -> BookingRow:
     if row is None or (vehicle_id is not None and row.vehicle_id != vehicle_id):
         raise NotFound("予約が見つかりません", "booking not found", booking_id=booking_id)
-    # the cheap checks first: where the vehicle is is asked only when the rest allows it
-    rule = partial(lifecycle.no_show, row.status, now_s=now,
-                   pickup_earliest_s=to_s(row.pickup_earliest_at),
-                   grace_s=eng.service.booking.no_show_grace_s)
-    rule(at_pickup=None)
-    if vehicle_id is not None:
-        rule(at_pickup=_at_pickup(eng, s, row, vehicle_id))
+    # where the vehicle is is asked only when the cheap checks allow it
+    lifecycle.no_show(row.status, now_s=now, pickup_earliest_s=to_s(row.pickup_earliest_at),
+                      grace_s=eng.service.booking.no_show_grace_s,
+                      at_pickup=None if vehicle_id is None
+                      else partial(_at_pickup, eng, s, row, vehicle_id))
     return row
 
 

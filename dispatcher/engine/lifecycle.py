@@ -16,6 +16,7 @@ boarding and alighting are :func:`dispatcher.engine.machine.apply`'s.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from dispatcher.errors import Conflict, NotFound, RuleViolation
@@ -50,10 +51,11 @@ def cancel(booking_id: str, status: str, *, own: bool, by_operator: bool, now_s:
 
 
 def no_show(status: str, *, now_s: int, pickup_earliest_s: int, grace_s: int,
-            at_pickup: bool | None) -> BookingStatus:
+            at_pickup: bool | Callable[[], bool] | None) -> BookingStatus:
     """Record that the rider did not come: only while the booking waits for pickup, after the
     window's start plus ``grace_s``, and — when the vehicle's driver records it
-    (``at_pickup`` not None) — once the vehicle is at the pickup.
+    (``at_pickup`` not None) — once the vehicle is at the pickup. ``at_pickup`` may be a
+    function, asked only when the other conditions hold (where the vehicle is costs a query).
 
     Raises Conflict (not waiting) or RuleViolation (too early: ``no_show_grace``; not at the
     stop: ``no_show_arrival``).
@@ -68,6 +70,8 @@ def no_show(status: str, *, now_s: int, pickup_earliest_s: int, grace_s: int,
             f"不乗車の記録は迎車時間帯の開始から猶予時間後にできます（あと{wait}分）。",
             f"A no-show can be recorded only after the window opens plus the grace time "
             f"({wait} min to go).", rule="no_show_grace")
+    if callable(at_pickup):
+        at_pickup = at_pickup()
     if at_pickup is False:
         raise RuleViolation(
             "不乗車を記録する前に、乗り場への「到着」を記録してください。",

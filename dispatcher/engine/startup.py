@@ -87,17 +87,16 @@ def refresh_day(eng: Engine, day: date, *, full: bool = False) -> None:
     new revision), and bookings are added and dropped by the ids open that day.
     """
     live, planner = eng.live, eng.planner
+    keys = {k for k in live.vehicles if VehicleDay.of(k).day == day}
     with eng.reading() as s:
-        vehicles = fleet_store.vehicles_by_id(s)
+        revisions = fleet_store.plan_revisions_of_day(s, day)
         shifts = {sh.vehicle_id: sh for sh in fleet_store.shifts_of_day(s, day)}
-        stored = fleet_store.plans_of_day(s, day)
+        stale = {k for k in keys | set(revisions) | {VehicleDay(v, day).key for v in shifts}
+                 if full or k not in live.vehicles or revisions.get(k, 0) != live.revisions.get(k)}
+        vehicles = fleet_store.vehicles_by_id(s) if stale else {}
+        stored = fleet_store.plans_by_keys(s, stale)
         open_ids = repo.open_booking_ids_of_day(s, day)
         rows = booking_store.by_ids(s, open_ids if full else open_ids - live.bookings.keys())
-    keys = {k for k in live.vehicles if VehicleDay.of(k).day == day}
-    stale = keys | set(stored) if full else {
-        k for k in keys | set(stored)
-        if k not in live.vehicles or k not in stored
-        or stored[k].revision != live.revisions.get(k)}
     for bid in [b for b, bk in live.bookings.items()
                 if (live.assigned.get(b) in keys or (b not in live.assigned
                                                      and planner.day_of(bk) == day))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -43,10 +44,20 @@ def take_break(s: Session, vehicle_id: str, day: date, at: datetime) -> None:
         sh.break_taken_at = at
 
 
-def plans_of_day(s: Session, day: date) -> dict[str, PlanRow]:
-    """Stored plans of one service day, by vehicle-day key (``"V@YYYY-MM-DD"``)."""
-    q = select(PlanRow).where(col(PlanRow.vehicle_id).endswith(f"@{day.isoformat()}"))
-    return {p.vehicle_id: p for p in s.exec(q)}
+def plan_revisions_of_day(s: Session, day: date) -> dict[str, int]:
+    """The stored plan revision of each vehicle-day of one service day (key ``"V@YYYY-MM-DD"``),
+    without the plans themselves."""
+    q = select(PlanRow.vehicle_id, PlanRow.revision).where(
+        col(PlanRow.vehicle_id).endswith(f"@{day.isoformat()}"))
+    return {k: int(r) for k, r in s.exec(q)}
+
+
+def plans_by_keys(s: Session, keys: Iterable[str]) -> dict[str, PlanRow]:
+    """Stored plans of the given vehicle-days (those that exist)."""
+    wanted = list(keys)
+    if not wanted:
+        return {}
+    return {p.vehicle_id: p for p in s.exec(select(PlanRow).where(col(PlanRow.vehicle_id).in_(wanted)))}
 
 
 def set_position(s: Session, vehicle_id: str, lat: float, lon: float, heading: float | None,
