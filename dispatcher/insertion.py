@@ -25,6 +25,7 @@ from dispatcher.candidate_filter import (
     ride_ok,
 )
 from dispatcher.feasibility import RouteCheck, check_route
+from dispatcher.fleet_prune import FleetLegs, fleet_legs, ranked_routes
 from dispatcher.model import (
     Booking,
     Fleet,
@@ -230,6 +231,7 @@ def offers(
     dist_m: np.ndarray | None = None,
     indexed: Sequence[RouteIndex] | None = None,
     expected_s: np.ndarray | None = None,
+    legs: FleetLegs | None = None,
 ) -> list[Offer]:
     """Best offers for ``request`` (cheapest first), or the nearest alternatives in time.
 
@@ -252,6 +254,11 @@ def offers(
         Expected travel times (s) when ``time_s`` are planning (pessimistic) ones: the direct
         time that sets the ride limit and the window of a ``dropoff_before`` request is the
         expected one (default: ``time_s``).
+    legs
+        ``indexed`` laid out flat (:func:`dispatcher.fleet_prune.fleet_legs`; an engine may keep
+        it while no route changes); used when ``params.prune_offers``, computed when omitted.
+        With pruning, only the vehicle-days passing a vectorised necessary condition get the
+        per-route work (:mod:`dispatcher.fleet_prune`); the offers are the same either way.
 
     Returns
     -------
@@ -271,12 +278,21 @@ def offers(
     cmat = cost_matrix(time_s, dist_m, params)
     if indexed is None:
         indexed = index_fleet(fleet, time_s, params, dist_m)
-    legs = _flat_legs(list(indexed), request, time_s, cmat)
     dwell = params.dwell_s(request.passengers)
+    if params.prune_offers:
+        flat = legs if legs is not None else fleet_legs(indexed)
+
+        def rank(promise: Promise) -> list[tuple[float, str, RouteIndex, Candidates]]:
+            return ranked_routes(flat, request, promise, dwell, params, time_s, cmat)[0]
+    else:
+        every = _flat_legs(list(indexed), request, time_s, cmat)
+
+        def rank(promise: Promise) -> list[tuple[float, str, RouteIndex, Candidates]]:
+            return _ranked_routes(every, promise, dwell, params)
 
     def try_window(start: int, shift: int, limit: int) -> list[Offer]:
         promise = promise_for(request, start, direct, params)
-        ranked = _ranked_routes(legs, promise, dwell, params)
+        ranked = rank(promise)
         return _best_offers(ranked, fleet, Booking(request, promise), shift, limit, time_s,
                             params, dist_m, cmat)
 

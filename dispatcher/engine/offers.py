@@ -76,9 +76,10 @@ def _find(eng: Engine, trip: TripInput, now: int
     planner = eng.planner
     with eng.lock:
         fleet = planner.fleet(day, now)
+        indexed = planner.indexed(fleet)
         found = insertion.offers(fleet, request, planner.plan_s, eng.params, now_s=now,
-                                 dist_m=eng.places.dist_m, indexed=planner.indexed(fleet),
-                                 expected_s=eng.places.time_s)
+                                 dist_m=eng.places.dist_m, indexed=indexed,
+                                 expected_s=eng.places.time_s, legs=planner.legs(indexed))
         found = [planner.expected_offer(fleet, request, o) for o in found]
     if trip.connection is not None:
         # Only offers that arrive in time for the bus: no later alternatives.

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from dispatcher import insertion, recovery, route_index
+from dispatcher import fleet_prune, insertion, recovery, route_index
 from dispatcher.engine.state import Live
 from dispatcher.engine.vehicle_day import VehicleDay
 from dispatcher.errors import NoriaiError
@@ -72,6 +72,9 @@ class Planner:
         self._relaxed: RouteMemo[recovery.Relaxed | None] = RouteMemo()
         self._plan_src: object = None
         self._plan_s = places.time_s
+        #: The indexed routes of the last offer laid out flat for pruning, kept while the same
+        #: route indexes come back (:meth:`legs`).
+        self._legs: fleet_prune.FleetLegs | None = None
 
     @property
     def plan_s(self) -> np.ndarray:
@@ -139,6 +142,15 @@ class Planner:
             if ri is not None:
                 out.append(ri)
         return out
+
+    def legs(self, indexed: list[route_index.RouteIndex]) -> fleet_prune.FleetLegs:
+        """``indexed`` laid out flat for the offers' pruning (:mod:`dispatcher.fleet_prune`),
+        reused while :meth:`indexed` returns the very same route indexes."""
+        got = self._legs
+        if (got is None or len(got.routes) != len(indexed)
+                or any(a is not b for a, b in zip(got.routes, indexed, strict=True))):
+            got = self._legs = fleet_prune.fleet_legs(indexed)
+        return got
 
     def check(self, key: str, plan: Plan, state: VehicleState | None = None) -> RouteCheck:
         """A vehicle-day's ``plan`` from ``state`` (default: its live state) checked against
