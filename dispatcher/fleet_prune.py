@@ -23,8 +23,9 @@ Only the survivors get per-route candidate pairs and the exact check. Pure: no I
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import heapq
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -52,27 +53,36 @@ class FleetLegs:
     late_next: np.ndarray
     room_seats: np.ndarray
     room_chairs: np.ndarray
+    parts: dict[int, tuple[np.ndarray, ...]] = field(default_factory=dict, repr=False)
 
 
-def fleet_legs(routes: Sequence[RouteIndex]) -> FleetLegs:
-    """Lay out the legs of ``routes`` (indexed with :func:`dispatcher.route_index.index_route`)."""
+def _route_legs(ri: RouteIndex) -> tuple[np.ndarray, ...]:
+    """One route's open legs: from/to nodes, departure, next latest start, room on board."""
+    lo, hi = ri.locked, len(ri.stops) + 1
+    return (ri.nodes[lo:hi], ri.nodes[lo + 1:hi + 1], ri.dep[lo:hi], ri.late[lo + 1:hi + 1],
+            ri.vehicle.seats - ri.seats[lo:hi], ri.vehicle.wheelchair_spaces - ri.chairs[lo:hi])
+
+
+def fleet_legs(routes: Sequence[RouteIndex], previous: FleetLegs | None = None) -> FleetLegs:
+    """Lay out the legs of ``routes`` (indexed with :func:`dispatcher.route_index.index_route`),
+    reusing the per-route parts of ``previous`` for the very same route indexes."""
     routes = tuple(routes)
-    parts: list[list[np.ndarray]] = [[], [], [], [], [], []]
+    known = previous.parts if previous is not None else {}
+    parts: dict[int, tuple[np.ndarray, ...]] = {}
     for ri in routes:
-        lo, hi = ri.locked, len(ri.stops) + 1
-        for out, arr in zip(parts, (ri.nodes[lo:hi], ri.nodes[lo + 1:hi + 1], ri.dep[lo:hi],
-                                    ri.late[lo + 1:hi + 1], ri.vehicle.seats - ri.seats[lo:hi],
-                                    ri.vehicle.wheelchair_spaces - ri.chairs[lo:hi]),
-                            strict=True):
-            out.append(arr)
+        hit = known.get(id(ri))
+        # ``previous`` keeps its routes alive, so an id found there is that very route.
+        parts[id(ri)] = hit if hit is not None else _route_legs(ri)
+    cols = list(zip(*(parts[id(ri)] for ri in routes), strict=True)) if routes else []
     sizes = [len(ri.stops) + 1 - ri.locked for ri in routes]
     bounds = np.cumsum([0, *sizes]).astype(np.intp)
 
     def flat(k: int, dtype: type) -> np.ndarray:
-        return np.concatenate(parts[k]).astype(dtype) if routes else np.zeros(0, dtype)
+        return np.concatenate(cols[k]).astype(dtype) if routes else np.zeros(0, dtype)
 
     return FleetLegs(routes, bounds, bounds[:-1].copy(), flat(0, np.intp), flat(1, np.intp),
-                     flat(2, np.int64), flat(3, np.int64), flat(4, np.int64), flat(5, np.int64))
+                     flat(2, np.int64), flat(3, np.int64), flat(4, np.int64), flat(5, np.int64),
+                     parts)
 
 
 def _any_per_route(fl: FleetLegs, mask: np.ndarray) -> np.ndarray:
@@ -82,12 +92,22 @@ def _any_per_route(fl: FleetLegs, mask: np.ndarray) -> np.ndarray:
     return np.logical_or.reduceat(mask, fl.starts)
 
 
+def _min_per_route(fl: FleetLegs, values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Per route: the least of ``values`` over its legs where ``mask`` holds (inf if none)."""
+    return np.minimum.reduceat(np.where(mask, values, np.inf), fl.starts)
+
+
 def ranked_routes(fl: FleetLegs, request: Request, pr: Promise, dwell: int,
                   params: DispatchParams, time_s: np.ndarray, cmat: np.ndarray,
-                  ) -> tuple[list[tuple[float, str, RouteIndex, Candidates]], int]:
+                  ) -> tuple[Iterator[tuple[float, str, RouteIndex, Candidates]], int]:
     """The routes with candidate positions for ``request`` under promise ``pr``, by least added
     driving cost then vehicle id (as :func:`dispatcher.insertion.offers` ranks them without
-    pruning), and how many routes passed the necessary condition (see the module)."""
+    pruning), and how many routes passed the necessary condition (see the module).
+
+    The ranking is lazy: the survivors are expanded (candidate pairs and their least added
+    cost) in the order of a vectorised lower bound of that cost, only as far as needed to yield
+    the next route in exact order, so a consumer that stops early leaves most routes untouched.
+    """
     o, d = request.origin, request.destination
     pax = request.passengers
     a, b = fl.a, fl.b
@@ -97,22 +117,41 @@ def ranked_routes(fl: FleetLegs, request: Request, pr: Promise, dwell: int,
                    params.pickup_from_s(pr.pickup_earliest_s, pr.pickup_latest_s, dwell),
                    pr.pickup_latest_s, pr.dropoff_earliest_s, pr.dropoff_latest_s, dwell)
     cap = (fl.room_seats >= pax.seats) & (fl.room_chairs >= pax.wheelchairs)
-    can_pick = _any_per_route(fl, f.pickup_ok & cap)
-    can_drop = _any_per_route(fl, (f.both_ok & cap) | f.dropoff_ok)
-    survivors = np.flatnonzero(can_pick & can_drop)
-    ranked = []
-    for k in survivors.tolist():
+    pick, both = f.pickup_ok & cap, f.both_ok & cap
+    survive = _any_per_route(fl, pick) & _any_per_route(fl, both | f.dropoff_ok)
+    survivors = np.flatnonzero(survive)
+    if not survivors.size:
+        return iter(()), 0
+    base = cmat[a, b]
+    c_ao, c_ad, c_ob, c_db = cmat[a, o], cmat[a, d], cmat[o, b], cmat[d, b]
+    add_o, add_d = c_ao + c_ob - base, c_ad + c_db - base
+    add_both = c_ao + cmat[o, d] + c_db - base
+    # A lower bound of each route's least added cost over the pairs allowed_pairs can allow.
+    bound = np.minimum(_min_per_route(fl, add_both, both),
+                       _min_per_route(fl, add_o, pick) + _min_per_route(fl, add_d, f.dropoff_ok))
+    order = sorted(survivors.tolist(), key=lambda k: (bound[k], fl.routes[k].vehicle.id))
+
+    def expand(k: int) -> tuple[float, str, RouteIndex, Candidates] | None:
         ri = fl.routes[k]
         lo, hi = int(fl.bounds[k]), int(fl.bounds[k + 1])
-        ra, rb = a[lo:hi], b[lo:hi]
-        base = cmat[ra, rb]
-        c_ao, c_ob, c_ad, c_db = cmat[ra, o], cmat[o, rb], cmat[ra, d], cmat[d, rb]
         cand = allowed_pairs(f.pickup_ok[lo:hi], f.dropoff_ok[lo:hi], f.both_ok[lo:hi],
-                             cap[lo:hi], c_ao + c_ob - base, c_ad + c_db - base,
-                             c_ao + cmat[o, d] + c_db - base, ri.locked,
+                             cap[lo:hi], add_o[lo:hi], add_d[lo:hi], add_both[lo:hi], ri.locked,
                              ride_ok(f.dropoff_from[lo:hi], f.pickup_until[lo:hi], dwell,
                                      pr.max_ride_s))
-        if cand[0].size:
-            ranked.append((float(cand[2].min()), ri.vehicle.id, ri, cand))
-    ranked.sort(key=lambda x: (x[0], x[1]))
-    return ranked, int(survivors.size)
+        return (float(cand[2].min()), ri.vehicle.id, ri, cand) if cand[0].size else None
+
+    def ranked() -> Iterator[tuple[float, str, RouteIndex, Candidates]]:
+        heap: list[tuple[float, str, int, tuple[float, str, RouteIndex, Candidates]]] = []
+        nxt = 0
+        while heap or nxt < len(order):
+            # Expand every route whose bound does not exceed the best expanded one (ties too:
+            # an unexpanded route may share the least cost with a smaller vehicle id).
+            while nxt < len(order) and (not heap or bound[order[nxt]] <= heap[0][0]):
+                got = expand(order[nxt])
+                if got is not None:
+                    heapq.heappush(heap, (got[0], got[1], order[nxt], got))
+                nxt += 1
+            if heap:
+                yield heapq.heappop(heap)[3]
+
+    return ranked(), int(survivors.size)

@@ -12,7 +12,7 @@ conditions) in :mod:`dispatcher.candidate_filter`; this module prices, checks an
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -282,12 +282,12 @@ def offers(
     if params.prune_offers:
         flat = legs if legs is not None else fleet_legs(indexed)
 
-        def rank(promise: Promise) -> list[tuple[float, str, RouteIndex, Candidates]]:
+        def rank(promise: Promise) -> Iterable[tuple[float, str, RouteIndex, Candidates]]:
             return ranked_routes(flat, request, promise, dwell, params, time_s, cmat)[0]
     else:
         every = _flat_legs(list(indexed), request, time_s, cmat)
 
-        def rank(promise: Promise) -> list[tuple[float, str, RouteIndex, Candidates]]:
+        def rank(promise: Promise) -> Iterable[tuple[float, str, RouteIndex, Candidates]]:
             return _ranked_routes(every, promise, dwell, params)
 
     def try_window(start: int, shift: int, limit: int) -> list[Offer]:
@@ -377,7 +377,7 @@ def _ranked_routes(legs: _FlatLegs, pr: Promise, dwell: int, params: DispatchPar
     return ranked
 
 
-def _best_offers(ranked: list[tuple[float, str, RouteIndex, Candidates]], fleet: Fleet,
+def _best_offers(ranked: Iterable[tuple[float, str, RouteIndex, Candidates]], fleet: Fleet,
                  booking: Booking, shift: int, limit: int, time_s: np.ndarray,
                  params: DispatchParams, dist_m: np.ndarray | None,
                  cmat: np.ndarray) -> list[Offer]:

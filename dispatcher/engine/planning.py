@@ -149,7 +149,7 @@ class Planner:
         got = self._legs
         if (got is None or len(got.routes) != len(indexed)
                 or any(a is not b for a, b in zip(got.routes, indexed, strict=True))):
-            got = self._legs = fleet_prune.fleet_legs(indexed)
+            got = self._legs = fleet_prune.fleet_legs(indexed, got)
         return got
 
     def check(self, key: str, plan: Plan, state: VehicleState | None = None) -> RouteCheck:

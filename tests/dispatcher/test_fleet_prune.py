@@ -91,7 +91,7 @@ def test_pruning_prunes_on_a_large_fleet():
         pr = promise_for(req, start, sc.time_s, sc.params)
         ranked, survivors = ranked_routes(legs, req, pr, sc.params.dwell_s(req.passengers),
                                           sc.params, sc.time_s, cmat)
-        assert len(ranked) <= survivors <= len(routes)
+        assert len(list(ranked)) <= survivors <= len(routes)
         shares.append(survivors / len(routes))
         on, off = _both(sc.fleet, req, sc.time_s, sc.dist_m, sc.params, sc.now_s)
         assert on == off
@@ -99,6 +99,20 @@ def test_pruning_prunes_on_a_large_fleet():
     assert len(routes) >= 150
     assert offered >= 5
     assert float(np.median(shares)) < 0.5, shares
+
+
+def test_legs_reuse_unchanged_routes():
+    """Laid out again after one route changed, the legs are those laid out from scratch."""
+    sc = scenario(20, 3, seed=6, nodes=150)
+    routes = index_fleet(sc.fleet, sc.time_s, sc.params, sc.dist_m)
+    first = fleet_legs(routes)
+    again = index_fleet(replace(sc.fleet, vehicles=sc.fleet.vehicles[:1]), sc.time_s, sc.params,
+                        sc.dist_m)
+    changed = [again[0], *routes[1:]]
+    reused, fresh = fleet_legs(changed, first), fleet_legs(changed)
+    for name in ("bounds", "a", "b", "dep", "late_next", "room_seats", "room_chairs"):
+        assert np.array_equal(getattr(reused, name), getattr(fresh, name)), name
+    assert reused.parts[id(routes[1])] is first.parts[id(routes[1])]
 
 
 def test_no_routes_no_offers():
