@@ -127,6 +127,18 @@ class Planner:
                 relaxed[v.id] = got
         return recovery.apply_relaxed(fleet, relaxed)
 
+    def late_keys(self, fleet: Fleet) -> list[str]:
+        """The vehicle-days of ``fleet`` whose plan breaks a promise under planning times (the
+        routes :meth:`fleet` loosens; cached per route)."""
+        out = []
+        for v in fleet.vehicles:
+            st, plan = fleet.state_of(v), fleet.plan_of(v)
+            if self._relaxed.get(v, st, plan, partial(
+                    recovery.relax_route, v, st, plan.stops, fleet.bookings, self.plan_s,
+                    self.params)) is not None:
+                out.append(v.id)
+        return out
+
     def indexed(self, fleet: Fleet) -> list[route_index.RouteIndex]:
         """The fleet's feasible routes indexed for insertions, reusing unchanged ones.
 
