@@ -1,157 +1,202 @@
 """Candidate pruning of offers over a whole fleet: which vehicle-days can possibly serve a request.
 
-A large fleet (hundreds of vehicle-days in one service area) makes an offer that walks every
-route's legs in Python slow, although only the few vehicles near the pickup in space and time can
-serve it. :class:`FleetLegs` lays out every leg open to insertion of every indexed route flat, once
-per set of routes (the engine keeps it while no route changes); per promise,
-:func:`ranked_routes` evaluates the one candidate filter (:func:`dispatcher.candidate_filter.leg_filter`)
-over all legs of all vehicles in a few numpy operations and reduces it per route to a *necessary*
-condition, before any per-route work:
+A large fleet (hundreds of vehicle-days in one service area) makes an offer that prepares and
+walks every route slow, although only a few vehicles near the pickup in space and time can serve
+it, and only the cheapest of those matter. Preparing a route for insertion (its planning view,
+:mod:`dispatcher.recovery`, and its index, :func:`dispatcher.route_index.index_route`) costs a
+timing evaluation, and must be redone whenever the vehicle's state moves with the clock (an idle
+vehicle is free "from now"). So the offer works in two stages:
 
-* some leg ``k`` of the route has room for the party (seats and wheelchair spaces while driving
-  from element ``k`` to ``k + 1``) and, leaving element ``k`` at its least departure time, the
-  vehicle reaches the origin by the latest pickup and can still reach element ``k + 1`` by its
-  latest feasible start (that bound carries the shift end and every later promise), and
-* the drop-off fits on that same leg, or on some leg by the same test for the destination.
+1. **Vectorised over all vehicles, from the plans' nodes alone** (:class:`FleetNodes`, kept while
+   the plans are the same): a *necessary* condition and a *lower bound* of the added cost.
+   A vehicle can take the party (seats and wheelchair spaces) and some leg ``k`` open to
+   insertion has ``max(free, earliest bound of the elements up to k) + t[k, origin] <=`` the
+   latest pickup: the departure from element ``k`` is never earlier than when the vehicle is
+   free nor than the earliest promised time of a stop before it (times along a route never
+   decrease; loosening a late route only widens latest bounds). The added driving cost of any
+   pair of positions is at least ``min(min_k add_both[k], min_k add_o[k] + min_j add_d[j])`` over
+   those legs.
+2. **Route by route, lazily, in the order of that bound**: a vehicle is prepared and its exact
+   candidate positions priced (:func:`dispatcher.candidate_filter.pair_candidates`) only when no
+   route already priced is cheaper than its bound; routes are yielded in the exact order
+   (least added cost, then vehicle id) in which :func:`dispatcher.insertion.offers` ranks them
+   without pruning. A consumer that stops after the few cheapest leaves the rest untouched.
 
-Inserting after element ``k`` leaves elements ``0..k`` unchanged, so the first test uses exact
-departure times; the second is implied by every (pickup, drop-off) pair the per-route filter
-(:func:`dispatcher.candidate_filter.allowed_pairs`) would allow. A route failing it would get no
-candidate pair, hence no offer: pruning changes which routes are looked at, never the offers.
-Only the survivors get per-route candidate pairs and the exact check. Pure: no I/O.
+A vehicle failing stage 1 would get no candidate position in stage 2 (the per-position filter
+tests the same reach with exact times), and the order is exact, so pruning changes how many
+routes are looked at, never the offers. Pure: no I/O; ``source`` prepares a route on demand.
 """
 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from dispatcher.candidate_filter import Candidates, allowed_pairs, leg_filter, ride_ok
-from dispatcher.model import Promise, Request
+from dispatcher.candidate_filter import Candidates, pair_candidates
+from dispatcher.model import Booking, Fleet, Plan, StopKind, Vehicle, VehicleState
 from dispatcher.params import DispatchParams
 from dispatcher.route_index import RouteIndex
 
+RouteSource = Callable[[str], tuple[RouteIndex | None, Mapping[str, Booking]]]
+"""A vehicle-day's route prepared for insertion (``None``: infeasible, no insertion) and the
+bookings it was checked with, by vehicle id."""
+
+Ranked = tuple[float, str, RouteIndex, Candidates, Mapping[str, Booking]]
+"""A route with candidate positions: least added cost, vehicle id, index, candidates, bookings."""
+
+
+class Overlay(Mapping[str, Booking]):
+    """Bookings by id: ``top`` over ``base`` (a route's loosened or new bookings over all
+    bookings, without copying them)."""
+
+    def __init__(self, top: Mapping[str, Booking], base: Mapping[str, Booking]) -> None:
+        self._top, self._base = top, base
+
+    def __getitem__(self, key: str) -> Booking:
+        got = self._top.get(key)
+        return got if got is not None else self._base[key]
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._top
+        yield from (k for k in self._base if k not in self._top)
+
+    def __len__(self) -> int:
+        return len(self._top) + sum(1 for k in self._base if k not in self._top)
+
 
 @dataclass(frozen=True, slots=True)
-class FleetLegs:
-    """Every leg open to insertion (from the locked prefix on) of every route, flat.
+class FleetNodes:
+    """Every vehicle's legs open to insertion (from the locked prefix on), by nodes, flat.
 
-    Route ``k`` of ``routes`` owns legs ``bounds[k]:bounds[k + 1]``; leg ``l`` goes from node
-    ``a[l]`` (left at ``dep[l]``, its least departure) to node ``b[l]`` (latest feasible start
-    ``late_next[l]``) with ``room_seats[l]`` / ``room_chairs[l]`` free on the way.
+    Vehicle ``k`` of ``vehicles`` owns legs ``bounds[k]:bounds[k + 1]`` (at least one: to the
+    depot); leg ``l`` goes from node ``a[l]`` to ``b[l]``, and ``early[l]`` is a lower bound of
+    the departure from its first element other than the vehicle's free time ``free[k]``.
     """
 
-    routes: tuple[RouteIndex, ...]
+    vehicles: tuple[Vehicle, ...]
     bounds: np.ndarray
-    starts: np.ndarray
     a: np.ndarray
     b: np.ndarray
-    dep: np.ndarray
-    late_next: np.ndarray
-    room_seats: np.ndarray
-    room_chairs: np.ndarray
-    parts: dict[int, tuple[np.ndarray, ...]] = field(default_factory=dict, repr=False)
+    early: np.ndarray
+    free: np.ndarray
+    seats: np.ndarray
+    chairs: np.ndarray
+    parts: dict[str, tuple[Plan, int, int, tuple[np.ndarray, ...]]] = field(
+        default_factory=dict, repr=False)
+
+    @property
+    def starts(self) -> np.ndarray:
+        """First leg of each vehicle."""
+        return self.bounds[:-1]
 
 
-def _route_legs(ri: RouteIndex) -> tuple[np.ndarray, ...]:
-    """One route's open legs: from/to nodes, departure, next latest start, room on board."""
-    lo, hi = ri.locked, len(ri.stops) + 1
-    return (ri.nodes[lo:hi], ri.nodes[lo + 1:hi + 1], ri.dep[lo:hi], ri.late[lo + 1:hi + 1],
-            ri.vehicle.seats - ri.seats[lo:hi], ri.vehicle.wheelchair_spaces - ri.chairs[lo:hi])
+def _vehicle_legs(vehicle: Vehicle, state: VehicleState, plan: Plan,
+                  bookings: Mapping[str, Booking]) -> tuple[np.ndarray, ...]:
+    """One vehicle's open legs: from and to nodes, and the earliest promised time of the stops
+    up to each leg's first element (0 for none)."""
+    stops = plan.stops
+    nodes = np.asarray([state.node, *(s.node for s in stops), vehicle.depot], dtype=np.intp)
+    lo = [0]
+    for s in stops:
+        pr = bookings[s.booking_id].promise
+        lo.append(pr.pickup_earliest_s if s.kind is StopKind.PICKUP else pr.dropoff_earliest_s)
+    early = np.maximum.accumulate(np.asarray(lo, dtype=np.int64))
+    k, m = plan.locked, len(stops)
+    return nodes[k:m + 1], nodes[k + 1:m + 2], early[k:m + 1]
 
 
-def fleet_legs(routes: Sequence[RouteIndex], previous: FleetLegs | None = None) -> FleetLegs:
-    """Lay out the legs of ``routes`` (indexed with :func:`dispatcher.route_index.index_route`),
-    reusing the per-route parts of ``previous`` for the very same route indexes."""
-    routes = tuple(routes)
+def fleet_nodes(fleet: Fleet, previous: FleetNodes | None = None) -> FleetNodes:
+    """Lay out ``fleet``'s legs, reusing ``previous``'s parts of the vehicles whose plan (the
+    same object), position and depot are unchanged (a plan's bookings change only with it)."""
     known = previous.parts if previous is not None else {}
-    parts: dict[int, tuple[np.ndarray, ...]] = {}
-    for ri in routes:
-        hit = known.get(id(ri))
-        # ``previous`` keeps its routes alive, so an id found there is that very route.
-        parts[id(ri)] = hit if hit is not None else _route_legs(ri)
-    cols = list(zip(*(parts[id(ri)] for ri in routes), strict=True)) if routes else []
-    sizes = [len(ri.stops) + 1 - ri.locked for ri in routes]
-    bounds = np.cumsum([0, *sizes]).astype(np.intp)
+    parts: dict[str, tuple[Plan, int, int, tuple[np.ndarray, ...]]] = {}
+    for v in fleet.vehicles:
+        st, plan = fleet.state_of(v), fleet.plan_of(v)
+        hit = known.get(v.id)
+        if hit is not None and hit[0] is plan and hit[1] == st.node and hit[2] == v.depot:
+            parts[v.id] = hit
+        else:
+            parts[v.id] = (plan, st.node, v.depot, _vehicle_legs(v, st, plan, fleet.bookings))
+    got = [parts[v.id][3] for v in fleet.vehicles]
+    bounds = np.cumsum([0, *(len(p[0]) for p in got)]).astype(np.intp)
 
     def flat(k: int, dtype: type) -> np.ndarray:
-        return np.concatenate(cols[k]).astype(dtype) if routes else np.zeros(0, dtype)
+        return np.concatenate([p[k] for p in got]).astype(dtype) if got else np.zeros(0, dtype)
 
-    return FleetLegs(routes, bounds, bounds[:-1].copy(), flat(0, np.intp), flat(1, np.intp),
-                     flat(2, np.int64), flat(3, np.int64), flat(4, np.int64), flat(5, np.int64),
-                     parts)
-
-
-def _any_per_route(fl: FleetLegs, mask: np.ndarray) -> np.ndarray:
-    """Per route: whether ``mask`` holds on any of its legs (every route has at least one)."""
-    if not len(fl.routes):
-        return np.zeros(0, dtype=bool)
-    return np.logical_or.reduceat(mask, fl.starts)
+    vehicles = tuple(fleet.vehicles)
+    return FleetNodes(
+        vehicles, bounds, flat(0, np.intp), flat(1, np.intp), flat(2, np.int64),
+        np.fromiter((fleet.state_of(v).time_s for v in vehicles), np.int64, len(vehicles)),
+        np.fromiter((v.seats for v in vehicles), np.int64, len(vehicles)),
+        np.fromiter((v.wheelchair_spaces for v in vehicles), np.int64, len(vehicles)), parts)
 
 
-def _min_per_route(fl: FleetLegs, values: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Per route: the least of ``values`` over its legs where ``mask`` holds (inf if none)."""
-    return np.minimum.reduceat(np.where(mask, values, np.inf), fl.starts)
+def _min_per_vehicle(fn: FleetNodes, values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Per vehicle: the least of ``values`` over its legs where ``mask`` holds (inf if none)."""
+    return np.minimum.reduceat(np.where(mask, values, np.inf), fn.starts)
 
 
-def ranked_routes(fl: FleetLegs, request: Request, pr: Promise, dwell: int,
-                  params: DispatchParams, time_s: np.ndarray, cmat: np.ndarray,
-                  ) -> tuple[Iterator[tuple[float, str, RouteIndex, Candidates]], int]:
-    """The routes with candidate positions for ``request`` under promise ``pr``, by least added
-    driving cost then vehicle id (as :func:`dispatcher.insertion.offers` ranks them without
-    pruning), and how many routes passed the necessary condition (see the module).
-
-    The ranking is lazy: the survivors are expanded (candidate pairs and their least added
-    cost) in the order of a vectorised lower bound of that cost, only as far as needed to yield
-    the next route in exact order, so a consumer that stops early leaves most routes untouched.
-    """
-    o, d = request.origin, request.destination
-    pax = request.passengers
-    a, b = fl.a, fl.b
-    t_ob, t_db = time_s[o, b], time_s[d, b]
-    f = leg_filter(fl.dep, fl.late_next, time_s[a, o], t_ob, time_s[a, d], t_db,
-                   int(time_s[o, d]),
-                   params.pickup_from_s(pr.pickup_earliest_s, pr.pickup_latest_s, dwell),
-                   pr.pickup_latest_s, pr.dropoff_earliest_s, pr.dropoff_latest_s, dwell)
-    cap = (fl.room_seats >= pax.seats) & (fl.room_chairs >= pax.wheelchairs)
-    pick, both = f.pickup_ok & cap, f.both_ok & cap
-    survive = _any_per_route(fl, pick) & _any_per_route(fl, both | f.dropoff_ok)
-    survivors = np.flatnonzero(survive)
-    if not survivors.size:
-        return iter(()), 0
+def stage_one(fn: FleetNodes, new: Booking, dwell: int, params: DispatchParams,
+              time_s: np.ndarray, cmat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The vehicles passing the necessary condition (positions in ``fn.vehicles``) and a lower
+    bound of the added cost of each vehicle (see the module)."""
+    if not fn.vehicles:
+        return np.zeros(0, dtype=np.intp), np.zeros(0)
+    req, pr = new.request, new.promise
+    o, d = req.origin, req.destination
+    pax = req.passengers
+    a, b = fn.a, fn.b
+    owner_free = np.repeat(fn.free, np.diff(fn.bounds))
+    reach = (np.maximum(np.maximum(owner_free, fn.early) + time_s[a, o],
+                        params.pickup_from_s(pr.pickup_earliest_s, pr.pickup_latest_s, dwell))
+             <= pr.pickup_latest_s)
+    fits = (fn.seats >= pax.seats) & (fn.chairs >= pax.wheelchairs)
+    alive = fits & np.logical_or.reduceat(reach, fn.starts)
     base = cmat[a, b]
-    c_ao, c_ad, c_ob, c_db = cmat[a, o], cmat[a, d], cmat[o, b], cmat[d, b]
-    add_o, add_d = c_ao + c_ob - base, c_ad + c_db - base
+    c_ao, c_db = cmat[a, o], cmat[d, b]
+    add_o = c_ao + cmat[o, b] - base
+    add_d = cmat[a, d] + c_db - base
     add_both = c_ao + cmat[o, d] + c_db - base
-    # A lower bound of each route's least added cost over the pairs allowed_pairs can allow.
-    bound = np.minimum(_min_per_route(fl, add_both, both),
-                       _min_per_route(fl, add_o, pick) + _min_per_route(fl, add_d, f.dropoff_ok))
-    order = sorted(survivors.tolist(), key=lambda k: (bound[k], fl.routes[k].vehicle.id))
+    everywhere = np.ones(len(a), dtype=bool)
+    bound = np.minimum(_min_per_vehicle(fn, add_both, reach),
+                       _min_per_vehicle(fn, add_o, reach)
+                       + _min_per_vehicle(fn, add_d, everywhere))
+    return np.flatnonzero(alive), bound
 
-    def expand(k: int) -> tuple[float, str, RouteIndex, Candidates] | None:
-        ri = fl.routes[k]
-        lo, hi = int(fl.bounds[k]), int(fl.bounds[k + 1])
-        cand = allowed_pairs(f.pickup_ok[lo:hi], f.dropoff_ok[lo:hi], f.both_ok[lo:hi],
-                             cap[lo:hi], add_o[lo:hi], add_d[lo:hi], add_both[lo:hi], ri.locked,
-                             ride_ok(f.dropoff_from[lo:hi], f.pickup_until[lo:hi], dwell,
-                                     pr.max_ride_s))
-        return (float(cand[2].min()), ri.vehicle.id, ri, cand) if cand[0].size else None
 
-    def ranked() -> Iterator[tuple[float, str, RouteIndex, Candidates]]:
-        heap: list[tuple[float, str, int, tuple[float, str, RouteIndex, Candidates]]] = []
+def ranked_routes(fn: FleetNodes, new: Booking, dwell: int, params: DispatchParams,
+                  time_s: np.ndarray, cmat: np.ndarray, source: RouteSource,
+                  ) -> tuple[Iterator[Ranked], int]:
+    """The routes with candidate positions for ``new`` (its promise fixed), lazily, by least
+    added driving cost then vehicle id, and how many vehicles passed stage 1 (see the module).
+    """
+    alive, bound = stage_one(fn, new, dwell, params, time_s, cmat)
+    order = sorted(alive.tolist(), key=lambda k: (bound[k], fn.vehicles[k].id))
+
+    def expand(k: int) -> Ranked | None:
+        vid = fn.vehicles[k].id
+        ri, books = source(vid)
+        if ri is None:
+            return None
+        cand = pair_candidates(ri, new, dwell, time_s, cmat, params)
+        return (float(cand[2].min()), vid, ri, cand, books) if cand[0].size else None
+
+    def ranked() -> Iterator[Ranked]:
+        heap: list[tuple[float, str, Ranked]] = []
         nxt = 0
         while heap or nxt < len(order):
-            # Expand every route whose bound does not exceed the best expanded one (ties too:
-            # an unexpanded route may share the least cost with a smaller vehicle id).
+            # Prepare every vehicle whose bound does not exceed the best priced route (ties
+            # too: an unprepared one may share the least cost with a smaller vehicle id).
             while nxt < len(order) and (not heap or bound[order[nxt]] <= heap[0][0]):
                 got = expand(order[nxt])
                 if got is not None:
-                    heapq.heappush(heap, (got[0], got[1], order[nxt], got))
+                    heapq.heappush(heap, (got[0], got[1], got))
                 nxt += 1
             if heap:
-                yield heapq.heappop(heap)[3]
+                yield heapq.heappop(heap)[2]
 
-    return ranked(), int(survivors.size)
+    return ranked(), int(alive.size)
+

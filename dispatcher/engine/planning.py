@@ -8,7 +8,7 @@ It caches per route what depends only on the route (insertion index, loosened vi
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import date, datetime
 from functools import partial
@@ -72,9 +72,8 @@ class Planner:
         self._relaxed: RouteMemo[recovery.Relaxed | None] = RouteMemo()
         self._plan_src: object = None
         self._plan_s = places.time_s
-        #: The indexed routes of the last offer laid out flat for pruning, kept while the same
-        #: route indexes come back (:meth:`legs`).
-        self._legs: fleet_prune.FleetLegs | None = None
+        #: The legs of the last offer's fleet by nodes, for pruning (:meth:`nodes`).
+        self._nodes: fleet_prune.FleetNodes | None = None
 
     @property
     def plan_s(self) -> np.ndarray:
@@ -155,14 +154,41 @@ class Planner:
                 out.append(ri)
         return out
 
-    def legs(self, indexed: list[route_index.RouteIndex]) -> fleet_prune.FleetLegs:
-        """``indexed`` laid out flat for the offers' pruning (:mod:`dispatcher.fleet_prune`),
-        reused while :meth:`indexed` returns the very same route indexes."""
-        got = self._legs
-        if (got is None or len(got.routes) != len(indexed)
-                or any(a is not b for a, b in zip(got.routes, indexed, strict=True))):
-            got = self._legs = fleet_prune.fleet_legs(indexed, got)
-        return got
+    def nodes(self, fleet: Fleet) -> fleet_prune.FleetNodes:
+        """``fleet``'s legs by nodes for the offers' pruning (:mod:`dispatcher.fleet_prune`),
+        reusing the parts of unchanged plans."""
+        self._nodes = fleet_prune.fleet_nodes(fleet, self._nodes)
+        return self._nodes
+
+    def source(self, fleet: Fleet) -> fleet_prune.RouteSource:
+        """One vehicle-day of ``fleet`` (as :meth:`fleet` gives it with ``relax=False``) prepared
+        on demand as :meth:`fleet` and :meth:`indexed` would: its planning view (loosened when
+        late) indexed for insertions, with the bookings it was checked with (cached per route)."""
+        by_id = {v.id: v for v in fleet.vehicles}
+
+        def prepare(vid: str) -> tuple[route_index.RouteIndex | None, Mapping[str, Booking]]:
+            v = by_id[vid]
+            st, plan = fleet.state_of(v), fleet.plan_of(v)
+            got = self._relaxed.get(v, st, plan, partial(
+                recovery.relax_route, v, st, plan.stops, fleet.bookings, self.plan_s,
+                self.params))
+            books: Mapping[str, Booking] = fleet.bookings
+            if got is not None:
+                v, books = got.vehicle, fleet_prune.Overlay(got.bookings, fleet.bookings)
+            ri = self._route_index.get(v, st, plan, partial(
+                route_index.index_route, v, st, plan.stops, plan.locked, books,
+                self.plan_s, self.params, self.places.dist_m))
+            return ri, books
+
+        return prepare
+
+    def view(self, fleet: Fleet, keys: list[str]) -> Fleet:
+        """The planning view (:meth:`fleet` with ``relax``) of some vehicle-days of ``fleet``."""
+        keep = set(keys)
+        part = Fleet(tuple(v for v in fleet.vehicles if v.id in keep),
+                     {k: s for k, s in fleet.states.items() if k in keep},
+                     {k: p for k, p in fleet.plans.items() if k in keep}, fleet.bookings)
+        return self._relax(part)
 
     def check(self, key: str, plan: Plan, state: VehicleState | None = None) -> RouteCheck:
         """A vehicle-day's ``plan`` from ``state`` (default: its live state) checked against

@@ -10,11 +10,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench.synthetic import random_request, scenario, with_progress
-from dispatcher.fleet_prune import fleet_legs, ranked_routes
+from dispatcher.fleet_prune import fleet_nodes, ranked_routes
 from dispatcher.insertion import asked_window_start, offers, promise_for
-from dispatcher.model import Fleet, Passengers, Request, TimeRule
+from dispatcher.model import Booking, Fleet, Passengers, Plan, Request, TimeRule
 from dispatcher.params import DispatchParams
-from dispatcher.route_index import cost_matrix, index_fleet
+from dispatcher.route_index import cost_matrix, index_route
 
 
 def _shorten_shifts(fleet: Fleet, rng: random.Random, now_s: int) -> Fleet:
@@ -75,44 +75,59 @@ def _large_fleet():
 
 
 def test_pruning_prunes_on_a_large_fleet():
-    """On 200 vehicles, the necessary condition leaves only a small share of the routes for
-    the per-route work, and the offers are still those without pruning."""
+    """On 200 vehicles, the necessary condition drops vehicles that cannot reach the pickup in
+    time, and of the survivors only a few are prepared and checked; the offers are still those
+    without pruning."""
     sc = _large_fleet()
-    routes = index_fleet(sc.fleet, sc.time_s, sc.params, sc.dist_m)
-    legs = fleet_legs(routes)
+    fleet = sc.fleet
+    nodes = fleet_nodes(fleet)
     cmat = cost_matrix(sc.time_s, sc.dist_m, sc.params)
     rng = random.Random(9)
-    shares, offered = [], 0
+    alive_share, prepared_share, offered = [], [], 0
     for i in range(15):
-        req = random_request(rng, f"big{i}", 400, sc.now_s)
+        req = random_request(rng, f"big{i}", 400, sc.now_s, horizon_s=1800)
         req = Request(req.id, req.origin, req.destination, req.passengers,
                       TimeRule.PICKUP_AFTER, req.time_s)
         start = max(asked_window_start(req, sc.time_s, sc.params), sc.now_s)
-        pr = promise_for(req, start, sc.time_s, sc.params)
-        ranked, survivors = ranked_routes(legs, req, pr, sc.params.dwell_s(req.passengers),
-                                          sc.params, sc.time_s, cmat)
-        assert len(list(ranked)) <= survivors <= len(routes)
-        shares.append(survivors / len(routes))
-        on, off = _both(sc.fleet, req, sc.time_s, sc.dist_m, sc.params, sc.now_s)
+        new = Booking(req, promise_for(req, start, sc.time_s, sc.params))
+        prepared: list[str] = []
+
+        def source(vid, prepared=prepared):
+            prepared.append(vid)
+            v = next(x for x in fleet.vehicles if x.id == vid)
+            plan = fleet.plan_of(v)
+            return index_route(v, fleet.state_of(v), plan.stops, plan.locked, fleet.bookings,
+                               sc.time_s, sc.params, sc.dist_m), fleet.bookings
+
+        _, alive = ranked_routes(nodes, new, sc.params.dwell_s(req.passengers), sc.params,
+                                 sc.time_s, cmat, source)
+        alive_share.append(alive / len(fleet.vehicles))
+        on = offers(fleet, req, sc.time_s, sc.params, sc.now_s, sc.dist_m, nodes=nodes,
+                    source=source)
+        prepared_share.append(len(set(prepared)) / len(fleet.vehicles))
+        off = offers(fleet, req, sc.time_s, replace(sc.params, prune_offers=False), sc.now_s,
+                     sc.dist_m)
         assert on == off
         offered += bool(on)
-    assert len(routes) >= 150
     assert offered >= 5
-    assert float(np.median(shares)) < 0.5, shares
+    assert float(np.median(alive_share)) < 0.9, alive_share
+    assert float(np.median(prepared_share)) < 0.5, prepared_share
 
 
-def test_legs_reuse_unchanged_routes():
-    """Laid out again after one route changed, the legs are those laid out from scratch."""
+def test_nodes_reuse_unchanged_plans():
+    """Laid out again after one plan changed, the legs are those laid out from scratch, and the
+    unchanged plans' parts are reused."""
     sc = scenario(20, 3, seed=6, nodes=150)
-    routes = index_fleet(sc.fleet, sc.time_s, sc.params, sc.dist_m)
-    first = fleet_legs(routes)
-    again = index_fleet(replace(sc.fleet, vehicles=sc.fleet.vehicles[:1]), sc.time_s, sc.params,
-                        sc.dist_m)
-    changed = [again[0], *routes[1:]]
-    reused, fresh = fleet_legs(changed, first), fleet_legs(changed)
-    for name in ("bounds", "a", "b", "dep", "late_next", "room_seats", "room_chairs"):
+    first = fleet_nodes(sc.fleet)
+    v0 = sc.fleet.vehicles[0]
+    plans = {**sc.fleet.plans, v0.id: Plan(v0.id, sc.fleet.plans[v0.id].stops[:0])}
+    changed = replace(sc.fleet, plans=plans)
+    reused, fresh = fleet_nodes(changed, first), fleet_nodes(changed)
+    for name in ("bounds", "a", "b", "early", "free", "seats", "chairs"):
         assert np.array_equal(getattr(reused, name), getattr(fresh, name)), name
-    assert reused.parts[id(routes[1])] is first.parts[id(routes[1])]
+    v1 = sc.fleet.vehicles[1].id
+    assert reused.parts[v1] is first.parts[v1]
+    assert reused.parts[v0.id] is not first.parts[v0.id]
 
 
 def test_no_routes_no_offers():
@@ -120,5 +135,5 @@ def test_no_routes_no_offers():
     sc = scenario(1, 0, seed=1, nodes=20)
     empty = Fleet((), {}, {}, {})
     req = random_request(random.Random(1), "r", 20, sc.now_s)
-    assert fleet_legs([]).a.size == 0
+    assert fleet_nodes(empty).a.size == 0
     assert _both(empty, req, sc.time_s, sc.dist_m, sc.params, sc.now_s) == ([], [])
