@@ -188,9 +188,10 @@ def ranked_routes(fn: FleetNodes, new: Booking, dwell: int, params: DispatchPara
         heap: list[tuple[float, str, Ranked]] = []
         nxt = 0
         while heap or nxt < len(order):
-            # Prepare every vehicle whose bound does not exceed the best priced route (ties
-            # too: an unprepared one may share the least cost with a smaller vehicle id).
-            while nxt < len(order) and (not heap or bound[order[nxt]] <= heap[0][0]):
+            # Prepare every vehicle that could still come before the best priced route: its
+            # (bound, id) below that route's (cost, id) (a tie on cost goes to the smaller id).
+            while nxt < len(order) and (
+                    not heap or (bound[order[nxt]], fn.vehicles[order[nxt]].id) < heap[0][:2]):
                 got = expand(order[nxt])
                 if got is not None:
                     heapq.heappush(heap, (got[0], got[1], got))

@@ -257,26 +257,30 @@ class Planner:
     def insert_promised(self, booking: Booking, day: date | None, prefer: str | None = None,
                         only: str | None = None) -> tuple[str, Plan] | None:
         """Cheapest feasible insertion of a booking with its promise fixed (preferred vehicle
-        first: the offer showed its plan, so it is kept while the booking still fits)."""
-        fleet = self.fleet(day or self.day_of(booking), self.clock())
-        bookings = {**fleet.bookings, booking.id: booking}
+        first: the offer showed its plan, so it is kept while the booking still fits). Each
+        vehicle-day is prepared (:meth:`source`) only when tried."""
+        fleet = self.fleet(day or self.day_of(booking), self.clock(), relax=False)
+        prepare = self.source(fleet)
         keys = [only] if only else sorted(fleet.plans, key=lambda k: (k != prefer, k))
+        cmat = route_index.cost_matrix(self.plan_s, self.places.dist_m, self.params)
         best: tuple[float, str, Plan] | None = None
         for key in keys:
             if key not in fleet.plans:
                 continue
-            plan = fleet.plans[key]
-            vehicle = next(v for v in fleet.vehicles if v.id == key)
-            found = insertion.best_insertions(
-                vehicle, fleet.states[key], plan.stops, plan.locked, bookings,
-                booking, self.plan_s, self.params, self.places.dist_m)
+            ri, books = prepare(key)
+            if ri is None:
+                continue
+            found = insertion.insertions_into(
+                ri, fleet_prune.Overlay({booking.id: booking}, books), booking, self.plan_s,
+                self.params, self.places.dist_m, cmat)
             if not found:
                 continue
             ins = found[0]
+            plan = Plan(key, ins.stops, ri.locked)
             if key == prefer:
-                return key, Plan(key, ins.stops, plan.locked)
+                return key, plan
             if best is None or ins.added_cost < best[0]:
-                best = (ins.added_cost, key, Plan(key, ins.stops, plan.locked))
+                best = (ins.added_cost, key, plan)
         return None if best is None else (best[1], best[2])
 
     def late_s(self, key: str, state: VehicleState) -> int:
