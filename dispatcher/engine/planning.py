@@ -128,11 +128,11 @@ class Planner:
 
     def late_keys(self, fleet: Fleet) -> list[str]:
         """The vehicle-days of ``fleet`` whose plan breaks a promise under planning times (the
-        routes :meth:`fleet` loosens; cached per route)."""
+        routes :meth:`fleet` loosens; cached per route). Only routes with riders or stops can."""
         out = []
         for v in fleet.vehicles:
             st, plan = fleet.state_of(v), fleet.plan_of(v)
-            if self._relaxed.get(v, st, plan, partial(
+            if (plan.stops or st.onboard) and self._relaxed.get(v, st, plan, partial(
                     recovery.relax_route, v, st, plan.stops, fleet.bookings, self.plan_s,
                     self.params)) is not None:
                 out.append(v.id)
