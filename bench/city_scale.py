@@ -22,6 +22,7 @@ wall-clock time.
 
     python -m bench.city_scale                      # the full city (long: tens of minutes)
     python -m bench.city_scale --vehicles 100 --requests 5000 --workers 2
+    python -m bench.city_scale --single-fleet --vehicles 1000 --requests 10000 --baseline
 """
 
 from __future__ import annotations
@@ -132,9 +133,14 @@ def run_zone(job: dict[str, Any]) -> dict[str, Any]:
     t0 = time.perf_counter()
     r = run_day(service, net, Path(job["workdir"]), scenario=sc, seed=job["seed"],
                 demand=demand, reopt_every_s=job["reopt_every"], reopt_limit_s=job["reopt_limit"])
+    return {"zone": job["zone"], **figures(r, time.perf_counter() - t0)}
+
+
+def figures(r: Any, wall_s: float) -> dict[str, Any]:
+    """What a simulated day (:class:`dispatcher.sim.runner.SimResult`) reports to the summary."""
     p = r.promises
     assert p is not None
-    return {"zone": job["zone"], "asked": r.riders.asked, "booked": r.kpis.accepted,
+    return {"asked": r.riders.asked, "booked": r.kpis.accepted,
             "completed": r.kpis.completed, "cancelled": r.kpis.cancellations,
             "no_shows": r.kpis.no_shows, "offer_ms": r.riders.offer_ms, "reopt_ms": r.reopt_ms,
             "broken": r.check.broken_promises, "broken_planned": r.broken_planned,
@@ -142,57 +148,21 @@ def run_zone(job: dict[str, Any]) -> dict[str, Any]:
             "infeasible_views": r.infeasible_views,
             "over_capacity": r.check.over_capacity,
             "not_final": r.check.not_final, "sim_s": r.sim_s,
-            "wall_s": time.perf_counter() - t0, "shared": r.kpis.shared_ride_rate,
+            "wall_s": wall_s, "shared": r.kpis.shared_ride_rate,
             "pickups": p.pickups, "pickups_in_window": p.pickups_in_window,
             "dropoffs": p.dropoffs, "dropoffs_on_time": p.dropoffs_on_time,
             "rides_in_limit": p.rides_in_limit, "reopt_failed": r.reopt_failed,
             "untimed_views": r.untimed_views}
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the city and print (and optionally write) the figures."""
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--vehicles", type=int, default=1000)
-    p.add_argument("--requests", type=int, default=50_000)
-    p.add_argument("--zone-vehicles", type=int, default=20, help="vehicles per zone (engine)")
-    p.add_argument("--side", type=int, default=25, help="grid nodes per side of a zone")
-    p.add_argument("--stops", type=int, default=60, help="stops per zone")
-    p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--reopt-every", type=int, default=900, help="simulated s between cycles")
-    p.add_argument("--reopt-limit", type=float, default=0.2, help="wall s per cycle")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--slower", type=float, default=None,
-                   help="roads this much slower than routing on average (e.g. 1.10)")
-    p.add_argument("--leg-noise", type=float, default=None, help="lognormal spread per leg")
-    p.add_argument("--dwell-noise", type=float, default=None, help="lognormal spread per dwell")
-    p.add_argument("--slack", default=None,
-                   help="planning times FACTOR:MARGIN (default: the service's configuration)")
-    p.add_argument("--json", type=Path, default=None)
-    args = p.parse_args(argv)
-    zones = max(1, args.vehicles // args.zone_vehicles)
-    workdir = Path(tempfile.mkdtemp(prefix="noriai-city-"))
-    jobs = [{"zone": z, "seed": args.seed * 10_000 + z, "side": args.side, "stops": args.stops,
-             "vehicles": args.zone_vehicles, "requests": args.requests / zones,
-             "workdir": str(workdir / f"z{z}"), "reopt_every": args.reopt_every,
-             "reopt_limit": args.reopt_limit, "slower": args.slower,
-             "leg_noise": args.leg_noise, "dwell_noise": args.dwell_noise,
-             "slack": (float(args.slack.split(":")[0]), int(args.slack.split(":")[1] or 0))
-             if args.slack else None} for z in range(zones)]
-    t0 = time.perf_counter()
-    with mp.get_context("fork").Pool(args.workers) as pool:
-        results = []
-        for i, res in enumerate(pool.imap_unordered(run_zone, jobs)):
-            results.append(res)
-            print(f"zone {res['zone']:3d} done ({i + 1}/{zones}): {res['completed']}/{res['asked']} "
-                  f"carried, {res['wall_s']:.0f} s", flush=True)
-    wall = time.perf_counter() - t0
+def summary(results: list[dict[str, Any]], wall: float) -> dict[str, Any]:
+    """The figures of all zones (or of the one fleet) together."""
     offers = np.concatenate([r["offer_ms"] for r in results])
     reopt = np.concatenate([r["reopt_ms"] for r in results]) if any(
         r["reopt_ms"] for r in results) else np.zeros(1)
     asked = sum(r["asked"] for r in results)
     sim_day = max(r["sim_s"] for r in results)
-    out = {
-        "vehicles": zones * args.zone_vehicles, "zones": zones, "workers": args.workers,
+    return {
         "requests_asked": asked, "booked": sum(r["booked"] for r in results),
         "completed": sum(r["completed"] for r in results),
         "served_share": sum(r["completed"] for r in results) / max(1, asked),
@@ -218,8 +188,71 @@ def main(argv: list[str] | None = None) -> int:
         "over_capacity": sum(len(r["over_capacity"]) for r in results),
         "not_final": sum(len(r["not_final"]) for r in results),
         "simulated_s": sim_day, "wall_s": wall, "sim_to_wall": sim_day / wall,
-        "zone_wall_s_mean": float(np.mean([r["wall_s"] for r in results])),
     }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the city and print (and optionally write) the figures."""
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--vehicles", type=int, default=1000)
+    p.add_argument("--requests", type=int, default=50_000)
+    p.add_argument("--zone-vehicles", type=int, default=20, help="vehicles per zone (engine)")
+    p.add_argument("--side", type=int, default=25, help="grid nodes per side of a zone")
+    p.add_argument("--stops", type=int, default=60, help="stops per zone")
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--reopt-every", type=int, default=900, help="simulated s between cycles")
+    p.add_argument("--reopt-limit", type=float, default=0.2, help="wall s per cycle")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--slower", type=float, default=None,
+                   help="roads this much slower than routing on average (e.g. 1.10)")
+    p.add_argument("--leg-noise", type=float, default=None, help="lognormal spread per leg")
+    p.add_argument("--dwell-noise", type=float, default=None, help="lognormal spread per dwell")
+    p.add_argument("--slack", default=None,
+                   help="planning times FACTOR:MARGIN (default: the service's configuration)")
+    p.add_argument("--json", type=Path, default=None)
+    p.add_argument("--single-fleet", action="store_true",
+                   help="one service area, one engine, all vehicles (bench/city_single.py)")
+    p.add_argument("--city-side", type=int, default=60,
+                   help="single fleet: grid nodes per side of the city")
+    p.add_argument("--city-stops", type=int, default=1000, help="single fleet: stops")
+    p.add_argument("--baseline", action="store_true",
+                   help="single fleet: run the same day again without offer pruning")
+    p.add_argument("--until", default=None,
+                   help="single fleet: no requests asked after this local HH:MM")
+    p.add_argument("--verbose", action="store_true", help="single fleet: hourly progress")
+    p.add_argument("--neighbourhood", type=int, default=None,
+                   help="single fleet: vehicles re-optimised per cycle (default: the service's)")
+    args = p.parse_args(argv)
+    if args.single_fleet:
+        from bench.city_single import run_single
+
+        single = run_single(args)
+        if args.json:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(json.dumps(single, indent=1))
+        bad = [r for r in single.values() if "over_capacity" in r
+               and (r["promises_broken_planned"] or r["over_capacity"])]
+        return 1 if bad else 0
+    zones = max(1, args.vehicles // args.zone_vehicles)
+    workdir = Path(tempfile.mkdtemp(prefix="noriai-city-"))
+    jobs = [{"zone": z, "seed": args.seed * 10_000 + z, "side": args.side, "stops": args.stops,
+             "vehicles": args.zone_vehicles, "requests": args.requests / zones,
+             "workdir": str(workdir / f"z{z}"), "reopt_every": args.reopt_every,
+             "reopt_limit": args.reopt_limit, "slower": args.slower,
+             "leg_noise": args.leg_noise, "dwell_noise": args.dwell_noise,
+             "slack": (float(args.slack.split(":")[0]), int(args.slack.split(":")[1] or 0))
+             if args.slack else None} for z in range(zones)]
+    t0 = time.perf_counter()
+    with mp.get_context("fork").Pool(args.workers) as pool:
+        results = []
+        for i, res in enumerate(pool.imap_unordered(run_zone, jobs)):
+            results.append(res)
+            print(f"zone {res['zone']:3d} done ({i + 1}/{zones}): {res['completed']}/{res['asked']} "
+                  f"carried, {res['wall_s']:.0f} s", flush=True)
+    wall = time.perf_counter() - t0
+    out = {"vehicles": zones * args.zone_vehicles, "zones": zones, "workers": args.workers,
+           **summary(results, wall),
+           "zone_wall_s_mean": float(np.mean([r["wall_s"] for r in results]))}
     for k, v in out.items():
         print(f"{k:>26}: {v:.3f}" if isinstance(v, float) else f"{k:>26}: {v}")
     if args.json:

@@ -12,7 +12,7 @@ conditions) in :mod:`dispatcher.candidate_filter`; this module prices, checks an
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +25,14 @@ from dispatcher.candidate_filter import (
     ride_ok,
 )
 from dispatcher.feasibility import RouteCheck, check_route
+from dispatcher.fleet_prune import (
+    FleetNodes,
+    Overlay,
+    Ranked,
+    RouteSource,
+    fleet_nodes,
+    ranked_routes,
+)
 from dispatcher.model import (
     Booking,
     Fleet,
@@ -230,6 +238,8 @@ def offers(
     dist_m: np.ndarray | None = None,
     indexed: Sequence[RouteIndex] | None = None,
     expected_s: np.ndarray | None = None,
+    nodes: FleetNodes | None = None,
+    source: RouteSource | None = None,
 ) -> list[Offer]:
     """Best offers for ``request`` (cheapest first), or the nearest alternatives in time.
 
@@ -252,6 +262,12 @@ def offers(
         Expected travel times (s) when ``time_s`` are planning (pessimistic) ones: the direct
         time that sets the ride limit and the window of a ``dropoff_before`` request is the
         expected one (default: ``time_s``).
+    nodes, source
+        With ``params.prune_offers`` (:mod:`dispatcher.fleet_prune`): the fleet's legs by nodes
+        (an engine may keep them while the plans do not change) and what prepares one route on
+        demand (an engine's planning view; default: ``indexed``, else :func:`index_route` with
+        ``fleet.bookings``). Only the vehicle-days passing a vectorised necessary condition, and
+        of those only the cheapest, are prepared and checked; the offers are the same as without.
 
     Returns
     -------
@@ -269,16 +285,24 @@ def offers(
     direct = time_s if expected_s is None else expected_s
     asked = asked_window_start(request, direct, params)
     cmat = cost_matrix(time_s, dist_m, params)
-    if indexed is None:
-        indexed = index_fleet(fleet, time_s, params, dist_m)
-    legs = _flat_legs(list(indexed), request, time_s, cmat)
     dwell = params.dwell_s(request.passengers)
+    if params.prune_offers:
+        flat = nodes if nodes is not None else fleet_nodes(fleet)
+        prepare = source or _source(fleet, indexed, time_s, params, dist_m)
+
+        def rank(new: Booking) -> Iterable[Ranked]:
+            return ranked_routes(flat, new, dwell, params, time_s, cmat, prepare)[0]
+    else:
+        every = _flat_legs(list(indexed if indexed is not None
+                                else index_fleet(fleet, time_s, params, dist_m)),
+                           request, time_s, cmat)
+
+        def rank(new: Booking) -> Iterable[Ranked]:
+            return ((*r, fleet.bookings) for r in _ranked_routes(every, new.promise, dwell, params))
 
     def try_window(start: int, shift: int, limit: int) -> list[Offer]:
-        promise = promise_for(request, start, direct, params)
-        ranked = _ranked_routes(legs, promise, dwell, params)
-        return _best_offers(ranked, fleet, Booking(request, promise), shift, limit, time_s,
-                            params, dist_m, cmat)
+        booking = Booking(request, promise_for(request, start, direct, params))
+        return _best_offers(rank(booking), booking, shift, limit, time_s, params, dist_m, cmat)
 
     first = try_window(max(asked, now_s), max(asked, now_s) - asked, params.max_offers)
     return first or _alternatives(try_window, asked, now_s, params)
@@ -361,18 +385,17 @@ def _ranked_routes(legs: _FlatLegs, pr: Promise, dwell: int, params: DispatchPar
     return ranked
 
 
-def _best_offers(ranked: list[tuple[float, str, RouteIndex, Candidates]], fleet: Fleet,
-                 booking: Booking, shift: int, limit: int, time_s: np.ndarray,
-                 params: DispatchParams, dist_m: np.ndarray | None,
+def _best_offers(ranked: Iterable[Ranked], booking: Booking, shift: int, limit: int,
+                 time_s: np.ndarray, params: DispatchParams, dist_m: np.ndarray | None,
                  cmat: np.ndarray) -> list[Offer]:
-    """Up to ``limit`` offers (one per vehicle, cheapest first) from the ranked routes, checked
-    exactly until no remaining route's bound can beat the worst offer kept."""
-    books = dict(fleet.bookings)
-    books[booking.request.id] = booking
+    """Up to ``limit`` offers (one per vehicle, cheapest first) from the ranked routes (each with
+    the bookings it is checked with), checked exactly until no remaining route's bound can beat
+    the worst offer kept."""
     found: list[Offer] = []
-    for bound, _, ri, cand in ranked:
+    for bound, _, ri, cand, route_books in ranked:
         if len(found) >= limit and bound > max(f.added_cost for f in found):
             break
+        books = Overlay({booking.request.id: booking}, route_books)
         ins = insertions_into(ri, books, booking, time_s, params, dist_m, cmat,
                               candidates=cand)
         if not ins:
@@ -388,6 +411,26 @@ def _best_offers(ranked: list[tuple[float, str, RouteIndex, Candidates]], fleet:
         found.sort(key=lambda f: (f.added_cost, f.vehicle_id))
         found = found[:limit]
     return found
+
+
+def _source(fleet: Fleet, indexed: Sequence[RouteIndex] | None, time_s: np.ndarray,
+            params: DispatchParams, dist_m: np.ndarray | None) -> RouteSource:
+    """Routes prepared on demand for pruned offers: from ``indexed`` when given, else indexed
+    with the fleet's bookings when first asked for."""
+    known: dict[str, RouteIndex | None] = {}
+    if indexed is not None:
+        known = {ri.vehicle.id: ri for ri in indexed}
+    by_id = {v.id: v for v in fleet.vehicles}
+
+    def prepare(vid: str) -> tuple[RouteIndex | None, Mapping[str, Booking]]:
+        if vid not in known and indexed is None:
+            v = by_id[vid]
+            plan = fleet.plan_of(v)
+            known[vid] = index_route(v, fleet.state_of(v), plan.stops, plan.locked,
+                                     fleet.bookings, time_s, params, dist_m)
+        return known.get(vid), fleet.bookings
+
+    return prepare
 
 
 def _alternatives(try_window: Callable[[int, int, int], list[Offer]], asked: int, now_s: int,

@@ -54,6 +54,10 @@ class DispatchParams:
         against ``ceil(factor × routing time) + margin`` per leg between two different places
         (:meth:`planning_times`), while the driver's schedule and the riders' ETAs use the
         routing's times. 1.0 and 0 (no margin) for the benchmarks.
+    prune_offers
+        Offers look only at the vehicle-days that pass a vectorised necessary condition
+        (:mod:`dispatcher.fleet_prune`); the offers are the same without (kept switchable to
+        measure it and to check that claim).
     search
         Knobs of the re-optimisation search (:class:`dispatcher.search_params.SearchParams`;
         ``[dispatch.search]`` in ``service.toml``).
@@ -77,6 +81,7 @@ class DispatchParams:
     no_show_grace_s: int = 0
     travel_factor: float = 1.0
     travel_margin_s: int = 0
+    prune_offers: bool = True
     search: SearchParams = field(default_factory=SearchParams)
 
     def __post_init__(self) -> None:

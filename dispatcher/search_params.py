@@ -56,6 +56,10 @@ class SearchParams:
     ortools_share
         Share of a re-optimisation's budget given to OR-Tools guided local search (warm-started
         from the best plans found) when it is used.
+    neighbourhood_vehicles
+        A day with more vehicles than this is re-optimised one neighbourhood per cycle: a seed
+        vehicle and the routes nearest to it (:mod:`dispatcher.neighbourhood`); 0: always the
+        whole fleet.
     """
 
     start_temperature: float = 0.05
@@ -74,13 +78,14 @@ class SearchParams:
     attempt_share: float = 0.2
     max_fails: float = 3.0
     ortools_share: float = 0.1
+    neighbourhood_vehicles: int = 40
 
     def __post_init__(self) -> None:
         shares = (self.ruin_share, self.regret_share, self.worst_share, self.elimination_before,
                   self.elimination_share, self.near_share, self.eject_share,
                   self.attempt_share, self.ortools_share)
         counts = (self.max_checks, self.ruin_cap, self.restart_after, self.eject_nearest,
-                  self.give_up_after)
+                  self.give_up_after, self.neighbourhood_vehicles)
         if (any(not 0.0 <= s <= 1.0 for s in shares) or min(counts) < 0
                 or self.elimination_before + self.elimination_share > 1.0
                 or self.start_temperature <= 0 or self.max_fails <= 0 or self.ruin_cap < 2):

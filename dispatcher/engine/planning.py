@@ -8,7 +8,7 @@ It caches per route what depends only on the route (insertion index, loosened vi
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import date, datetime
 from functools import partial
@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from dispatcher import insertion, recovery, route_index
+from dispatcher import fleet_prune, insertion, recovery, route_index
 from dispatcher.engine.state import Live
 from dispatcher.engine.vehicle_day import VehicleDay
 from dispatcher.errors import NoriaiError
@@ -72,6 +72,8 @@ class Planner:
         self._relaxed: RouteMemo[recovery.Relaxed | None] = RouteMemo()
         self._plan_src: object = None
         self._plan_s = places.time_s
+        #: The legs of the last offer's fleet by nodes, for pruning (:meth:`nodes`).
+        self._nodes: fleet_prune.FleetNodes | None = None
 
     @property
     def plan_s(self) -> np.ndarray:
@@ -124,6 +126,18 @@ class Planner:
                 relaxed[v.id] = got
         return recovery.apply_relaxed(fleet, relaxed)
 
+    def late_keys(self, fleet: Fleet) -> list[str]:
+        """The vehicle-days of ``fleet`` whose plan breaks a promise under planning times (the
+        routes :meth:`fleet` loosens; cached per route). Only routes with riders or stops can."""
+        out = []
+        for v in fleet.vehicles:
+            st, plan = fleet.state_of(v), fleet.plan_of(v)
+            if (plan.stops or st.onboard) and self._relaxed.get(v, st, plan, partial(
+                    recovery.relax_route, v, st, plan.stops, fleet.bookings, self.plan_s,
+                    self.params)) is not None:
+                out.append(v.id)
+        return out
+
     def indexed(self, fleet: Fleet) -> list[route_index.RouteIndex]:
         """The fleet's feasible routes indexed for insertions, reusing unchanged ones.
 
@@ -139,6 +153,42 @@ class Planner:
             if ri is not None:
                 out.append(ri)
         return out
+
+    def nodes(self, fleet: Fleet) -> fleet_prune.FleetNodes:
+        """``fleet``'s legs by nodes for the offers' pruning (:mod:`dispatcher.fleet_prune`),
+        reusing the parts of unchanged plans."""
+        self._nodes = fleet_prune.fleet_nodes(fleet, self._nodes)
+        return self._nodes
+
+    def source(self, fleet: Fleet) -> fleet_prune.RouteSource:
+        """One vehicle-day of ``fleet`` (as :meth:`fleet` gives it with ``relax=False``) prepared
+        on demand as :meth:`fleet` and :meth:`indexed` would: its planning view (loosened when
+        late) indexed for insertions, with the bookings it was checked with (cached per route)."""
+        by_id = {v.id: v for v in fleet.vehicles}
+
+        def prepare(vid: str) -> tuple[route_index.RouteIndex | None, Mapping[str, Booking]]:
+            v = by_id[vid]
+            st, plan = fleet.state_of(v), fleet.plan_of(v)
+            got = self._relaxed.get(v, st, plan, partial(
+                recovery.relax_route, v, st, plan.stops, fleet.bookings, self.plan_s,
+                self.params))
+            books: Mapping[str, Booking] = fleet.bookings
+            if got is not None:
+                v, books = got.vehicle, fleet_prune.Overlay(got.bookings, fleet.bookings)
+            ri = self._route_index.get(v, st, plan, partial(
+                route_index.index_route, v, st, plan.stops, plan.locked, books,
+                self.plan_s, self.params, self.places.dist_m))
+            return ri, books
+
+        return prepare
+
+    def view(self, fleet: Fleet, keys: list[str]) -> Fleet:
+        """The planning view (:meth:`fleet` with ``relax``) of some vehicle-days of ``fleet``."""
+        keep = set(keys)
+        part = Fleet(tuple(v for v in fleet.vehicles if v.id in keep),
+                     {k: s for k, s in fleet.states.items() if k in keep},
+                     {k: p for k, p in fleet.plans.items() if k in keep}, fleet.bookings)
+        return self._relax(part)
 
     def check(self, key: str, plan: Plan, state: VehicleState | None = None) -> RouteCheck:
         """A vehicle-day's ``plan`` from ``state`` (default: its live state) checked against
@@ -215,26 +265,30 @@ class Planner:
     def insert_promised(self, booking: Booking, day: date | None, prefer: str | None = None,
                         only: str | None = None) -> tuple[str, Plan] | None:
         """Cheapest feasible insertion of a booking with its promise fixed (preferred vehicle
-        first: the offer showed its plan, so it is kept while the booking still fits)."""
-        fleet = self.fleet(day or self.day_of(booking), self.clock())
-        bookings = {**fleet.bookings, booking.id: booking}
+        first: the offer showed its plan, so it is kept while the booking still fits). Each
+        vehicle-day is prepared (:meth:`source`) only when tried."""
+        fleet = self.fleet(day or self.day_of(booking), self.clock(), relax=False)
+        prepare = self.source(fleet)
         keys = [only] if only else sorted(fleet.plans, key=lambda k: (k != prefer, k))
+        cmat = route_index.cost_matrix(self.plan_s, self.places.dist_m, self.params)
         best: tuple[float, str, Plan] | None = None
         for key in keys:
             if key not in fleet.plans:
                 continue
-            plan = fleet.plans[key]
-            vehicle = next(v for v in fleet.vehicles if v.id == key)
-            found = insertion.best_insertions(
-                vehicle, fleet.states[key], plan.stops, plan.locked, bookings,
-                booking, self.plan_s, self.params, self.places.dist_m)
+            ri, books = prepare(key)
+            if ri is None:
+                continue
+            found = insertion.insertions_into(
+                ri, fleet_prune.Overlay({booking.id: booking}, books), booking, self.plan_s,
+                self.params, self.places.dist_m, cmat)
             if not found:
                 continue
             ins = found[0]
+            plan = Plan(key, ins.stops, ri.locked)
             if key == prefer:
-                return key, Plan(key, ins.stops, plan.locked)
+                return key, plan
             if best is None or ins.added_cost < best[0]:
-                best = (ins.added_cost, key, Plan(key, ins.stops, plan.locked))
+                best = (ins.added_cost, key, plan)
         return None if best is None else (best[1], best[2])
 
     def late_s(self, key: str, state: VehicleState) -> int:

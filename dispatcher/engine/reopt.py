@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import Session
 
-from dispatcher import optimize
+from dispatcher import neighbourhood, optimize
 from dispatcher.engine.results import ReoptResult
 from dispatcher.engine.vehicle_day import VehicleDay
 from dispatcher.model import Plan
@@ -30,6 +30,9 @@ def reoptimize(eng: Engine, day: date | None = None, time_limit_s: float = 2.0,
     A late vehicle never makes the cycle fail: its bookings that another vehicle can keep
     on time are handed over, the rest are placed where they are least late
     (:mod:`dispatcher.recovery`); status ``repaired``. Alerts follow (:func:`watch`).
+    A day with more than ``params.search.neighbourhood_vehicles`` vehicles is worked on one
+    neighbourhood per cycle (a late vehicle first, else a drawn one, with the routes nearest to
+    it: :mod:`dispatcher.neighbourhood`).
     """
     day = day or eng.today()
     now = eng.clock()
@@ -40,6 +43,12 @@ def reoptimize(eng: Engine, day: date | None = None, time_limit_s: float = 2.0,
             eng.watch(day)
             return {"status": "idle", "day": day.isoformat()}
         time_s, dist_m = eng.planner.plan_s, eng.places.dist_m
+        size = eng.params.search.neighbourhood_vehicles
+        if size and len(fleet.vehicles) > size:
+            # A large day: this cycle works on one neighbourhood (dispatcher.neighbourhood);
+            # the other plans stay as they are.
+            fleet = neighbourhood.neighbourhood(fleet, time_s, size, seed * 1_000_003 + now,
+                                                eng.planner.late_keys(fleet))
     result = optimize.reoptimize(fleet, time_s, eng.params, dist_m=dist_m,
                                  time_limit_s=time_limit_s, seed=seed)
     out: ReoptResult = {"status": result.status.value, "day": day.isoformat()}

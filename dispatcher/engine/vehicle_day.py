@@ -8,6 +8,7 @@ a :class:`VehicleDay` and never see the key.
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 from typing import NamedTuple
 
 
@@ -24,7 +25,13 @@ class VehicleDay(NamedTuple):
 
     @classmethod
     def of(cls, key: str) -> VehicleDay:
-        """The vehicle-day of a core vehicle id."""
-        vid, _, day = key.rpartition("@")
-        return cls(vid, date.fromisoformat(day))
+        """The vehicle-day of a core vehicle id (parsed once per key: a day of a large fleet
+        asks this of every key for every offer)."""
+        return _parse(key)
+
+
+@lru_cache(maxsize=1 << 16)
+def _parse(key: str) -> VehicleDay:
+    vid, _, day = key.rpartition("@")
+    return VehicleDay(vid, date.fromisoformat(day))
 

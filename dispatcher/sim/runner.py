@@ -406,10 +406,10 @@ class _DayLoop:
 
     def _wake_replanned(self, now: int, stepped: str | None, seen: dict[str, int]) -> None:
         """Wake the other vehicles whose plan the event changed, if they can be interrupted."""
-        revisions = self.engine.live.revisions
-        changed = [k for k, r in revisions.items() if seen.get(k) != r]
-        for k in changed:
-            seen[k] = revisions[k]
+        # Set difference of the items (not a Python loop): a large fleet has many plans.
+        changed = dict(self.engine.live.revisions.items() - seen.items())
+        seen.update(changed)
+        for k in sorted(changed):
             vid = VehicleDay.of(k).vehicle_id
             if vid in self.fleet and vid != stepped and self.fleet[vid].interruptible(now):
                 self.wake(vid, now)
