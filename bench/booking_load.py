@@ -11,7 +11,6 @@ SQLite and on PostgreSQL. Targets (issue 4): offer p95 ≤ 100 ms, ≥ 50 bookin
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import tempfile
 import time
@@ -25,6 +24,7 @@ import httpx
 import numpy as np
 from sqlalchemy import create_engine, text
 
+from bench.rows import print_rows
 from dispatcher.api.app import create_app
 from dispatcher.service_area import ServiceArea, ShiftSpec, VehicleSpec
 from dispatcher.services import load_service
@@ -171,12 +171,7 @@ def main(argv: list[str] | None = None) -> int:
             conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public"))
         eng.dispose()
         rows.append(run(POSTGRES, "postgres", args.bookings, args.vehicles, args.seed))
-    keys = list(rows[0])
-    print(" | ".join(keys))
-    for r in rows:
-        print(" | ".join(str(r[k]) for k in keys))
-    if args.json:
-        args.json.write_text(json.dumps(rows, indent=2))
+    print_rows(rows, args.json)
     return 0
 
 

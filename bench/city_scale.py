@@ -94,20 +94,26 @@ class GridNetwork:
 
 def zone_service(base: ServiceArea, side: int, n_stops: int, n_vehicles: int,
                  rng: np.random.Generator) -> ServiceArea:
-    """A synthetic zone's service: stops on the grid and a fleet of 4-seat vehicles."""
+    """A synthetic zone's (or one city's) service: ``n_stops`` stops on a ``side`` × ``side``
+    grid — every block of 60 opens with a hospital, three shops and two transfer stops — and
+    4-seat vehicles (every fifth with a wheelchair space) spread over the transfer stops as
+    depots."""
     net = GridNetwork(side)
     nodes = rng.choice(side * side, size=n_stops, replace=False)
     kinds = ["hospital", "shop", "shop", "shop", "transfer", "transfer"]
+    digits = max(3, len(str(n_stops - 1)))
     stops = []
     for i, n in enumerate(nodes):
         lat, lon = net.node_coords(int(n))
-        kind = kinds[i] if i < len(kinds) else "settlement"
+        kind = kinds[i % 60] if i % 60 < len(kinds) else "settlement"
         weight = {"hospital": 10.0, "shop": 5.0, "transfer": 6.0}.get(kind, float(rng.integers(1, 4)))
-        stops.append(StopPoint(f"s{i:03d}", f"停留所{i}", f"Stop {i}", "", lat, lon, kind, True,
-                               weight))
+        stops.append(StopPoint(f"s{i:0{digits}d}", f"停留所{i}", f"Stop {i}", "", lat, lon, kind,
+                               True, weight))
+    depots = [s.id for s in stops if s.kind == "transfer"]
     shift = base.fleet[0].shifts[0]
-    fleet = tuple(VehicleSpec(f"v{k:03d}", f"車{k}", 4, 1 if k % 5 == 0 else 0,
-                              stops[4 + k % 2].id, (shift,)) for k in range(n_vehicles))
+    width = max(3, len(str(n_vehicles - 1)))
+    fleet = tuple(VehicleSpec(f"v{k:0{width}d}", f"車{k}", 4, 1 if k % 5 == 0 else 0,
+                              depots[k % len(depots)], (shift,)) for k in range(n_vehicles))
     corners = ((LAT0 - DLAT, LON0 - DLON), (LAT0 - DLAT, LON0 + side * DLON),
                (LAT0 + side * DLAT, LON0 + side * DLON), (LAT0 + side * DLAT, LON0 - DLON))
     return replace(base, id="city", stops=tuple(stops), fleet=fleet, zone=corners,

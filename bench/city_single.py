@@ -20,35 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from bench.city_scale import DLAT, DLON, LAT0, LON0, GridNetwork, figures, summary
-from dispatcher.service_area import ServiceArea, StopPoint, VehicleSpec
+from bench.city_scale import GridNetwork, figures, summary, zone_service
 from dispatcher.services import load_service
-
-#: Kinds of the first stops of every block of 60 (as a zone of the zone mode has them).
-KINDS = ("hospital", "shop", "shop", "shop", "transfer", "transfer")
-
-
-def city_service(base: ServiceArea, side: int, n_stops: int, n_vehicles: int,
-                 rng: np.random.Generator) -> ServiceArea:
-    """One city: ``n_stops`` stops on a ``side`` × ``side`` grid, 4-seat vehicles (every fifth
-    with a wheelchair space) spread over the transfer stops as depots."""
-    net = GridNetwork(side)
-    nodes = rng.choice(side * side, size=n_stops, replace=False)
-    stops = []
-    for i, n in enumerate(nodes):
-        lat, lon = net.node_coords(int(n))
-        kind = KINDS[i % 60] if i % 60 < len(KINDS) else "settlement"
-        weight = {"hospital": 10.0, "shop": 5.0, "transfer": 6.0}.get(kind, float(rng.integers(1, 4)))
-        stops.append(StopPoint(f"s{i:04d}", f"停留所{i}", f"Stop {i}", "", lat, lon, kind, True,
-                               weight))
-    depots = [s.id for s in stops if s.kind == "transfer"]
-    shift = base.fleet[0].shifts[0]
-    fleet = tuple(VehicleSpec(f"v{k:04d}", f"車{k}", 4, 1 if k % 5 == 0 else 0,
-                              depots[k % len(depots)], (shift,)) for k in range(n_vehicles))
-    corners = ((LAT0 - DLAT, LON0 - DLON), (LAT0 - DLAT, LON0 + side * DLON),
-               (LAT0 + side * DLAT, LON0 + side * DLON), (LAT0 + side * DLAT, LON0 - DLON))
-    return replace(base, id="city", stops=tuple(stops), fleet=fleet, zone=corners,
-                   transfer_stops=(), connection_stop_ids=())
 
 
 def run_city(job: dict[str, Any]) -> dict[str, Any]:
@@ -58,7 +31,7 @@ def run_city(job: dict[str, Any]) -> dict[str, Any]:
 
     base = load_service("mitsugi")
     rng = np.random.default_rng(job["seed"])
-    service = city_service(base, job["side"], job["stops"], job["vehicles"], rng)
+    service = zone_service(base, job["side"], job["stops"], job["vehicles"], rng)
     dispatch = {**service.dispatch, "prune_offers": job["prune"]}
     if job.get("neighbourhood") is not None:
         dispatch["search"] = {**dispatch.get("search", {}),

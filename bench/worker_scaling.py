@@ -14,7 +14,6 @@ its seats ("broken" counts what is not so).
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import shutil
@@ -32,6 +31,7 @@ import httpx
 import numpy as np
 import psycopg
 
+from bench.rows import print_rows
 from dispatcher.api.runtime import Runtime
 from dispatcher.services import load_service, service_dir
 from dispatcher.settings import Settings
@@ -235,12 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     base = rows[0]["bookings_per_s"]
     for r in rows:
         r["vs_first"] = round(float(r["bookings_per_s"]) / float(base), 2) if base else 0.0
-    keys = list(rows[0])
-    print(" | ".join(keys))
-    for r in rows:
-        print(" | ".join(str(r[k]) for k in keys))
-    if args.json:
-        args.json.write_text(json.dumps(rows, indent=2))
+    print_rows(rows, args.json)
     return 0
 
 
