@@ -285,8 +285,13 @@ def test_layout_keeps_the_actions_on_screen(browser, service, day, artifacts_dir
         # the card and the map re-render when the live view updates: measure them once shown
         page.wait_for_selector("#next-card", state="visible")
         page.wait_for_selector(".map-box", state="visible")
-        card = page.locator("#next-card").bounding_box()
-        box = page.locator(".map-box").bounding_box()
+        card = box = None
+        for _ in range(50):  # the live view may re-render under load: ask until both are laid out
+            card = page.locator("#next-card").bounding_box()
+            box = page.locator(".map-box").bounding_box()
+            if card is not None and box is not None:
+                break
+            page.wait_for_timeout(100)
         assert card is not None and box is not None, name
         if name == "landscape":
             assert box["x"] + box["width"] <= card["x"] and box["width"] > 300
