@@ -8,6 +8,7 @@ development a missing token secret is generated per process.
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 from typing import Literal
@@ -22,6 +23,11 @@ DEV_SECRET_PREFIX = "dev-"
 DEV_PASSWORDS = {"operator_password": "operator-dev", "driver_password": "driver-dev"}
 
 
+#: Settings of the whole deployment, never of one service area (:meth:`Settings.for_area`).
+_DEPLOYMENT_WIDE = frozenset({"mode", "service", "areas", "data_dir", "db", "secret_key",
+                              "cors_origins", "public_docs", "hsts_max_age_s"})
+
+
 class InsecureSettings(ValueError):
     """A production setting is missing, a development value or too weak."""
 
@@ -33,6 +39,10 @@ class Settings(BaseSettings):
 
     mode: Literal["development", "production"] = "development"
     service: str = "mitsugi"
+    #: Further service areas served by the same deployment, comma-separated ids or folders
+    #: (e.g. ``kinoshou``); each keeps its data apart (:func:`dispatcher.store.db.area_url`)
+    #: and is reached under ``/a/<id>/``.
+    areas: str = ""
     data_dir: Path = Path("var")
     db: str = ""
     secret_key: str = ""
@@ -85,6 +95,35 @@ class Settings(BaseSettings):
     def docs_enabled(self) -> bool:
         """Whether to serve the OpenAPI document and pages."""
         return self.mode != "production" if self.public_docs is None else self.public_docs
+
+    @property
+    def area_names(self) -> list[str]:
+        """The service areas of the deployment, the first (``service``) first, each once."""
+        out = [self.service]
+        for name in self.areas.split(","):
+            if name.strip() and name.strip() not in out:
+                out.append(name.strip())
+        return out
+
+    def for_area(self, area: str) -> Settings:
+        """The settings of one service area: these, with every ``NORIAI_<AREA>__<NAME>``
+        variable of the environment in place of ``<NAME>`` (e.g.
+        ``NORIAI_KINOSHOU__LINE_CHANNEL_SECRET``, ``NORIAI_KINOSHOU__TICKET_KEY``). The
+        database, data folder, token secret, mode and area list are the deployment's own."""
+        prefix = f"NORIAI_{area.upper()}__"
+        overrides: dict[str, str] = {}
+        for key, value in os.environ.items():
+            if key.upper().startswith(prefix):
+                name = key[len(prefix):].lower()
+                if name in _DEPLOYMENT_WIDE:
+                    raise InsecureSettings(f"{key}: {name} is set for the whole deployment, "
+                                           "not per service area")
+                if name not in Settings.model_fields:
+                    raise InsecureSettings(f"{key}: no setting named {name}")
+                overrides[name] = value
+        if not overrides:
+            return self
+        return Settings(**{**self.model_dump(), **overrides})
 
     @property
     def db_url(self) -> str:

@@ -28,14 +28,13 @@ from dispatcher.api import (
     routes_standing,
     routes_tickets,
 )
+from dispatcher.api.deployment import AreaPrefix, Deployment
 from dispatcher.api.headers import SecurityHeaders
-from dispatcher.api.runtime import Runtime
 from dispatcher.api.throttle import TooManyAttempts
 from dispatcher.errors import NoriaiError
 from dispatcher.places import RoadNetwork
 from dispatcher.service_area import ServiceArea
 from dispatcher.settings import Settings
-from dispatcher.ticket_service import TicketService
 from driver_app.web import mount_driver_app
 
 log = logging.getLogger("noriai.api")
@@ -57,21 +56,17 @@ def create_app(settings: Settings | None = None, *, network: RoadNetwork | None 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = Runtime.create(settings, network=network, clock=clock, service=service)
-        app.state.runtime = runtime
-        try:
-            with runtime.engine.workers.starting():
-                app.state.ticketing = TicketService.create(settings, runtime.service,
-                                                          runtime.db, runtime.engine.clock)
-        except Exception:
-            runtime.stop()
-            raise
-        if background:
-            runtime.start_background()
+        deployment = Deployment.create(
+            settings, network=network, clock=clock, service=service,
+            start=(lambda rt: rt.start_background()) if background else None)
+        app.state.deployment = deployment
+        # The first area, as a one-area install knows it.
+        app.state.runtime = deployment.default
+        app.state.ticketing = deployment.default.ticketing
         try:
             yield
         finally:
-            runtime.stop()
+            deployment.stop()
 
     docs = settings.docs_enabled
     app = FastAPI(
@@ -89,6 +84,7 @@ def create_app(settings: Settings | None = None, *, network: RoadNetwork | None 
                            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
                            expose_headers=["Retry-After"], allow_credentials=False, max_age=600)
     app.add_middleware(SecurityHeaders, hsts_max_age_s=settings.hsts_max_age_s)
+    app.add_middleware(AreaPrefix)
 
     _install_error_handlers(app)
 

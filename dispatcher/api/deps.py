@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
+from dispatcher.api.deployment import SCOPE_KEY, Deployment
 from dispatcher.api.runtime import Runtime
 from dispatcher.api.security import STAFF_ROLES, Principal, read_token
 from dispatcher.errors import Forbidden, NoriaiError
@@ -31,25 +32,39 @@ class AccountDisabled(Unauthorized):
                "This account has been disabled; ask a supervisor.")
 
 
+class OtherArea(Unauthorized):
+    """The token was issued in another service area of the deployment."""
+
+    code = "other_area"
+    MESSAGE = ("このログインは別の地域のサービスのものです。この地域のサービスでログインしてください。",
+               "This sign-in belongs to another service area; sign in to this area's service.")
+
+
 def get_runtime(request: Request) -> Runtime:
-    """The application's runtime."""
-    return request.app.state.runtime
+    """The runtime of the service area the request is addressed to (``/a/<area>/...``; the
+    deployment's first area at the root)."""
+    deployment: Deployment = request.app.state.deployment
+    return deployment.area(request.scope.get(SCOPE_KEY))
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
 def get_principal(
+    request: Request,
     runtime: RuntimeDep,
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """The caller, from the bearer token."""
+    """The caller, from the bearer token, which must have been issued in this service area."""
     if creds is None:
         raise Unauthorized("ログインしてください", "sign in first (bearer token missing)")
     principal = read_token(creds.credentials, runtime.settings.secret_key)
     if principal is None:
         raise Unauthorized("ログインの有効期限が切れました。もう一度ログインしてください。",
                            "the token is invalid or expired; sign in again")
+    issued_in = principal.area or request.app.state.deployment.default_id
+    if issued_in != runtime.service.id:
+        raise OtherArea(*OtherArea.MESSAGE)
     with Session(runtime.db) as s:
         user = s.get(User, principal.user_id)
     return current_account(principal, user)
@@ -70,7 +85,8 @@ def current_account(principal: Principal, user: User | None) -> Principal:
     if user.disabled:
         raise AccountDisabled(*AccountDisabled.MESSAGE)
     if principal.role in STAFF_ROLES and user.role in STAFF_ROLES:
-        return Principal(user.id, user.role, user.vehicle_id, user.name, principal.version)
+        return Principal(user.id, user.role, user.vehicle_id, user.name, principal.version,
+                         principal.area)
     if user.role != principal.role:
         raise Unauthorized("ログインの有効期限が切れました。もう一度ログインしてください。",
                            "the account changed; sign in again")

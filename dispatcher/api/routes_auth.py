@@ -76,7 +76,8 @@ def user_account_key(user: User) -> Key:
 
 
 def _token(runtime: Runtime, user: User) -> TokenOut:
-    p = Principal(user.id, user.role, user.vehicle_id, user.name, user.token_version)
+    p = Principal(user.id, user.role, user.vehicle_id, user.name, user.token_version,
+                  runtime.service.id)
     return TokenOut(access_token=issue_token(p, runtime.settings.secret_key,
                                              runtime.settings.token_ttl_s),
                     role=user.role, user_id=user.id, vehicle_id=user.vehicle_id, name=user.name)

@@ -61,14 +61,13 @@ class FeedState:
 _STATE_LOCK = threading.Lock()
 
 
-def feed_state(app: FastAPI) -> FeedState:
-    """The app's :class:`FeedState` (created on first use)."""
+def feed_state(app: FastAPI, area: str) -> FeedState:
+    """The :class:`FeedState` of one service area of the app (created on first use)."""
     with _STATE_LOCK:
-        state = getattr(app.state, "gtfs_feed", None)
-        if state is None:
-            state = FeedState()
-            app.state.gtfs_feed = state
-        return state
+        states: dict[str, FeedState] | None = getattr(app.state, "gtfs_feeds", None)
+        if states is None:
+            states = app.state.gtfs_feeds = {}
+        return states.setdefault(area, FeedState())
 
 
 def _stored(runtime: Runtime) -> dict[str, Any] | None:
@@ -93,8 +92,8 @@ def current_feed(app: FastAPI, runtime: Runtime, *, force: bool = False) -> Publ
     A rebuild that gives the bytes of the stored export keeps its export time and verdict
     (after a restart, nothing is re-validated); new bytes are validated and recorded.
     """
-    state = feed_state(app)
     service = runtime.service
+    state = feed_state(app, service.id)
     today = runtime.engine.today()
     start, days = publish_window(today)
     key = (config_hash(service), start.isoformat(), days)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -28,9 +28,9 @@ from dispatcher.ticket_service import TicketService, record_booking_payment
 router = APIRouter(prefix="/api/v1", tags=["tickets"])
 
 
-def get_ticketing(request: Request) -> TicketService:
-    """The application's ticket service (created with the runtime)."""
-    return request.app.state.ticketing
+def get_ticketing(runtime: RuntimeDep) -> TicketService:
+    """The service area's ticket service (created with its runtime)."""
+    return runtime.ticketing
 
 
 TicketingDep = Annotated[TicketService, Depends(get_ticketing)]

@@ -23,6 +23,7 @@ from dispatcher.settings import Settings
 from dispatcher.standing_orders import StandingOrders
 from dispatcher.store.accounts import prepare_accounts
 from dispatcher.store.db import make_engine, migrate
+from dispatcher.ticket_service import TicketService
 
 log = logging.getLogger("noriai.runtime")
 
@@ -67,6 +68,8 @@ class Runtime:
     last_cycle: dict[str, object] = field(default_factory=dict)
     standing: StandingOrders = field(init=False)
     throttle: Throttle = field(init=False)
+    #: The area's e-tickets: its own signing keys (set by :meth:`create`).
+    ticketing: TicketService = field(init=False)
 
     def __post_init__(self) -> None:
         self.standing = StandingOrders(self.db, self.engine)
@@ -74,10 +77,12 @@ class Runtime:
 
     @classmethod
     def create(cls, settings: Settings, network: RoadNetwork | None = None,
-               clock: Clock | None = None, service: ServiceArea | None = None) -> Runtime:
-        """Open (and migrate) the database, load the service and network, start the engine."""
+               clock: Clock | None = None, service: ServiceArea | None = None,
+               db_url: str | None = None) -> Runtime:
+        """Open (and migrate) the database (``db_url``, default the settings' one), load the
+        service and network, start the engine and the ticket service."""
         service = service or load_service(settings.service)
-        db = make_engine(settings.db_url)
+        db = make_engine(db_url or settings.db_url)
         migrate(db)
         if clock is None:
             clock = (accelerated_clock(settings.clock_start, settings.clock_speed)
@@ -91,7 +96,14 @@ class Runtime:
         engine.start()
         # Other workers' changes (PostgreSQL): reload the days they change.
         engine.workers.listen(engine.day_changed)
-        return cls(settings, service, db, engine)
+        runtime = cls(settings, service, db, engine)
+        try:
+            with engine.workers.starting():
+                runtime.ticketing = TicketService.create(settings, service, db, engine.clock)
+        except Exception:
+            runtime.stop()
+            raise
+        return runtime
 
     def start_background(self) -> None:
         """Start the periodic re-optimisation thread and the standing orders' thread; on a

@@ -29,6 +29,9 @@ class Principal:
     name: str = ""
     #: The account's token version when the token was issued (see ``User.token_version``).
     version: int = 0
+    #: The service area the token was issued in ("" in tokens from before areas existed:
+    #: the deployment's first area).
+    area: str = ""
 
 
 def issue_token(principal: Principal, secret: str, ttl_s: int, now: float | None = None) -> str:
@@ -40,6 +43,7 @@ def issue_token(principal: Principal, secret: str, ttl_s: int, now: float | None
         "veh": principal.vehicle_id,
         "name": principal.name,
         "ver": principal.version,
+        "area": principal.area,
         "iat": issued,
         "exp": issued + ttl_s,
     }
@@ -57,5 +61,8 @@ def read_token(token: str, secret: str) -> Principal | None:
     version = claims.get("ver", 0)
     if not isinstance(version, int) or isinstance(version, bool):
         return None
+    area = claims.get("area", "")
+    if not isinstance(area, str):
+        return None
     return Principal(str(claims["sub"]), claims["role"], claims.get("veh"), claims.get("name", ""),
-                     version)
+                     version, area)
