@@ -25,7 +25,7 @@ from dispatcher.engine import Clock
 from dispatcher.places import RoadNetwork
 from dispatcher.service_area import ServiceArea
 from dispatcher.services import load_service
-from dispatcher.settings import Settings
+from dispatcher.settings import InsecureSettings, Settings
 from dispatcher.store.db import AREA_ID, area_url
 
 #: The path prefix of a service area: ``/a/<area>/...``.
@@ -62,7 +62,15 @@ class Deployment:
                 if svc.id in areas:
                     raise ValueError(f"service area {svc.id!r} is configured twice")
                 url = settings.db_url if i == 0 else area_url(settings.db_url, svc.id)
-                rt = Runtime.create(settings.for_area(svc.id), network=network if i == 0 else None,
+                own = settings.for_area(svc.id)
+                if i > 0 and settings.mode == "production" and (
+                        own.ticket_key == settings.ticket_key
+                        or own.ticket_code_key == settings.ticket_code_key):
+                    raise InsecureSettings(
+                        f"NORIAI_{svc.id.upper()}__TICKET_KEY and "
+                        f"NORIAI_{svc.id.upper()}__TICKET_CODE_KEY must be set: every service "
+                        "area signs its tickets with keys of its own")
+                rt = Runtime.create(own, network=network if i == 0 else None,
                                     clock=clock, service=svc, db_url=url)
                 areas[svc.id] = rt
                 if start is not None:

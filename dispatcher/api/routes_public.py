@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
+from dispatcher.api.deployment import PREFIX, Deployment
 from dispatcher.api.deps import RuntimeDep
 from dispatcher.api.schemas_public import (
+    AreaOut,
     BookingRulesOut,
     DistrictOut,
     FaresOut,
@@ -26,6 +28,16 @@ def health(runtime: RuntimeDep) -> HealthOut:
     return HealthOut(status="ok", service=runtime.service.id, version=runtime.engine.version,
                      now=runtime.engine.clock(), worker=runtime.worker_id,
                      leader=workers.leader, shared=workers.shared)
+
+
+@router.get("/api/v1/areas")
+def areas(request: Request) -> list[AreaOut]:
+    """The service areas this deployment serves (the same answer under every area)."""
+    deployment: Deployment = request.app.state.deployment
+    return [AreaOut(id=a, name_ja=rt.service.name_ja, name_en=rt.service.name_en,
+                    prefix=f"{PREFIX}{a}", default=a == deployment.default_id,
+                    example=rt.service.example)
+            for a, rt in deployment.areas.items()]
 
 
 @router.get("/api/v1/service")

@@ -8,6 +8,19 @@ from pydantic import BaseModel
 from dispatcher.api.schemas_driver import Number
 
 
+class AreaOut(BaseModel):
+    """A service area of the deployment: its names, where its API and apps answer
+    (``prefix``), whether it answers at the root too (``default``), and whether it is an
+    example rather than a running service."""
+
+    id: str
+    name_ja: str
+    name_en: str
+    prefix: str
+    default: bool
+    example: bool
+
+
 class HealthOut(BaseModel):
     """The service is ready: its id, the engine's plan version and clock (epoch s), and this
     worker's part: ``leader`` when it runs the area's background cycles (re-optimisation,

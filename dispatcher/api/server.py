@@ -19,7 +19,7 @@ from dispatcher.api.app import create_app
 from dispatcher.settings import DEV_SECRET_PREFIX, Settings
 
 #: The command-line settings that become ``NORIAI_*`` variables for worker processes.
-_FORWARDED = ("db", "service", "data_dir", "clock_speed", "clock_start")
+_FORWARDED = ("db", "service", "areas", "data_dir", "clock_speed", "clock_start")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,6 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--service", default=None, help="shipped service configuration (default mitsugi)")
+    p.add_argument("--area", dest="area_list", action="append", default=None, metavar="AREA",
+                   help="a further service area served beside --service, under /a/AREA/ "
+                        "(repeat for more; e.g. --area kinoshou)")
     p.add_argument("--data-dir", default=None, help="folder for the SQLite file and imported data")
     p.add_argument("--clock-speed", type=float, default=None,
                    help="run an accelerated clock (e.g. 60 = one hour per minute) for demos")
@@ -43,7 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
 def settings_from(args: argparse.Namespace) -> Settings:
     """Settings from the environment, overridden by command-line arguments."""
     overrides: dict[str, object] = {}
-    for name in ("db", "service", "data_dir", "clock_speed", "clock_start"):
+    args.areas = ",".join(args.area_list) if args.area_list else None
+    for name in _FORWARDED:
         value = getattr(args, name)
         if value is not None:
             overrides[name] = value
