@@ -282,6 +282,8 @@ class ServiceArea:
     #: Words people say for places (``aliases.toml`` of the service folder).
     aliases: tuple[StopAlias, ...] = ()
     districts: tuple[District, ...] = ()
+    #: An example area shipped to try the product, not a real service (its names say so too).
+    example: bool = False
 
     def district_of(self, stop_id: str | None) -> District | None:
         """The district holding a stop, or None (no district, or a chosen point)."""
@@ -494,4 +496,5 @@ def service_from_dict(conf: dict[str, Any], stops: tuple[StopPoint, ...],
         short_name_kana=conf.get("short_name_kana", ""),
         aliases=aliases,
         districts=districts,
+        example=bool(conf.get("example", False)),
     )

@@ -26,6 +26,12 @@ def service_dir(name: str = "mitsugi") -> Path:
     return path
 
 
+def shipped_services() -> tuple[str, ...]:
+    """Ids of the shipped services (folders holding ``service.toml``), sorted; some may be
+    examples (``ServiceArea.example``), not real services."""
+    return tuple(sorted(p.parent.name for p in SERVICES_DIR.glob("*/service.toml")))
+
+
 def load_service_from(folder: Path) -> ServiceArea:
     """Read ``service.toml``, ``stops.csv`` and (if present) ``aliases.toml`` of a service folder."""
     with (folder / "service.toml").open("rb") as fh:

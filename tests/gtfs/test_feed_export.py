@@ -1,4 +1,5 @@
-"""gtfs.feed: the exported zip round-trips through gtfs-kit and passes gtfs-analyzer."""
+"""gtfs.feed: the exported zip round-trips through gtfs-kit and passes gtfs-analyzer, for every
+shipped area (the example area's feed too)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from datetime import date
 import pytest
 
 from dispatcher.service_area import clock_s
-from dispatcher.services import load_service
+from dispatcher.services import load_service, shipped_services
 from gtfs.feed import (
     export_feed,
     feed_zip,
@@ -37,16 +38,27 @@ def exported(svc, tmp_path_factory):
     return export_feed(svc, out / "mitsugi.zip", start=START, days=365, folder=out / "unzipped")
 
 
-def test_export_passes_the_validator_with_zero_errors(exported):
-    """gtfs-analyzer finds no CRITICAL/HIGH finding in the exported Mitsugi feed."""
+@pytest.fixture(scope="module", params=shipped_services())
+def area_export(request, tmp_path_factory):
+    """Each shipped area and its feed exported for a year from START (zip and folder)."""
+    area = load_service(request.param)
+    out = tmp_path_factory.mktemp(f"feed-{area.id}")
+    return area, export_feed(area, out / f"{area.id}.zip", start=START, days=365,
+                             folder=out / "unzipped")
+
+
+def test_export_passes_the_validator_with_zero_errors(area_export):
+    """gtfs-analyzer finds no CRITICAL/HIGH finding in the exported feed of each area."""
+    _, exported = area_export
     result = exported.validation
     assert result is not None and result.status == "COMPLETE"
     assert result.errors == (), result.summary()
     print(result.summary())
 
 
-def test_round_trip_through_gtfs_kit(exported, svc):
+def test_round_trip_through_gtfs_kit(area_export):
     """gtfs-kit loads the feed; stops, routes, trips and calendar are present and consistent."""
+    svc, exported = area_export
     feed = read_with_gtfs_kit(exported.path)
     assert len(feed.stops) == len(svc.stops)
     assert set(feed.trips["route_id"]) <= set(feed.routes["route_id"])
@@ -58,8 +70,9 @@ def test_round_trip_through_gtfs_kit(exported, svc):
     assert set(feed.get_dates()) >= {"20261201", "20271130"}
 
 
-def test_flex_files_read_back_equal_what_was_written(exported, svc):
+def test_flex_files_read_back_equal_what_was_written(area_export):
     """Every table, the Flex ones included, and locations.geojson read back unchanged."""
+    svc, exported = area_export
     tables, locations = read_zip_tables(exported.path)
     written = build_feed(svc, START, 365)
     assert set(tables) == set(written.tables)

@@ -1,0 +1,1 @@
+"""noriai: dispatcher.services.kinoshou (an example service area, not a real service)."""
