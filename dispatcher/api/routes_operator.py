@@ -41,7 +41,7 @@ from dispatcher.api.schemas_operator import (
 )
 from dispatcher.api.views import booking_out, manifest
 from dispatcher.engine import VehicleDay
-from dispatcher.errors import InvalidInput
+from dispatcher.errors import InvalidInput, NotFound
 from dispatcher.fares import Recorder
 from dispatcher.riders import MAX_QUERY_CHARS, RECENT_TRIPS, matches, parse_query, rank, usual_trip
 from dispatcher.store import bookings as booking_store
@@ -157,8 +157,10 @@ def find_riders(principal: OperatorDep, runtime: RuntimeDep,
 @router.get("/bookings/{booking_id}/events")
 def booking_events(booking_id: str, principal: OperatorDep,
                    runtime: RuntimeDep) -> list[BookingEventOut]:
-    """The full event history of a booking."""
+    """The full event history of a booking (404 for a booking this area does not hold)."""
     with Session(runtime.db, expire_on_commit=False) as s:
+        if booking_store.get_booking(s, booking_id) is None:
+            raise NotFound("予約が見つかりません", "booking not found", booking_id=booking_id)
         rows = event_log.of_booking(s, booking_id)
         people = actors(s, rows)
     return [BookingEventOut(id=e.id, at=e.at.astimezone(runtime.engine.tz).isoformat(),

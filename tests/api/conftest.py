@@ -40,9 +40,12 @@ def local(clock: time, day: date = DAY) -> str:
 
 
 def reset_postgres(url: str) -> None:
-    """Empty the PostgreSQL test database."""
+    """Empty the PostgreSQL test database (the first area's schema and every further area's)."""
     eng = create_engine(url)
     with eng.begin() as conn:
+        areas = conn.execute(text("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'area\\_%'"))
+        for (schema,) in areas.all():
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
     eng.dispose()

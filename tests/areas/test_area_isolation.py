@@ -15,29 +15,34 @@ from collections.abc import Iterator
 from datetime import time
 
 import pytest
-from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from dispatcher.api.app import create_app
+from dispatcher.line.signature import sign
 from dispatcher.settings import Settings
-from tests.api.conftest import TestClock, local, reset_postgres
+from dispatcher.units import at_local
+from tests.api.conftest import DAY, TestClock, local, reset_postgres
 
 A, B = "mitsugi", "kinoshou"
 PREFIX = {A: "/a/mitsugi", B: "/a/kinoshou"}
 #: A trip inside each area (stop ids of its stops.csv).
-TRIPS = {A: ("honmura", "hospital"), B: ("kinoshou_tokyo", "harada_shisho")}
+TRIPS = {A: ("honmura", "hospital"), B: ("edakami", "minari")}
 DRIVER = {A: "mitsugi-1", B: "kinoshou-1"}
 ROLES = ("rider", "driver", "operator", "supervisor")
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def two_areas(request, tmp_path, clock: TestClock) -> Iterator[TestClient]:
+def two_areas(request, tmp_path, monkeypatch) -> Iterator[TestClient]:
+    clock = TestClock(at_local(DAY, time(8, 0)))
+    # Each area its own LINE channel: the first the deployment's, the second its own.
+    monkeypatch.setenv("NORIAI_KINOSHOU__LINE_CHANNEL_SECRET", "kinoshou-line-secret")
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'noriai.db'}"
     else:
         url = request.getfixturevalue("postgres_url")
         reset_postgres(url)
     settings = Settings(db=url, data_dir=tmp_path, areas=B, reopt_interval_s=0,
+                        line_channel_secret="mitsugi-line-secret",
                         standing_interval_s=0, secret_key="t" * 40,
                         operator_password="operator-test", driver_password="driver-test")
     with TestClient(create_app(settings, clock=clock, background=False)) as c:
@@ -58,10 +63,18 @@ def _sign_in(c: TestClient, area: str) -> dict[str, dict[str, str]]:
     assert r.status_code == 201, r.text
     out["rider"] = {"Authorization": f"Bearer {r.json()['access_token']}"}
     for role, body in (("driver", {"login": DRIVER[area], "password": "driver-test"}),
-                       ("operator", {"login": "operator", "password": "operator-test"})):
+                       ("supervisor", {"login": "operator", "password": "operator-test"})):
         r = c.post(f"{p}/api/v1/auth/login", json=body)
         assert r.status_code == 200, r.text
         out[role] = {"Authorization": f"Bearer {r.json()['access_token']}"}
+    r = c.post(f"{p}/api/v1/operator/accounts", headers=out["supervisor"],
+               json={"login": f"desk-{area}", "name": "受付", "role": "operator",
+                     "password": "Kv7-rain-Monday-desk"})
+    assert r.status_code in (200, 201), r.text
+    r = c.post(f"{p}/api/v1/auth/login",
+               json={"login": f"desk-{area}", "password": "Kv7-rain-Monday-desk"})
+    assert r.status_code == 200, r.text
+    out["operator"] = {"Authorization": f"Bearer {r.json()['access_token']}"}
     return out
 
 
@@ -77,25 +90,16 @@ def _book(c: TestClient, area: str, rider: dict[str, str]) -> dict:
     return r.json()
 
 
-def _supervisor(c: TestClient, area: str, operator: dict[str, str]) -> dict[str, str]:
-    """A supervisor account of ``area`` (the seeded operator is one, or promotes one)."""
-    r = c.get(f"{PREFIX[area]}/api/v1/auth/me", headers=operator)
-    if r.status_code == 200 and r.json().get("role") == "supervisor":
-        return operator
-    pytest.skip("no supervisor account seeded")  # pragma: no cover
-
-
 def _authenticated_routes(c: TestClient) -> list[tuple[str, str]]:
     """(method, path) of every API route that refuses a caller without a token."""
     out = []
-    for route in c.app.routes:
-        if not isinstance(route, APIRoute):
-            continue
-        for method in sorted(route.methods - {"HEAD", "OPTIONS"}):
-            path = re.sub(r"\{[a-z_]+\}", "x", route.path)
-            r = _call(c, method, PREFIX[A] + path)
+    for template, methods in c.app.openapi()["paths"].items():
+        if template == "/api/v1/line/webhook":
+            continue  # signed by the area's LINE channel, not by a token (test below)
+        for method in sorted(m.upper() for m in methods):
+            r = _call(c, method, PREFIX[A] + re.sub(r"\{[a-z_]+\}", "x", template))
             if r.status_code == 401:
-                out.append((method, route.path))
+                out.append((method, template))
     return out
 
 
@@ -103,8 +107,6 @@ def test_role_by_area_matrix(two_areas: TestClient) -> None:
     c = two_areas
     tokens = {area: _sign_in(c, area) for area in (A, B)}
     booked = {area: _book(c, area, tokens[area]["rider"]) for area in (A, B)}
-    for area in (A, B):
-        tokens[area]["supervisor"] = _supervisor(c, area, tokens[area]["operator"])
     ids = {area: {"booking_id": booked[area]["id"], "vehicle_id": DRIVER[area]}
            for area in (A, B)}
 
@@ -114,8 +116,8 @@ def test_role_by_area_matrix(two_areas: TestClient) -> None:
         for role in ROLES:
             for method, template in routes:
                 # The other area's real ids where a route takes them, else a placeholder.
-                path = re.sub(r"\{([a-z_]+)\}", lambda m: ids[other].get(m.group(1), "x"),
-                              template)
+                path = re.sub(r"\{([a-z_]+)\}",
+                              lambda m, known=ids[other]: known.get(m.group(1), "x"), template)
                 r = _call(c, method, PREFIX[other] + path, tokens[own][role], json={})
                 assert r.status_code == 401, (own, role, method, path, r.status_code, r.text)
                 assert r.json()["code"] == "other_area", (own, role, method, path, r.text)
@@ -145,8 +147,16 @@ def test_each_area_sees_only_its_own(two_areas: TestClient) -> None:
         mine = c.get(f"{p}/api/v1/bookings", headers=tokens[own]["rider"]).json()
         assert [b["id"] for b in mine] == [booked[own]["id"]]
         # The other area's ids are unknown here.
-        r = c.get(f"{p}/api/v1/operator/bookings/{booked[other]['id']}", headers=op)
+        r = c.get(f"{p}/api/v1/operator/bookings/{booked[other]['id']}/events", headers=op)
         assert r.status_code == 404, r.text
+        r = c.get(f"{p}/api/v1/operator/bookings/{booked[own]['id']}/events", headers=op)
+        assert r.status_code == 200, r.text
+        r = c.post(f"{p}/api/v1/operator/bookings/{booked[other]['id']}/cancel", headers=op,
+                   json={})
+        assert r.status_code == 404, r.text
+        riders = c.get(f"{p}/api/v1/operator/riders", params={"q": "090-1111-2222"}, headers=op)
+        assert riders.status_code == 200, riders.text
+        assert {x["name"] for x in riders.json()} == {f"利用者 {own}"}
         r = c.get(f"{p}/api/v1/bookings/{booked[other]['id']}", headers=tokens[own]["rider"])
         assert r.status_code == 404, r.text
         # The driver's run sheet holds only the area's own booking.
@@ -157,7 +167,7 @@ def test_each_area_sees_only_its_own(two_areas: TestClient) -> None:
         feed = c.get(f"{p}/gtfs/feed.zip")
         assert feed.status_code == 200
         assert feed.headers["content-disposition"].endswith(f'"{own}-gtfs.zip"')
-    keys = [c.get(f"{PREFIX[a]}/api/v1/tickets/keys", headers=tokens[a]["driver"]).json()
+    keys = [c.get(f"{PREFIX[a]}/api/v1/tickets/keyring", headers=tokens[a]["driver"]).json()
             for a in (A, B)]
     assert keys[0] != keys[1]
 
@@ -175,3 +185,16 @@ def test_areas_are_listed_and_unknown_areas_refused(two_areas: TestClient) -> No
     # The apps answer under every area, so their relative API calls stay in the area.
     assert c.get("/a/kinoshou/rider/").status_code == 200
     assert c.get("/a/kinoshou/health").json()["service"] == B
+
+
+def test_each_area_has_its_own_line_channel(two_areas: TestClient) -> None:
+    c = two_areas
+    body = b'{"destination": "U0", "events": []}'
+    for area, secret in ((A, "mitsugi-line-secret"), (B, "kinoshou-line-secret")):
+        other = B if area == A else A
+        signature = {"X-Line-Signature": sign(body, secret),
+                     "Content-Type": "application/json"}
+        ok = c.post(f"{PREFIX[area]}/api/v1/line/webhook", content=body, headers=signature)
+        assert ok.status_code == 200, ok.text
+        refused = c.post(f"{PREFIX[other]}/api/v1/line/webhook", content=body, headers=signature)
+        assert refused.status_code == 401, refused.text
