@@ -32,13 +32,14 @@ START = datetime.combine(DAY, time(8, 0), tzinfo=TOKYO).isoformat()
 
 @contextmanager
 def serving(db_url: str, data_dir: Path, *, workers: int = 1, reopt_s: float = 0,
-            log: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """``noriai serve`` in a process of its own (``workers`` processes on one port)."""
+            log: Path, areas: str = "") -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``noriai serve`` in a process of its own (``workers`` processes on one port; ``areas``:
+    further service areas, as ``NORIAI_AREAS``)."""
     port = free_port()
     env = {**os.environ, "NORIAI_SECRET_KEY": SECRET, "NORIAI_OPERATOR_PASSWORD": "operator-test",
            "NORIAI_DRIVER_PASSWORD": "driver-test", "NORIAI_REOPT_INTERVAL_S": str(reopt_s),
            "NORIAI_REOPT_TIME_LIMIT_S": "0.5", "NORIAI_STANDING_INTERVAL_S": "0",
-           "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+           "NORIAI_AREAS": areas, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     cmd = [sys.executable, "-c", "import sys; from dispatcher.cli import main; sys.exit(main())",
            "serve", "--db", db_url, "--port", str(port), "--data-dir", str(data_dir),
            "--clock-speed", "1", "--clock-start", START, "--workers", str(workers)]
@@ -151,21 +152,22 @@ def test_four_workers_race_for_the_last_seats(postgres_url, tmp_path, caplog) ->
     _check_database(postgres_url, tmp_path, accepted, caplog)
 
 
-def _health(url: str) -> dict | None:
+def _health(url: str, area: str = "") -> dict | None:
     try:
-        return httpx.get(f"{url}/health", timeout=2).json()
+        return httpx.get(f"{url}{area}/health", timeout=2).json()
     except httpx.HTTPError:
         return None
 
 
 def test_leadership_survives_kill_9(postgres_url, tmp_path) -> None:
     """kill -9 of the worker that re-optimises: another takes over within 10 s, and no
-    confirmed booking is lost."""
+    confirmed booking is lost. The workers serve two areas: each has exactly one leader."""
     reset_postgres(postgres_url)
     logs = [tmp_path / f"w{i}.log" for i in range(3)]
-    with serving(postgres_url, tmp_path, reopt_s=1, log=logs[0]) as (u0, p0), \
-            serving(postgres_url, tmp_path, reopt_s=1, log=logs[1]) as (u1, p1), \
-            serving(postgres_url, tmp_path, reopt_s=1, log=logs[2]) as (u2, p2):
+    second = "/a/kinoshou"
+    with serving(postgres_url, tmp_path, reopt_s=1, log=logs[0], areas="kinoshou") as (u0, p0), \
+            serving(postgres_url, tmp_path, reopt_s=1, log=logs[1], areas="kinoshou") as (u1, p1), \
+            serving(postgres_url, tmp_path, reopt_s=1, log=logs[2], areas="kinoshou") as (u2, p2):
         urls, procs = [u0, u1, u2], [p0, p1, p2]
         deadline = wall.monotonic() + 15
         leaders: list[int] = []
@@ -176,6 +178,13 @@ def test_leadership_survives_kill_9(postgres_url, tmp_path) -> None:
             wall.sleep(0.2)
         assert len(leaders) == 1, leaders
         lead = leaders[0]
+        second_leaders: list[int] = []
+        while wall.monotonic() < deadline + 5 and len(second_leaders) != 1:
+            second_leaders = [i for i, u in enumerate(urls)
+                              if (_health(u, second) or {}).get("leader")]
+            wall.sleep(0.2)
+        assert len(second_leaders) == 1, second_leaders
+        assert (_health(urls[second_leaders[0]], second) or {}).get("service") == "kinoshou"
         booked = []
         for i in range(6):  # bookings through every worker, the leader's included
             url = urls[i % 3]
@@ -198,6 +207,12 @@ def test_leadership_survives_kill_9(postgres_url, tmp_path) -> None:
         took = wall.monotonic() - killed
         assert new is not None, "no worker took the leadership over within 10 s"
         print(f"leadership taken over in {took:.1f} s")
+        # the second area has one leader among the survivors too (taken over if it was lost)
+        second_new: list[str] = []
+        while wall.monotonic() - killed < 10 and len(second_new) != 1:
+            second_new = [u for u in rest if (_health(u, second) or {}).get("leader")]
+            wall.sleep(0.1)
+        assert len(second_new) == 1, second_new
         # every confirmed booking is still there, on every surviving worker
         for u in rest:
             for h, bid in booked:
