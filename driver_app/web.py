@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -23,10 +23,11 @@ class _ShellFiles(StaticFiles):
 
 
 def mount_driver_app(app: FastAPI, prefix: str = "/driver") -> None:
-    """Serve the driver app at ``prefix``/ (``prefix`` itself redirects there)."""
+    """Serve the driver app at ``prefix``/ (``prefix`` itself redirects there, in the same
+    service area: ``/a/<area>/driver`` to ``/a/<area>/driver/``)."""
 
     @app.get(prefix, include_in_schema=False)
-    def _driver_root() -> RedirectResponse:
-        return RedirectResponse(f"{prefix}/")
+    def _driver_root(request: Request) -> RedirectResponse:
+        return RedirectResponse(f"{request.scope.get('root_path', '')}{prefix}/")
 
     app.mount(prefix, _ShellFiles(directory=STATIC, html=True), name="driver_app")

@@ -31,6 +31,7 @@ from dispatcher.api import (
 from dispatcher.api.deployment import AreaPrefix, Deployment
 from dispatcher.api.headers import SecurityHeaders
 from dispatcher.api.throttle import TooManyAttempts
+from dispatcher.api.webapps import mount_manifests
 from dispatcher.errors import NoriaiError
 from dispatcher.places import RoadNetwork
 from dispatcher.service_area import ServiceArea
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None, *, network: RoadNetwork | None 
     for module in (routes_repeat, routes_standing):
         app.include_router(module.router)
         app.include_router(module.operator_router)
+    mount_manifests(app)  # before the apps' files, which would answer for them
     mount_rider_app(app)
     mount_driver_app(app)
     return app

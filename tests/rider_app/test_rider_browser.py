@@ -210,9 +210,11 @@ def test_family_map_point_english_and_zoom(live, browser, screens):
 
 
 def test_app_is_an_installable_pwa(live):
-    """The app's manifest, service worker and icons are served under /rider/ with its scope."""
+    """The app's manifest (named after the service), service worker and icons are served under
+    /rider/, the folder being its start and scope."""
     m = httpx.get(f"{live.url}/rider/manifest.webmanifest").json()
-    assert m["start_url"] == "/rider/" and m["scope"] == "/rider/" and m["display"] == "standalone"
+    assert m["start_url"] == "./" and m["scope"] == "./" and m["display"] == "standalone"
+    assert m["name"] == "御調町 予約型乗合タクシー / Mitsugi Shared Taxi (on demand)"
     for icon in m["icons"]:
         assert httpx.get(f"{live.url}/rider/{icon['src']}").status_code == 200
     sw = httpx.get(f"{live.url}/rider/sw.js")
