@@ -1,10 +1,15 @@
 /* noriai rider app: sign in, book, ticket, live ETA, cancel, history, family (plain JS). */
 "use strict";
 
-const API = "/api/v1";
+// The service area of this page: the path above the app's folder ("" at the root, "/a/<area>"
+// under an area). The API, /health and the token kept on the phone all belong to it, so a rider
+// signed in to two areas keeps both sign-ins and a token never goes to another area.
+const BASE = new URL("..", location.href).pathname.replace(/\/$/, "");
+const API = `${BASE}/api/v1`;
+const TOKEN = BASE ? `token@${BASE}` : "token";
 const S = {
   lang: localStorage.getItem("lang") || "ja",
-  token: localStorage.getItem("token") || "",
+  token: localStorage.getItem(TOKEN) || "",
   me: null,
   service: null,
   stops: [],
@@ -21,7 +26,7 @@ const POLL_MS = Number(new URLSearchParams(location.search).get("poll")) || 5000
 const W = {
   ja: {
     title: "乗合タクシー", switchLang: "English", switchLabel: "English に切り替え",
-    welcome: "御調町の乗合タクシー", welcomeText: "電話番号と暗証番号で、スマートフォンから予約できます。",
+    welcomeText: "電話番号と暗証番号で、スマートフォンから予約できます。",
     signin: "ログイン", signup: "はじめて使う（登録）", phone: "電話番号", pin: "暗証番号（数字4けた以上）",
     name: "お名前", homeStop: "自宅に近い乗り場（なくても可）", none: "選ばない", register: "登録する",
     back: "もどる", next: "次へ", signout: "ログアウト",
@@ -78,7 +83,7 @@ const W = {
   },
   en: {
     title: "Shared taxi", switchLang: "日本語", switchLabel: "日本語に切り替え",
-    welcome: "Mitsugi shared taxi", welcomeText: "Book from your phone with your phone number and PIN.",
+    welcomeText: "Book from your phone with your phone number and PIN.",
     signin: "Sign in", signup: "First time? Register", phone: "Phone number", pin: "PIN (4 or more digits)",
     name: "Your name", homeStop: "Stop near your home (optional)", none: "None", register: "Register",
     back: "Back", next: "Next", signout: "Sign out",
@@ -204,11 +209,11 @@ function showError(where, err) {
   const box = document.getElementById(where);
   if (box) { box.innerHTML = `<p class="error" role="alert">${esc(err.message || err)}</p>`; box.scrollIntoView({ block: "nearest" }); }
 }
-function signOut() { S.token = ""; S.me = null; localStorage.removeItem("token"); location.hash = "#/welcome"; }
+function signOut() { S.token = ""; S.me = null; localStorage.removeItem(TOKEN); location.hash = "#/welcome"; }
 
 async function loadBasics() {
   const [health, service, stops] = await Promise.all([
-    fetch("/health").then((r) => r.json()), api("GET", "/service"), api("GET", "/stops")]);
+    fetch(`${BASE}/health`).then((r) => r.json()), api("GET", "/service"), api("GET", "/stops")]);
   S.skew = health.now * 1000 - Date.now();
   S.service = service; S.stops = stops;
   S.stopById = Object.fromEntries(stops.map((s) => [s.id, s]));
@@ -231,10 +236,12 @@ const telHref = (p) => `tel:${String(p).replace(/[^0-9+]/g, "")}`;
 const phoneLine = () => (S.service && S.service.booking.phone ? `<p class="help-line">${esc(t("phoneHelp"))}<br>
   <a class="tel" id="help-call" href="${esc(telHref(S.service.booking.phone))}">${esc(t("call", S.service.booking.phone))}</a></p>` : "");
 
+// The service's own name (each area has its own): 御調町 予約型乗合タクシー, …
+const serviceName = () => (S.lang === "en" ? S.service.name_en : S.service.name_ja);
 function welcome() {
-  render(`<h2>${esc(t("welcome"))}</h2><p>${esc(t("welcomeText"))}</p>
+  render(`<h2 id="service-name">${esc(serviceName())}</h2><p>${esc(t("welcomeText"))}</p>
     <a class="button primary big" href="#/signin">${esc(t("signin"))}</a>
-    <a class="button big" href="#/signup">${esc(t("signup"))}</a>${phoneLine()}`, t("welcome"));
+    <a class="button big" href="#/signup">${esc(t("signup"))}</a>${phoneLine()}`, serviceName());
 }
 
 function signin() {
@@ -274,7 +281,7 @@ function signup() {
 }
 
 async function signedIn(tok) {
-  S.token = tok.access_token; localStorage.setItem("token", S.token);
+  S.token = tok.access_token; localStorage.setItem(TOKEN, S.token);
   S.me = null; location.hash = "#/home";
 }
 async function ensureMe() {

@@ -31,7 +31,7 @@ def test_sign_up_book_ticket_live_eta_cancel(live, browser, screens):
     live.clock.set(time(8, 0))
     page = browser.new_page(viewport=PHONE, locale="ja-JP")
     page.goto(f"{live.url}/rider/?poll=300")
-    page.wait_for_selector("text=御調町の乗合タクシー")
+    page.wait_for_selector("#service-name:has-text('御調町 予約型乗合タクシー')")
     screens.check(page, "01-welcome")
     page.click("text=はじめて使う（登録）")
     page.fill("#name", "山田 花子")
