@@ -1,6 +1,9 @@
-// Talking to the noriai API: the bearer token, JSON requests, and the live stream.
+// Talking to the noriai API of this service area: the bearer token, JSON requests, and the
+// live stream. Paths are the API's (`/api/v1/...`); they go to this area's prefix.
 
-const TOKEN = "noriai.driver.token";
+import { apiUrl, stored } from "./area.js";
+
+const TOKEN = stored("noriai.driver.token");
 
 export class NetworkError extends Error {}
 
@@ -35,7 +38,7 @@ export class Api {
   async request(method, path, body = undefined) {
     let res;
     try {
-      res = await fetch(path, {
+      res = await fetch(apiUrl(path), {
         method,
         headers: this.headers(body === undefined ? {} : { "Content-Type": "application/json" }),
         body: body === undefined ? undefined : JSON.stringify(body),
@@ -80,7 +83,7 @@ export class Api {
       while (!stopped) {
         controller = new AbortController();
         try {
-          const res = await fetch(path, { headers: this.headers(), signal: controller.signal, cache: "no-store" });
+          const res = await fetch(apiUrl(path), { headers: this.headers(), signal: controller.signal, cache: "no-store" });
           if (res.status === 401) { this.onUnauthorized(); return; }
           if (!res.ok || !res.body) throw new NetworkError(`stream ${res.status}`);
           this.onReachable(true);

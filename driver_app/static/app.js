@@ -7,6 +7,7 @@
 // are late or at risk (times stay shown), and the driver reports 帰庫 / 終業 after confirming.
 
 import { Api } from "./api.js";
+import { apiUrl, stored } from "./area.js";
 import { diff, hhmm, placeKey, riderName } from "./changes.js";
 import { t, lang, setLang, pick } from "./i18n.js";
 import { RouteMap } from "./map.js";
@@ -14,8 +15,12 @@ import { Outbox, newClientId } from "./outbox.js";
 import { Tickets, canScan, nextVisit, scan } from "./tickets.js";
 
 const $ = (id) => document.getElementById(id);
-const MANIFEST = "noriai.driver.manifest";
-const ROADS = "noriai.driver.roads";
+// Kept on the phone per service area (see area.js).
+const MANIFEST = stored("noriai.driver.manifest");
+const ROADS = stored("noriai.driver.roads");
+const ACTED = stored("noriai.driver.acted");
+const ARRIVED = stored("noriai.driver.arrived");
+const PAID = stored("noriai.driver.paid");
 const POSITION_EVERY_MS = 10000;
 
 /** Build an element: h("div", {class: "x", onclick: f}, child, "text", ...). */
@@ -41,10 +46,10 @@ const state = {
   manifest: JSON.parse(localStorage.getItem(MANIFEST) || "null"),
   offset: 0, // service clock minus this device's clock (s)
   reachable: true,
-  acted: JSON.parse(localStorage.getItem("noriai.driver.acted") || "{}"), // booking -> action
+  acted: JSON.parse(localStorage.getItem(ACTED) || "{}"), // booking -> action
   // place key -> {state: "arrived" | "departed", at: epoch s}: only the latest place is kept
-  arrived: JSON.parse(localStorage.getItem("noriai.driver.arrived") || "{}"),
-  paid: JSON.parse(localStorage.getItem("noriai.driver.paid") || "{}"), // booking -> true (sent)
+  arrived: JSON.parse(localStorage.getItem(ARRIVED) || "{}"),
+  paid: JSON.parse(localStorage.getItem(PAID) || "{}"), // booking -> true (sent)
   undo: null, // {booking, id, who, until}: the no-show that can still be undone
   notice: null, // {kind, lines: []}
   message: null, // transient message {text, bad}
@@ -245,9 +250,9 @@ function setManifest(data) {
 }
 
 function saveMarks() {
-  localStorage.setItem("noriai.driver.acted", JSON.stringify(state.acted));
-  localStorage.setItem("noriai.driver.arrived", JSON.stringify(state.arrived));
-  localStorage.setItem("noriai.driver.paid", JSON.stringify(state.paid));
+  localStorage.setItem(ACTED, JSON.stringify(state.acted));
+  localStorage.setItem(ARRIVED, JSON.stringify(state.arrived));
+  localStorage.setItem(PAID, JSON.stringify(state.paid));
 }
 
 // ---------------------------------------------------------------- leave-by and lateness
@@ -928,7 +933,7 @@ async function loadRoads() {
   const cached = localStorage.getItem(ROADS);
   if (cached && map) map.setRoads(JSON.parse(cached));
   try {
-    const res = await fetch("/api/v1/map/roads");
+    const res = await fetch(apiUrl("/api/v1/map/roads"));
     if (!res.ok) return;
     const text = await res.text();
     try { localStorage.setItem(ROADS, text); } catch { /* storage full: draw without keeping */ }

@@ -1,8 +1,10 @@
 // Actions waiting to reach the service: kept on the device, each with its own client_id,
 // sent one at a time in order, removed once the service has answered (so each applies once;
-// the service also drops a repeated client_id).
+// the service also drops a repeated client_id). Each service area has its own queue.
 
-const KEY = "noriai.driver.outbox";
+import { stored } from "./area.js";
+
+const KEY = stored("noriai.driver.outbox");
 
 function load() {
   try {

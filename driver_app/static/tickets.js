@@ -1,10 +1,12 @@
 // Tickets on the road: the synced ticket data kept on the device, offline verification with
 // ticket-verify.js, and camera scanning where the browser can read QR codes.
 
+import { stored } from "./area.js";
 import { importKeyring, verifyCode, verifyTicket } from "./ticket-verify.js";
 
-const KEY = "noriai.driver.sync";
-const USED = "noriai.driver.used";
+// Per service area: each area signs its tickets with keys of its own.
+const KEY = stored("noriai.driver.sync");
+const USED = stored("noriai.driver.used");
 
 export class Tickets {
   /** @param {import('./api.js').Api} api */
