@@ -2,8 +2,10 @@
 
 Reads the API at ``NORIAI_API_URL`` (default http://127.0.0.1:8000). Each person signs in with
 their own account (operator or supervisor) before anything else is shown; the session then
-works with that account's token, so the event log records who did what. Japanese first,
-English available.
+works with that account's token, so the event log records who did what. A deployment of several
+service areas is picked from at sign-in (accounts belong to an area); every page then works in
+that area only (its API under ``/a/<area>/``) and names it above the title, and the sidebar
+switches area (see :mod:`ops_console.auth`). Japanese first, English available.
 
 Every page lives in ``views/`` and is listed in :data:`PAGES` (navigation and URL). There is
 no ``pages/`` folder: Streamlit treats one beside the entry script as an old-style multipage app

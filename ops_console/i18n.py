@@ -212,6 +212,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "legend_vehicles": ("車両（名前・乗車人数/定員）", "Vehicles (name, on board/seats)"),
     # sign-in and accounts
     "sign_in_title": ("運行管理コンソール　ログイン", "Operations console — sign in"),
+    "area": ("サービス地域", "Service area"),
+    "area_example": ("例示用の地域・実際の運行ではありません", "example area, not a running service"),
+    "area_signed_in": ("ログイン済み", "signed in"),
+    "sign_in_area": ("アカウントは地域ごとです。選んだ地域のアカウントでログインしてください。",
+                     "Accounts belong to a service area: sign in with your account of the area "
+                     "chosen."),
     "sign_in_intro": ("ご自分のアカウントでログインしてください。",
                       "Sign in with your own account."),
     "password": ("パスワード", "Password"),

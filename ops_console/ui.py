@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import streamlit as st
 
 from ops_console import auth
+from ops_console.areas import area_label
 from ops_console.client import ApiClient, ApiConfig, ApiError
 from ops_console.i18n import tr
 
@@ -35,10 +36,27 @@ def lang() -> str:
     return "en" if st.session_state.get("lang") == "en" else "ja"
 
 
+def area_name(api: ApiClient, lg: str) -> str:
+    """The name of the service area ``api`` works in (Japanese first; an example area says it
+    is one); the service's own name for an API the deployment does not list."""
+    area = auth.area_of(api)
+    if area is not None:
+        return area_label(area, lg)
+    try:
+        svc = service(api.config.url)
+    except ApiError:
+        return ""
+    return " / ".join(n for n in (svc.get("name_ja", ""), svc.get("name_en", "")) if n)
+
+
 def page(title_key: str) -> tuple[ApiClient, str]:
-    """Start a page (signed in only): its title; returns the client and the language."""
+    """Start a page (signed in only): the service area it works in, its title; returns the
+    client and the language."""
     lg = lang()
     api = client()
+    name = area_name(api, lg)
+    if name:
+        st.caption(f"{tr('area', lg)}: {name}")
     st.title(tr(title_key, lg))
     return api, lg
 

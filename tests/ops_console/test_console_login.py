@@ -13,9 +13,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from ops_console.auth import SESSION_KEY, refusal
-from ops_console.client import ApiError, NotAvailable
+from ops_console.client import ApiConfig, ApiError, NotAvailable
 from tests.ops_console.seed import api
-from tests.ops_console.signin import SUPERVISOR, signed_in
+from tests.ops_console.signin import NOWHERE, SUPERVISOR, signed_in
 
 CONSOLE = Path(__file__).resolve().parents[2] / "ops_console"
 STRONG = "console-password-2027"
@@ -215,6 +215,7 @@ class FakeApi:
     (204, or a 4xx with the API's words); records the calls."""
 
     def __init__(self, refuse: ApiError | None = None) -> None:
+        self.config = ApiConfig(url=NOWHERE)  # no API behind it: the page names no area
         self.account = {"user_id": "op-1", "name": "小林 恵", "role": "operator"}
         self.refuse = refuse
         self.calls: list[tuple[str, str]] = []
