@@ -6,6 +6,10 @@ feed window (:func:`publish_window`: from the first day of the current local mon
 days), so the bytes — and their SHA-256, the ETag — change when the configuration changes or
 a new month starts, never otherwise. :func:`publish` builds and validates one export;
 :class:`PublishedFeed` is what the API keeps in memory and records in the ``settings`` table.
+
+A deployment's combined feed (:func:`publish_combined`: every area's feed for the same window,
+merged by :func:`gtfs.combined.merge_feeds`) is published the same way; its bytes depend on
+the areas' configurations in order (:func:`combined_hash`) and the window.
 """
 
 from __future__ import annotations
@@ -13,17 +17,22 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from dispatcher.service_area import ServiceArea
-from gtfs.feed import ValidationResult, feed_zip, validate
+from gtfs.combined import Publisher, merge_feeds
+from gtfs.feed import ValidationResult, feed_files, feed_zip, validate, zip_bytes
+from gtfs.flex import build_feed
 
 #: Length of the published window in days.
 FEED_DAYS = 365
 #: Key of the export record in the ``settings`` table.
 SETTING_KEY = "gtfs_feed"
+#: Key of the combined feed's export record (in the first area's ``settings`` table).
+COMBINED_SETTING_KEY = "gtfs_feed_combined"
 #: How many notices the status keeps (the counts are always complete).
 MAX_NOTICES = 50
 
@@ -136,7 +145,13 @@ def publish(service: ServiceArea, today: date, now: datetime, days: int = FEED_D
     """
     start, days = publish_window(today, days)
     data, sha = build(service, start, days)
-    chash = config_hash(service)
+    return _verdict(data, sha, config_hash(service), start, days, today, now, previous)
+
+
+def _verdict(data: bytes, sha: str, chash: str, start: date, days: int, today: date,
+             now: datetime, previous: dict[str, Any] | None) -> PublishedFeed:
+    """The export of these bytes: the stored verdict when ``previous`` describes them, else a
+    fresh one (validated as of ``today``, exported ``now``)."""
     if (previous and previous.get("sha256") == sha and previous.get("config_hash") == chash
             and previous.get("validation")):
         return PublishedFeed(data, sha, chash, start, days,
@@ -144,3 +159,32 @@ def publish(service: ServiceArea, today: date, now: datetime, days: int = FEED_D
                              previous["validation"])
     verdict = validation_summary(validate(data, today=today))
     return PublishedFeed(data, sha, chash, start, days, now, verdict)
+
+
+# --- the deployment's combined feed ----------------------------------------------------
+
+
+def combined_hash(services: Sequence[ServiceArea]) -> str:
+    """SHA-256 (hex) of the areas' configurations in their order (what the combined feed's
+    bytes depend on besides the window)."""
+    text = "\n".join(f"{s.id}={config_hash(s)}" for s in services)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def build_combined(services: Sequence[ServiceArea], start: date, days: int = FEED_DAYS,
+                   publisher: Publisher | None = None) -> tuple[bytes, str]:
+    """The combined feed's zip bytes and SHA-256: every area's feed for the window, merged
+    (:func:`gtfs.combined.merge_feeds`; the first area publishes unless ``publisher``)."""
+    merged = merge_feeds({s.id: build_feed(s, start, days) for s in services}, publisher)
+    data = zip_bytes(feed_files(merged))
+    return data, hashlib.sha256(data).hexdigest()
+
+
+def publish_combined(services: Sequence[ServiceArea], today: date, now: datetime,
+                     days: int = FEED_DAYS,
+                     previous: dict[str, Any] | None = None) -> PublishedFeed:
+    """The combined feed of a deployment's areas for the window around ``today``, validated
+    like one area's (:func:`publish`); its ``config_hash`` is :func:`combined_hash`."""
+    start, days = publish_window(today, days)
+    data, sha = build_combined(services, start, days)
+    return _verdict(data, sha, combined_hash(services), start, days, today, now, previous)

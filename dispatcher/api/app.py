@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from dispatcher.api import (
     routes_accounts,
     routes_auth,
+    routes_combined,
     routes_driver,
     routes_family,
     routes_feeds,
@@ -91,7 +92,7 @@ def create_app(settings: Settings | None = None, *, network: RoadNetwork | None 
 
     for module in (routes_public, routes_auth, routes_rider, routes_operator, routes_driver,
                    routes_tickets, routes_family, routes_line, routes_map, routes_feeds,
-                   routes_accounts):
+                   routes_combined, routes_accounts):
         app.include_router(module.router)
     for module in (routes_repeat, routes_standing):
         app.include_router(module.router)

@@ -10,6 +10,9 @@
   (``application/x-protobuf``), or JSON with ``?format=json``; see :mod:`gtfs.live`.
 - ``GET /api/v1/connections``: next bus departures at a transfer point, each with the
   ``connection_id`` a trip request can name (:func:`connecting_trip`).
+
+These are one area's (the first at the root, any under ``/a/<area>/``); the deployment's
+combined feeds over every area are in :mod:`dispatcher.api.routes_combined`.
 """
 
 from __future__ import annotations
@@ -70,17 +73,19 @@ def feed_state(app: FastAPI, area: str) -> FeedState:
         return states.setdefault(area, FeedState())
 
 
-def _stored(runtime: Runtime) -> dict[str, Any] | None:
+def stored_export(runtime: Runtime, key: str = SETTING_KEY) -> dict[str, Any] | None:
+    """The export record kept in the area's ``settings`` table under ``key`` (None if none)."""
     with Session(runtime.db) as s:
-        row = s.get(Setting, SETTING_KEY)
+        row = s.get(Setting, key)
         return dict(row.value) if row is not None else None
 
 
-def _store(runtime: Runtime, status: dict[str, Any]) -> None:
+def store_export(runtime: Runtime, status: dict[str, Any], key: str = SETTING_KEY) -> None:
+    """Record an export in the area's ``settings`` table under ``key``."""
     with Session(runtime.db) as s, s.begin():
-        row = s.get(Setting, SETTING_KEY)
+        row = s.get(Setting, key)
         if row is None:
-            s.add(Setting(key=SETTING_KEY, value=status))
+            s.add(Setting(key=key, value=status))
         else:
             row.value = status
             s.add(row)
@@ -100,11 +105,11 @@ def current_feed(app: FastAPI, runtime: Runtime, *, force: bool = False) -> Publ
     with state.lock:
         if not force and state.published is not None and state.published.key == key:
             return state.published
-        previous = None if force else _stored(runtime)
+        previous = None if force else stored_export(runtime)
         pub = publish(service, today, runtime.engine.now_dt().astimezone(runtime.engine.tz), days,
                       previous=previous)
         if previous != pub.status():
-            _store(runtime, pub.status())
+            store_export(runtime, pub.status())
         state.published = pub
         return pub
 
@@ -144,7 +149,8 @@ def export_now(request: Request, principal: OperatorDep, runtime: RuntimeDep) ->
 # --- GTFS-Realtime ---------------------------------------------------------------------------
 
 
-def _live_inputs(runtime: Runtime) -> tuple[list[realtime.VehicleRun], list[realtime.VehicleFix]]:
+def live_inputs(runtime: Runtime) -> tuple[list[realtime.VehicleRun], list[realtime.VehicleFix]]:
+    """The area's runs of today and its vehicles' latest fixes (the realtime builders' inputs)."""
     engine = runtime.engine
     day = engine.today()
     engine.ensure_day(day)
@@ -163,7 +169,8 @@ def _live_inputs(runtime: Runtime) -> tuple[list[realtime.VehicleRun], list[real
     return runs, fixes
 
 
-def _rt_response(msg: Any, fmt: str) -> Response:
+def rt_response(msg: Any, fmt: str) -> Response:
+    """A GTFS-Realtime message as protobuf, or as JSON for ``fmt`` ``json``."""
     if fmt == "json":
         import json
 
@@ -172,25 +179,35 @@ def _rt_response(msg: Any, fmt: str) -> Response:
     return Response(msg.SerializeToString(), media_type=PROTOBUF)
 
 
-_RT_RESPONSES: dict[int | str, dict[str, Any]] = {
+RT_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"content": {PROTOBUF: {}, "application/json": {}}}}
 
 
-@router.get("/gtfs-rt/vehicle-positions", response_class=Response, responses=_RT_RESPONSES)
+@router.get("/gtfs-rt/vehicle-positions", response_class=Response, responses=RT_RESPONSES)
 def vehicle_positions(runtime: RuntimeDep, format: Format = "pb") -> Response:
     """GTFS-Realtime VehiclePositions of the fleet (reported positions, occupancy, run)."""
-    _, fixes = _live_inputs(runtime)
-    route = FeedIds.of(runtime.service).route
-    return _rt_response(realtime.vehicle_positions(fixes, runtime.engine.clock(), route), format)
+    return rt_response(vehicle_positions_message(runtime), format)
 
 
-@router.get("/gtfs-rt/trip-updates", response_class=Response, responses=_RT_RESPONSES)
+@router.get("/gtfs-rt/trip-updates", response_class=Response, responses=RT_RESPONSES)
 def trip_updates(runtime: RuntimeDep, format: Format = "pb") -> Response:
     """GTFS-Realtime TripUpdates: each vehicle's run today as a NEW trip of the Flex route."""
-    runs, _ = _live_inputs(runtime)
+    return rt_response(trip_updates_message(runtime), format)
+
+
+def vehicle_positions_message(runtime: Runtime) -> Any:
+    """The area's VehiclePositions ``FeedMessage`` (ids of the area's own feed)."""
+    _, fixes = live_inputs(runtime)
+    route = FeedIds.of(runtime.service).route
+    return realtime.vehicle_positions(fixes, runtime.engine.clock(), route)
+
+
+def trip_updates_message(runtime: Runtime) -> Any:
+    """The area's TripUpdates ``FeedMessage`` (ids of the area's own feed)."""
+    runs, _ = live_inputs(runtime)
     engine = runtime.engine
-    msg = realtime.trip_updates(runs, FeedIds.of(runtime.service).route, engine.clock(), engine.tz)
-    return _rt_response(msg, format)
+    return realtime.trip_updates(runs, FeedIds.of(runtime.service).route, engine.clock(),
+                                 engine.tz)
 
 
 # --- connections -----------------------------------------------------------------------------

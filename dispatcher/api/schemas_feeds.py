@@ -24,6 +24,13 @@ class FeedStatusOut(BaseModel):
     validation: dict[str, Any]
 
 
+class CombinedFeedStatusOut(FeedStatusOut):
+    """The last export of the deployment's combined feed (:func:`gtfs.publish.publish_combined`)
+    and the service areas it holds, in order (their ids scope the feed's ids)."""
+
+    areas: list[str]
+
+
 class ConnectionsOut(BaseModel):
     """Next bus departures at a transfer stop, each a connection record with its
     ``connection_id`` (:func:`gtfs.transfer.connection_record`)."""
