@@ -58,7 +58,6 @@ def _book(engine: Engine, rider: str, origin: str, destination: str, at_s: int) 
     return str(row.id)
 
 
-@pytest.mark.xfail(strict=True, reason="the engine plans from the leg's start (v308)")
 def test_the_next_stop_is_planned_from_the_end_of_a_leg_whose_stop_was_cancelled(grid_engine):
     engine, service, clock = grid_engine
     net = GridNetwork(SIDE)
