@@ -20,6 +20,8 @@ import pytest
 
 from bench.city_scale import GridNetwork, zone_service
 from dispatcher.engine import Engine, VehicleDay
+from dispatcher.engine.state import Live
+from dispatcher.model import Plan, PlannedStop, StopKind, VehicleState
 from dispatcher.services import load_service
 from dispatcher.sim.clock import SimClock
 from dispatcher.store.db import make_engine, migrate
@@ -117,3 +119,28 @@ def test_a_departure_keeps_the_vehicle_on_its_leg_until_it_reports_again(grid_en
     assert view is not None and view.en_route and view.plan.locked == 1
     assert view.plan.stops[0].booking_id == a
     assert view.state.node == view.vehicle.depot
+
+
+def test_live_drop_ends_the_leg_only_of_the_stop_being_driven_to():
+    """Pure: dropping the booking of the en-route first stop puts the vehicle at that stop,
+    free at its departure plus the planning time; dropping any other booking leaves it driving."""
+    leg = np.array([[0, 100, 200], [100, 0, 100], [200, 100, 0]])
+    P, D = StopKind.PICKUP, StopKind.DROPOFF
+
+    def live() -> Live:
+        out = Live()
+        out.states["v"] = VehicleState("v", 0, 1_000)
+        out.plans["v"] = Plan("v", (PlannedStop("a", P, 1), PlannedStop("b", P, 2),
+                                    PlannedStop("a", D, 2), PlannedStop("b", D, 0)), 1)
+        out.assigned.update(a="v", b="v")
+        out.en_route.add("v")
+        return out
+
+    first = live()
+    assert first.drop("a", leg) == "v"
+    assert (first.states["v"].node, first.states["v"].time_s) == (1, 1_100)
+    assert "v" not in first.en_route and first.plans["v"].locked == 0
+    other = live()
+    other.drop("b", leg)
+    assert (other.states["v"].node, other.states["v"].time_s) == (0, 1_000)
+    assert "v" in other.en_route and other.plans["v"].locked == 1
