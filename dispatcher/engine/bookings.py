@@ -39,7 +39,7 @@ def cancel(eng: Engine, booking_id: str, actor: Any, *, by_operator: bool) -> Bo
                                 by_operator=by_operator, now_s=now,
                                 pickup_earliest_s=to_s(row.pickup_earliest_at),
                                 notice_s=eng.service.booking.cancel_notice_s)
-        key = eng.live.drop(booking_id)
+        key = eng.live.drop(booking_id, eng.planner.plan_s)
         row.status = done.status
         row.updated_at = to_dt(now)
         repo.add_event(s, EventType.CANCELLED, booking_id=booking_id, vehicle_id=row.vehicle_id,
@@ -79,7 +79,7 @@ def no_show(eng: Engine, booking_id: str, actor_id: str, vehicle_id: str | None 
         if at is not None:
             pick = next((st.node for st in live.plans[at].stops
                          if st.booking_id == booking_id and st.kind == StopKind.PICKUP), None)
-        key = live.drop(booking_id)
+        key = live.drop(booking_id, eng.planner.plan_s)
         if key is not None and pick is not None and vehicle_id is not None:
             # Recorded by the vehicle's driver: the vehicle is at the pickup now.
             st = live.states[key]
@@ -238,13 +238,16 @@ def move(eng: Engine, booking_id: str, vehicle_id: str, actor_id: str) -> Bookin
         booking = live.bookings[booking_id]
         source = live.assigned.get(booking_id)
         before = live.plans.get(source) if source else None
-        live.drop(booking_id)
+        state, en_route = (live.states[source], source in live.en_route) if source else (None, False)
+        live.drop(booking_id, eng.planner.plan_s)
         live.bookings[booking_id] = booking
         placed = eng.planner.insert_promised(booking, row.service_day, only=target)
         if placed is None:
             live.assigned[booking_id] = source or target
-            if source and before is not None:
-                live.plans[source] = before
+            if source and before is not None and state is not None:
+                live.plans[source], live.states[source] = before, state
+                if en_route:
+                    live.en_route.add(source)
             raise Infeasible("その車両では約束の時間を守れません",
                              "that vehicle cannot keep this booking's promise")
         key, plan = placed

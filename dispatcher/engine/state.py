@@ -91,17 +91,39 @@ class Live:
         if old_plan is not None:
             self.plans[key] = old_plan
 
-    def drop(self, booking_id: str) -> str | None:
-        """Take a booking out of the live state and its plan; the vehicle-day it was on."""
+    def drop(self, booking_id: str, leg_s: np.ndarray) -> str | None:
+        """Take a booking out of the live state and its plan; the vehicle-day it was on.
+
+        When the vehicle is driving to a stop of that booking (:meth:`end_leg`), it is planned
+        from the end of that leg from now on (``leg_s``: planning travel times).
+        """
         key = self.assigned.pop(booking_id, None)
         self.bookings.pop(booking_id, None)
         if key is not None:
             plan = self.plans[key]
+            if key in self.en_route and plan.locked and plan.stops[0].booking_id == booking_id:
+                self.end_leg(key, leg_s)
             stops = tuple(st for st in plan.stops if st.booking_id != booking_id)
             removed_locked = sum(1 for st in plan.stops[: plan.locked]
                                  if st.booking_id == booking_id)
             self.plans[key] = Plan(key, stops, plan.locked - removed_locked)
         return key
+
+    def end_leg(self, key: str, leg_s: np.ndarray) -> None:
+        """A vehicle-day driving to its first stop, which is about to leave its plan: it is
+        put where that leg ends, free when the leg's planning time (``leg_s``) from its
+        departure is over, and no longer driving to a stop of its plan.
+
+        The driver has left and is somewhere on that leg: planning from its start at "now"
+        would let the next stop be planned from a place the vehicle has left (and its driver
+        be told to leave for it too late). The end of the leg is a place the vehicle surely
+        reaches by then; a driver who turns off earlier is no later (a shortest path from a
+        point on the way is no longer than going on to the end and on from there).
+        """
+        st, stops = self.states[key], self.plans[key].stops
+        target = stops[0].node
+        self.states[key] = replace(st, node=target, time_s=st.time_s + int(leg_s[st.node, target]))
+        self.en_route.discard(key)
 
     def now_state(self, key: str, now_s: int, time_s: np.ndarray) -> VehicleState:
         """Where and when a vehicle-day is next free, seen at ``now_s``: an idle vehicle no
