@@ -55,6 +55,7 @@ def _load(eng: Engine, live: Live, shifts: list[ShiftRow], vehicles: dict[str, V
         if key not in live.vehicles:
             continue
         live.revisions[key] = prow.revision
+        live.changes += 1  # a reloaded plan is a change for whoever watches the revisions
         live.states[key] = eng.rows.state(live.vehicles[key], prow, live.bookings)
         live.plans[key] = eng.rows.plan(key, prow, live.bookings)
         if prow.en_route:

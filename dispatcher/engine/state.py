@@ -49,6 +49,8 @@ class Live:
     revisions: dict[str, int] = field(default_factory=dict)
     en_route: set[str] = field(default_factory=set)
     ended: set[str] = field(default_factory=set)
+    #: How many plan revisions :meth:`revise` has given in all (a cheap "anything changed?").
+    changes: int = 0
 
     def view(self, vd: VehicleDay) -> DayView | None:
         """A snapshot of vehicle-day ``vd`` (None when it has no shift)."""
@@ -65,6 +67,7 @@ class Live:
         """Give each vehicle-day's plan a new revision number."""
         for k in keys:
             self.revisions[k] = self.revisions.get(k, 0) + 1
+        self.changes += len(keys)
 
     def add_vehicle_day(self, vehicle: Vehicle, *, ended: bool) -> None:
         """Add a vehicle-day (idle at its depot from the start of its shift) unless known."""
