@@ -267,9 +267,7 @@ class Engine:
     def vehicle_days(self, vehicle_id: str | None = None, day: date | None = None
                      ) -> list[VehicleDay]:
         """The vehicle-days with a shift, optionally of one vehicle or one day, in order."""
-        return [vd for vd in map(VehicleDay.of, sorted(self.live.vehicles))
-                if (vehicle_id is None or vd.vehicle_id == vehicle_id)
-                and (day is None or vd.day == day)]
+        return self.live.vehicle_days(vehicle_id, day)
 
     def vehicle_day_keys(self, vehicle_id: str | None = None, day: date | None = None
                          ) -> list[str]:
