@@ -86,6 +86,7 @@ class Engine:
         self.workers = Workers(db, service.id)
         #: The committed version of each service day this worker's live state holds.
         self.day_versions: dict[date, int] = {}
+        self.offer_days = offers.OfferDays()
         self._held = threading.local()
         self._day_mutexes: dict[date, threading.Lock] = {}
         self._mutexes_lock = threading.Lock()
@@ -138,11 +139,11 @@ class Engine:
                 startup.refresh_day(self, day)
                 self.day_versions[day] = version
             self._held.days = held | {day}
-            before = self._revisions(day)
+            before = self.live.changes
             try:
                 yield
             except BaseException:
-                if self._revisions(day) != before:
+                if self.live.changes != before:
                     # A change that did not commit may have left the memory ahead of the
                     # database: the day is reloaded as stored.
                     startup.refresh_day(self, day, full=True)
@@ -150,16 +151,14 @@ class Engine:
             finally:
                 self._held.days = held
 
-    def _revisions(self, day: date) -> dict[str, int]:
-        suffix = VehicleDay("", day).key
-        return {k: r for k, r in self.live.revisions.items() if k.endswith(suffix)}
-
     def _day_mutex(self, day: date) -> threading.Lock:
         with self._mutexes_lock:
             return self._day_mutexes.setdefault(day, threading.Lock())
 
     def day_changed(self, day: date | None, version: int) -> None:
         """Another worker committed a change of ``day`` (None: of any day): reload it."""
+        if day is not None and version <= self.day_versions.get(day, 0):
+            return  # already held (most often this worker's own change, notified back)
         with self.lock:
             if day is None:
                 with self.reading() as s:
@@ -268,9 +267,7 @@ class Engine:
     def vehicle_days(self, vehicle_id: str | None = None, day: date | None = None
                      ) -> list[VehicleDay]:
         """The vehicle-days with a shift, optionally of one vehicle or one day, in order."""
-        return [vd for vd in map(VehicleDay.of, sorted(self.live.vehicles))
-                if (vehicle_id is None or vd.vehicle_id == vehicle_id)
-                and (day is None or vd.day == day)]
+        return self.live.vehicle_days(vehicle_id, day)
 
     def vehicle_day_keys(self, vehicle_id: str | None = None, day: date | None = None
                          ) -> list[str]:

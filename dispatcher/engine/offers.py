@@ -7,6 +7,8 @@ writes the booking, the plan and their events in one transaction.
 
 from __future__ import annotations
 
+import itertools
+import threading
 import uuid
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -126,6 +128,29 @@ def _offer_row(rider_id: str, off: insertion.Offer, request: dict[str, Any], far
     )
 
 
+class OfferDays:
+    """The service day of each offer this worker made lately: accepting one needs its day
+    (for the day's lock) before reading the offer under that lock, and need not ask the
+    database for it. Bounded; an offer made elsewhere or long ago is read from the store."""
+
+    def __init__(self, capacity: int = 20_000) -> None:
+        self.capacity = capacity
+        self._days: dict[str, date] = {}
+        self._lock = threading.Lock()
+
+    def add(self, days: dict[str, date]) -> None:
+        """Remember the days of new offers (forgetting the oldest beyond the capacity)."""
+        with self._lock:
+            self._days.update(days)
+            for old in list(itertools.islice(self._days, max(0, len(self._days) - self.capacity))):
+                del self._days[old]
+
+    def pop(self, offer_id: str) -> date | None:
+        """The day of an offer made here (and forget it), or None when not known."""
+        with self._lock:
+            return self._days.pop(offer_id, None)
+
+
 def _make_offers(eng: Engine, rider_id: str, trip: TripInput) -> OfferSet:
     now = eng.clock()
     found, base, fare = _find(eng, trip, now)
@@ -145,6 +170,7 @@ def _make_offers(eng: Engine, rider_id: str, trip: TripInput) -> OfferSet:
         repo.add_event(s, EventType.OFFERED, actor_id=rider_id, at=to_dt(now),
                        offers=[r.id for r in asked + alternatives], asked=len(asked),
                        alternatives=len(alternatives), service_day=day.isoformat())
+    eng.offer_days.add({r.id: eng.day_at(to_s(r.pickup_earliest_at)) for r in asked + alternatives})
     return {"offers": asked, "alternatives": alternatives}
 
 
@@ -225,9 +251,11 @@ def accept(eng: Engine, rider_id: str, offer_id: str, idempotency_key: str | Non
     Returns the booking and whether it was created now (False for an idempotent retry).
     """
     now = eng.clock()
-    with eng.reading() as s:
-        asked = booking_store.get_offer(s, offer_id)
-    day = eng.day_at(to_s(asked.pickup_earliest_at)) if asked is not None else eng.today()
+    day = eng.offer_days.pop(offer_id)
+    if day is None:
+        with eng.reading() as s:
+            asked = booking_store.get_offer(s, offer_id)
+        day = eng.day_at(to_s(asked.pickup_earliest_at)) if asked is not None else eng.today()
     with eng.writing(day):
         offer = _open_offer(eng, rider_id, offer_id, idempotency_key, now)
         if isinstance(offer, BookingRow):

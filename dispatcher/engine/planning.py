@@ -19,7 +19,6 @@ import numpy as np
 
 from dispatcher import fleet_prune, insertion, recovery, route_index
 from dispatcher.engine.state import Live
-from dispatcher.engine.vehicle_day import VehicleDay
 from dispatcher.errors import NoriaiError
 from dispatcher.eta import live_times
 from dispatcher.feasibility import RouteCheck, check_route
@@ -102,8 +101,7 @@ class Planner:
         insertions work around them; the re-optimiser repairs from the view without.
         """
         live = self.live
-        keys = [k for k, v in live.vehicles.items()
-                if VehicleDay.of(k).day == day and live.in_service(k, now_s)]
+        keys = [k for k in live.by_day.get(day, {}) if live.in_service(k, now_s)]
         states = {k: self.now_state(k, now_s) for k in keys}
         used = {st.booking_id for k in keys for st in live.plans[k].stops}
         used |= {b for k in keys for b in states[k].onboard}

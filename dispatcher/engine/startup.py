@@ -55,6 +55,7 @@ def _load(eng: Engine, live: Live, shifts: list[ShiftRow], vehicles: dict[str, V
         if key not in live.vehicles:
             continue
         live.revisions[key] = prow.revision
+        live.changes += 1  # a reloaded plan is a change for whoever watches the revisions
         live.states[key] = eng.rows.state(live.vehicles[key], prow, live.bookings)
         live.plans[key] = eng.rows.plan(key, prow, live.bookings)
         if prow.en_route:
@@ -63,10 +64,10 @@ def _load(eng: Engine, live: Live, shifts: list[ShiftRow], vehicles: dict[str, V
 
 def ensure_day(eng: Engine, day: date) -> None:
     """Make sure the shifts of ``day`` exist and are in the live state."""
-    if any(VehicleDay.of(k).day == day for k in eng.live.vehicles):
+    if eng.live.by_day.get(day):
         return
     with eng.writing(day):
-        if any(VehicleDay.of(k).day == day for k in eng.live.vehicles):
+        if eng.live.by_day.get(day):
             return  # another worker made them: the lock's check has loaded them
         with eng.unit_of_work() as s:
             created = repo.ensure_shifts(s, eng.service, [day])
@@ -87,7 +88,7 @@ def refresh_day(eng: Engine, day: date, *, full: bool = False) -> None:
     new revision), and bookings are added and dropped by the ids open that day.
     """
     live, planner = eng.live, eng.planner
-    keys = {k for k in live.vehicles if VehicleDay.of(k).day == day}
+    keys = set(live.by_day.get(day, {}))
     with eng.reading() as s:
         revisions = fleet_store.plan_revisions_of_day(s, day)
         shifts = {sh.vehicle_id: sh for sh in fleet_store.shifts_of_day(s, day)}
@@ -104,10 +105,7 @@ def refresh_day(eng: Engine, day: date, *, full: bool = False) -> None:
         live.bookings.pop(bid, None)
         live.assigned.pop(bid, None)
     for k in stale:
-        for table in (live.vehicles, live.states, live.plans, live.revisions):
-            table.pop(k, None)
-        live.en_route.discard(k)
-        live.ended.discard(k)
+        live.forget(k)
     vids = {VehicleDay.of(k).vehicle_id for k in stale}
     _load(eng, live, [sh for v, sh in shifts.items() if v in vids], vehicles,
           list(rows.values()), {k: p for k, p in stored.items() if k in stale})

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import date
 
 import numpy as np
 
@@ -49,6 +50,12 @@ class Live:
     revisions: dict[str, int] = field(default_factory=dict)
     en_route: set[str] = field(default_factory=set)
     ended: set[str] = field(default_factory=set)
+    #: How many plan revisions :meth:`revise` has given in all (a cheap "anything changed?").
+    changes: int = 0
+    #: The vehicle-days of each day and of each vehicle (kept by :meth:`add_vehicle_day` and
+    #: :meth:`forget`): a large fleet's lookups need not walk every vehicle-day.
+    by_day: dict[date, dict[str, VehicleDay]] = field(default_factory=dict)
+    by_vehicle: dict[str, dict[str, VehicleDay]] = field(default_factory=dict)
 
     def view(self, vd: VehicleDay) -> DayView | None:
         """A snapshot of vehicle-day ``vd`` (None when it has no shift)."""
@@ -65,6 +72,7 @@ class Live:
         """Give each vehicle-day's plan a new revision number."""
         for k in keys:
             self.revisions[k] = self.revisions.get(k, 0) + 1
+        self.changes += len(keys)
 
     def add_vehicle_day(self, vehicle: Vehicle, *, ended: bool) -> None:
         """Add a vehicle-day (idle at its depot from the start of its shift) unless known."""
@@ -72,11 +80,37 @@ class Live:
         if key in self.vehicles:
             return
         self.vehicles[key] = vehicle
+        vd = VehicleDay.of(key)
+        self.by_day.setdefault(vd.day, {})[key] = vd
+        self.by_vehicle.setdefault(vd.vehicle_id, {})[key] = vd
         if ended:
             self.ended.add(key)
         self.states.setdefault(key, VehicleState(key, vehicle.depot, vehicle.shift_start_s))
         self.plans.setdefault(key, Plan(key))
         self.revisions.setdefault(key, 0)
+
+    def forget(self, key: str) -> None:
+        """Take a vehicle-day out (its shift, state, plan and revision) before a reload."""
+        for table in (self.vehicles, self.states, self.plans, self.revisions):
+            table.pop(key, None)
+        self.en_route.discard(key)
+        self.ended.discard(key)
+        vd = VehicleDay.of(key)
+        self.by_day.get(vd.day, {}).pop(key, None)
+        self.by_vehicle.get(vd.vehicle_id, {}).pop(key, None)
+
+    def vehicle_days(self, vehicle_id: str | None = None, day: date | None = None
+                     ) -> list[VehicleDay]:
+        """The vehicle-days with a shift, optionally of one vehicle or one day, by key."""
+        if day is not None:
+            found = self.by_day.get(day, {})
+            if vehicle_id is not None:
+                return [vd for k, vd in sorted(found.items()) if vd.vehicle_id == vehicle_id]
+        elif vehicle_id is not None:
+            found = self.by_vehicle.get(vehicle_id, {})
+        else:
+            return [VehicleDay.of(k) for k in sorted(self.vehicles)]
+        return [vd for _, vd in sorted(found.items())]
 
     def place(self, booking: Booking, key: str, plan: Plan) -> None:
         """Put ``booking`` on vehicle-day ``key`` with that day's new ``plan``."""

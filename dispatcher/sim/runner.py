@@ -330,6 +330,7 @@ class _DayLoop:
         self.heap: list[tuple[int, int, str, Any]] = []
         self.seq = itertools.count()
         self.token: dict[str, int] = {}
+        self._changes = 0
 
     def push(self, t: int, kind: str, payload: Any) -> None:
         """Queue an event at ``t`` (epoch s); equal times keep their order of queueing."""
@@ -356,6 +357,7 @@ class _DayLoop:
     def run(self, end_s: int, start_s: int) -> None:
         """Play the events until the queue is empty or past ``end_s``."""
         seen = dict(self.engine.live.revisions)
+        self._changes = self.engine.live.changes
         last_note = start_s
         while self.heap:
             t, _, kind, payload = heapq.heappop(self.heap)
@@ -406,8 +408,12 @@ class _DayLoop:
 
     def _wake_replanned(self, now: int, stepped: str | None, seen: dict[str, int]) -> None:
         """Wake the other vehicles whose plan the event changed, if they can be interrupted."""
+        live = self.engine.live
+        if live.changes == self._changes:
+            return  # no plan got a new revision (most events): nothing to compare
+        self._changes = live.changes
         # Set difference of the items (not a Python loop): a large fleet has many plans.
-        changed = dict(self.engine.live.revisions.items() - seen.items())
+        changed = dict(live.revisions.items() - seen.items())
         seen.update(changed)
         for k in sorted(changed):
             vid = VehicleDay.of(k).vehicle_id
