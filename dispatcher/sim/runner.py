@@ -314,6 +314,10 @@ class _Reopt:
     failed: int = 0
 
 
+#: Wall seconds between progress lines when simulated time stands still.
+PROGRESS_WALL_S = 60.0
+
+
 class _DayLoop:
     """The day's event queue, in simulated time: bookings, cancellations, re-optimisation cycles
     and the simulated vehicles' steps (a vehicle's stale wake-ups are skipped by token)."""
@@ -358,7 +362,7 @@ class _DayLoop:
         """Play the events until the queue is empty or past ``end_s``."""
         seen = dict(self.engine.live.revisions)
         self._changes = self.engine.live.changes
-        last_note = start_s
+        last_note, last_wall = start_s, wall.perf_counter()
         while self.heap:
             t, _, kind, payload = heapq.heappop(self.heap)
             if t > end_s:
@@ -369,8 +373,11 @@ class _DayLoop:
                 continue
             stepped = self._handle(now, kind, payload)
             self._wake_replanned(now, stepped, seen)
-            if self.progress and now - last_note >= 3600:
-                last_note = now
+            if self.progress and (now - last_note >= 3600
+                                  or wall.perf_counter() - last_wall >= PROGRESS_WALL_S):
+                # Every simulated hour, and while one moment takes long (the advance
+                # bookings all ask at the start) every PROGRESS_WALL_S of wall time.
+                last_note, last_wall = now, wall.perf_counter()
                 log = self.riders.log
                 self.progress(f"{datetime.fromtimestamp(now, self.tz):%H:%M} booked "
                               f"{len(log.booked)} refused {log.refused}")
