@@ -115,6 +115,27 @@ def pair_candidates(
 _EMPTY = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0))
 
 
+def pickup_fits_any(routes: Sequence[RouteIndex], new: Booking, dwell: int, time_s: np.ndarray,
+                    params: DispatchParams) -> np.ndarray:
+    """Per route: whether some leg open to insertion passes :func:`pair_candidates`' first test
+    (the pickup fits its window there and the leg's next element stays reachable), for many
+    routes in one vectorised pass. A route where it fails has no candidate positions."""
+    if not routes:
+        return np.zeros(0, dtype=bool)
+    pr = new.promise
+    o = new.request.origin
+    a = np.concatenate([ri.nodes[ri.locked:len(ri.stops) + 1] for ri in routes])
+    b = np.concatenate([ri.nodes[ri.locked + 1:len(ri.stops) + 2] for ri in routes])
+    dep = np.concatenate([ri.dep[ri.locked:len(ri.stops) + 1] for ri in routes])
+    late_next = np.concatenate([ri.late[ri.locked + 1:len(ri.stops) + 2] for ri in routes])
+    starts = np.cumsum([0, *(len(ri.stops) + 1 - ri.locked for ri in routes)])[:-1]
+    b_o = np.maximum(dep + time_s[a, o],
+                     params.pickup_from_s(pr.pickup_earliest_s, pr.pickup_latest_s, dwell))
+    ok = (b_o <= pr.pickup_latest_s) & (b_o + dwell + time_s[o, b] <= late_next)
+    found: np.ndarray = np.logical_or.reduceat(ok, starts)
+    return found
+
+
 def allowed_pairs(ok_o: np.ndarray, ok_d: np.ndarray, ok_both: np.ndarray, cap: np.ndarray,
                   add_o: np.ndarray, add_d: np.ndarray, add_both: np.ndarray,
                   offset: int, extra: np.ndarray | None = None) -> Candidates:

@@ -35,10 +35,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from dispatcher.candidate_filter import Candidates, pair_candidates
+from dispatcher.candidate_filter import Candidates, pair_candidates, pickup_fits_any
 from dispatcher.model import Booking, Fleet, Plan, StopKind, Vehicle, VehicleState
 from dispatcher.params import DispatchParams
 from dispatcher.route_index import RouteIndex
+
+#: The most vehicles prepared at once while no route has been priced (see :func:`ranked_routes`).
+MAX_CHUNK = 64
 
 RouteSource = Callable[[str], tuple[RouteIndex | None, Mapping[str, Booking]]]
 """A vehicle-day's route prepared for insertion (``None``: infeasible, no insertion) and the
@@ -176,26 +179,36 @@ def ranked_routes(fn: FleetNodes, new: Booking, dwell: int, params: DispatchPara
     alive, bound = stage_one(fn, new, dwell, params, time_s, cmat)
     order = sorted(alive.tolist(), key=lambda k: (bound[k], fn.vehicles[k].id))
 
-    def expand(k: int) -> Ranked | None:
-        vid = fn.vehicles[k].id
-        ri, books = source(vid)
-        if ri is None:
-            return None
+    def expand(vid: str, ri: RouteIndex, books: Mapping[str, Booking]) -> Ranked | None:
         cand = pair_candidates(ri, new, dwell, time_s, cmat, params)
         return (float(cand[2].min()), vid, ri, cand, books) if cand[0].size else None
 
+    def expand_many(ks: list[int]) -> list[Ranked]:
+        """Prepare vehicles ``ks`` and price those with candidate positions (one vectorised
+        pickup test first when there are several: most have none when the time is full)."""
+        prepared = [(vid, *source(vid)) for vid in (fn.vehicles[k].id for k in ks)]
+        ready = [(vid, ri, books) for vid, ri, books in prepared if ri is not None]
+        if len(ready) > 1:
+            fits = pickup_fits_any([ri for _, ri, _ in ready], new, dwell, time_s, params)
+            ready = [r for r, ok in zip(ready, fits.tolist(), strict=True) if ok]
+        return [got for got in (expand(*r) for r in ready) if got is not None]
+
     def ranked() -> Iterator[Ranked]:
         heap: list[tuple[float, str, Ranked]] = []
-        nxt = 0
+        nxt, chunk = 0, 1
         while heap or nxt < len(order):
             # Prepare every vehicle that could still come before the best priced route: its
             # (bound, id) below that route's (cost, id) (a tie on cost goes to the smaller id).
+            # While none is priced, in growing chunks: preparing a few more than needed changes
+            # nothing yielded (the order stays exact), and when the asked time is full (no
+            # vehicle has room) the chunks test many routes at once.
             while nxt < len(order) and (
                     not heap or (bound[order[nxt]], fn.vehicles[order[nxt]].id) < heap[0][:2]):
-                got = expand(order[nxt])
-                if got is not None:
+                take = order[nxt:nxt + (chunk if not heap else 1)]
+                for got in expand_many(take):
                     heapq.heappush(heap, (got[0], got[1], got))
-                nxt += 1
+                nxt += len(take)
+                chunk = min(2 * chunk, MAX_CHUNK) if not heap else 1
             if heap:
                 yield heapq.heappop(heap)[2]
 

@@ -10,7 +10,12 @@ import numpy as np
 import pytest
 
 from bench.synthetic import random_request, scenario, with_progress
-from dispatcher.candidate_filter import candidates_many, pair_candidates
+from dispatcher.candidate_filter import (
+    candidates_many,
+    leg_filter,
+    pair_candidates,
+    pickup_fits_any,
+)
 from dispatcher.feasibility import check_route
 from dispatcher.insertion import asked_window_start, offers, promise_for
 from dispatcher.model import Booking, PlannedStop, StopKind
@@ -103,3 +108,44 @@ def test_offers_find_the_cheapest_feasible_insertion(seed: int) -> None:
                 for p, q in feasible) - ri.check.cost
             if offered:
                 assert offered[0].added_cost == pytest.approx(best, abs=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_pickup_test_of_many_routes_agrees_with_each_route(seed: int) -> None:
+    """The vectorised pickup test over many routes (fleet_prune's chunks) says False exactly
+    where pair_candidates' own first test fails: such a route never has candidates, and a
+    route it keeps is the one pair_candidates would go on with."""
+    params = DispatchParams(no_show_grace_s=180 * (seed % 2), travel_factor=1.0)
+    sc = scenario(12, 4, seed=seed, nodes=60, params=params)
+    if seed % 2:
+        sc = with_progress(sc)
+    rng = random.Random(seed)
+    routes = []
+    for v in sc.fleet.vehicles:
+        plan = sc.fleet.plan_of(v)
+        ri = index_route(v, sc.fleet.state_of(v), plan.stops, plan.locked, sc.fleet.bookings,
+                         sc.time_s, params)
+        if ri is not None:
+            routes.append(ri)
+    cmat = cost_matrix(sc.time_s, None, params)
+    kept = dropped = 0
+    for k in range(40):
+        req = random_request(rng, f"p{k}", 60, sc.now_s, horizon_s=900 * (1 + k % 4))
+        new = Booking(req, promise_for(req, asked_window_start(req, sc.time_s, params),
+                                       sc.time_s, params))
+        dwell = params.dwell_s(req.passengers)
+        fits = pickup_fits_any(routes, new, dwell, sc.time_s, params)
+        for ri, ok in zip(routes, fits.tolist(), strict=True):
+            idx = np.arange(ri.locked, len(ri.stops) + 1)
+            a, b = ri.nodes[idx], ri.nodes[idx + 1]
+            pr, o, d = new.promise, req.origin, req.destination
+            f = leg_filter(ri.dep[idx], ri.late[idx + 1], sc.time_s[a, o], sc.time_s[o, b],
+                           sc.time_s[a, d], sc.time_s[d, b], int(sc.time_s[o, d]),
+                           params.pickup_from_s(pr.pickup_earliest_s, pr.pickup_latest_s, dwell),
+                           pr.pickup_latest_s, pr.dropoff_earliest_s, pr.dropoff_latest_s, dwell)
+            assert ok == bool(f.pickup_ok.any())
+            if not ok:
+                assert pair_candidates(ri, new, dwell, sc.time_s, cmat, params)[0].size == 0
+            kept += ok
+            dropped += not ok
+    assert kept and dropped  # both answers occur
