@@ -54,15 +54,23 @@ def leg_filter(dep: np.ndarray, late_next: np.ndarray, t_ao: np.ndarray, t_ob: n
     to destination. The promise bounds and the dwell broadcast against the legs (scalars for one
     booking, column vectors for many).
     """
-    b_o = np.maximum(dep + t_ao, pickup_from)
-    ok_o = b_o <= pickup_latest
-    pickup_ok = ok_o & (b_o + dwell + t_ob <= late_next)
+    b_o, ok_o, pickup_ok = _pickup(dep, late_next, t_ao, t_ob, pickup_from, pickup_latest, dwell)
     b_d = np.maximum(dep + t_ad, dropoff_earliest)
     dropoff_ok = (b_d <= dropoff_latest) & (b_d + dwell + t_db <= late_next)
     b_d2 = np.maximum(b_o + dwell + t_od, dropoff_earliest)
     both_ok = ok_o & (b_d2 <= dropoff_latest) & (b_d2 + dwell + t_db <= late_next)
     pickup_until = np.minimum(pickup_latest, late_next - dwell - t_ob)
     return LegFilter(pickup_ok, dropoff_ok, both_ok, b_d, pickup_until)
+
+
+def _pickup(dep: np.ndarray, late_next: np.ndarray, t_ao: np.ndarray, t_ob: np.ndarray,
+            pickup_from: Any, pickup_latest: Any, dwell: Any
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pickup part of :func:`leg_filter`: its earliest start on each leg, whether that is in
+    its window, and whether the leg's next element is still reached in time after it."""
+    b_o = np.maximum(dep + t_ao, pickup_from)
+    ok_o = b_o <= pickup_latest
+    return b_o, ok_o, ok_o & (b_o + dwell + t_ob <= late_next)
 
 
 def ride_ok(dropoff_from: np.ndarray, pickup_until: np.ndarray, dwell: Any,
@@ -129,9 +137,9 @@ def pickup_fits_any(routes: Sequence[RouteIndex], new: Booking, dwell: int, time
     dep = np.concatenate([ri.dep[ri.locked:len(ri.stops) + 1] for ri in routes])
     late_next = np.concatenate([ri.late[ri.locked + 1:len(ri.stops) + 2] for ri in routes])
     starts = np.cumsum([0, *(len(ri.stops) + 1 - ri.locked for ri in routes)])[:-1]
-    b_o = np.maximum(dep + time_s[a, o],
-                     params.pickup_from_s(pr.pickup_earliest_s, pr.pickup_latest_s, dwell))
-    ok = (b_o <= pr.pickup_latest_s) & (b_o + dwell + time_s[o, b] <= late_next)
+    ok = _pickup(dep, late_next, time_s[a, o], time_s[o, b],
+                 params.pickup_from_s(pr.pickup_earliest_s, pr.pickup_latest_s, dwell),
+                 pr.pickup_latest_s, dwell)[2]
     found: np.ndarray = np.logical_or.reduceat(ok, starts)
     return found
 
