@@ -102,10 +102,11 @@ class Live:
     def vehicle_days(self, vehicle_id: str | None = None, day: date | None = None
                      ) -> list[VehicleDay]:
         """The vehicle-days with a shift, optionally of one vehicle or one day, by key."""
+        if day is not None and vehicle_id is not None:
+            vd = VehicleDay(vehicle_id, day)
+            return [vd] if vd.key in self.vehicles else []
         if day is not None:
             found = self.by_day.get(day, {})
-            if vehicle_id is not None:
-                return [vd for k, vd in sorted(found.items()) if vd.vehicle_id == vehicle_id]
         elif vehicle_id is not None:
             found = self.by_vehicle.get(vehicle_id, {})
         else:
