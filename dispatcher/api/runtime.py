@@ -68,6 +68,8 @@ class Runtime:
     last_cycle: dict[str, object] = field(default_factory=dict)
     standing: StandingOrders = field(init=False)
     throttle: Throttle = field(init=False)
+    #: One LINE webhook event at a time in this area (:mod:`dispatcher.api.routes_line`).
+    line_serial: threading.Lock = field(default_factory=threading.Lock)
     #: The area's e-tickets: its own signing keys (set by :meth:`create`).
     ticketing: TicketService = field(init=False)
 
