@@ -3,6 +3,7 @@
 Commands::
 
     noriai gtfs export OUT.zip [--service mitsugi] [--start YYYY-MM-DD] [--days N] [--folder DIR]
+    noriai gtfs export --combined OUT.zip [--areas mitsugi,kinoshou] [--start ...] [--days N]
     noriai gtfs validate FEED.zip [--today YYYY-MM-DD]
     noriai gtfs import-connections FEED.zip [--name NAME] [--data-dir DIR]
     noriai gtfs departures STOP_ID [--at ISO] [--n 5] [--buffer-min 5] [--service mitsugi] [--json]
@@ -37,7 +38,14 @@ def _parser() -> argparse.ArgumentParser:
     e = sub.add_parser("export", help="write and validate the service's GTFS-Flex feed")
     e.add_argument("out", type=Path, help="zip to write")
     e.add_argument("--service", default="mitsugi", help="shipped service name or folder")
-    e.add_argument("--start", type=date.fromisoformat, help="first day (default: today, local)")
+    e.add_argument("--combined", action="store_true",
+                   help="the combined feed of every area of the deployment, ids <area>:<id> "
+                        "(the bytes of /gtfs/combined/feed.zip)")
+    e.add_argument("--areas", help="with --combined: comma-separated areas, the first first "
+                                   "(default: NORIAI_SERVICE and NORIAI_AREAS)")
+    e.add_argument("--start", type=date.fromisoformat,
+                   help="first day (default: today, local; with --combined the published "
+                        "window's, the first of the deployment's current month)")
     e.add_argument("--days", type=int, default=365, help="validity in days (default 365)")
     e.add_argument("--folder", type=Path, help="also write the unzipped files here")
 
@@ -66,12 +74,36 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _export(args: argparse.Namespace) -> int:
-    from gtfs.feed import export_feed
+def _area_names(text: str | None) -> list[str]:
+    """The areas of ``--areas``, else the deployment's (``NORIAI_SERVICE``, ``NORIAI_AREAS``)."""
+    if text is None:
+        from dispatcher.settings import Settings
 
-    svc = _service(args.service)
-    start = args.start or datetime.now(ZoneInfo(svc.timezone)).date()
-    report = export_feed(svc, args.out, start=start, days=args.days, folder=args.folder)
+        # Only the list of areas is read (development mode: no secret is checked or needed).
+        return Settings(mode="development").area_names
+    return list(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
+
+
+def _export(args: argparse.Namespace) -> int:
+    from gtfs.feed import FeedReport, export_feed
+    from gtfs.publish import deployment_day, export_combined, publish_window
+
+    report: FeedReport
+    if args.combined:
+        services = [_service(name) for name in _area_names(args.areas)]
+        today = deployment_day(datetime.now(ZoneInfo(s.timezone)).date() for s in services)
+        start = args.start or publish_window(today)[0]
+        try:
+            report = export_combined(services, args.out, start=start, days=args.days,
+                                     today=None if args.start else today, folder=args.folder)
+        except ValueError as exc:
+            print(f"noriai gtfs: {exc}", file=sys.stderr)
+            return 2
+        print(f"areas: {', '.join(s.id for s in services)}")
+    else:
+        svc = _service(args.service)
+        start = args.start or datetime.now(ZoneInfo(svc.timezone)).date()
+        report = export_feed(svc, args.out, start=start, days=args.days, folder=args.folder)
     print(f"wrote {report.path} (sha256 {report.sha256})")
     for name, n in report.counts.items():
         print(f"  {name:<26} {n:>5}")

@@ -276,7 +276,14 @@ def export_feed(
         Path, SHA-256 of the zip bytes (identical configs give identical hashes), rows per file
         and the validation result.
     """
-    feed = build_feed(service, start, days)
+    return write_export(build_feed(service, start, days), out_path, today=start, folder=folder,
+                        check=check)
+
+
+def write_export(feed: FlexFeed, out_path: Path, *, today: date, folder: Path | None = None,
+                 check: bool = True) -> FeedReport:
+    """Write a built feed (one area's or a combined one) to ``out_path`` (and ``folder``) and
+    (by default) validate it as of ``today``; the report of :func:`export_feed`."""
     data = write_zip(feed, Path(out_path))
     if folder is not None:
         write_folder(feed, Path(folder))
@@ -286,6 +293,6 @@ def export_feed(
         path=Path(out_path),
         sha256=hashlib.sha256(data).hexdigest(),
         counts=dict(sorted(counts.items())),
-        validation=validate(data, today=start) if check else None,
+        validation=validate(data, today=today) if check else None,
         folder=Path(folder) if folder is not None else None,
     )

@@ -9,7 +9,10 @@ a new month starts, never otherwise. :func:`publish` builds and validates one ex
 
 A deployment's combined feed (:func:`publish_combined`: every area's feed for the same window,
 merged by :func:`gtfs.combined.merge_feeds`) is published the same way; its bytes depend on
-the areas' configurations in order (:func:`combined_hash`) and the window.
+the areas' configurations in order (:func:`combined_hash`) and the window, which the
+deployment's day chooses (:func:`deployment_day`: the earliest of the areas' local days, so
+no area is special). ``noriai gtfs export --combined`` writes the same bytes
+(:func:`export_combined`).
 """
 
 from __future__ import annotations
@@ -17,21 +20,31 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from dispatcher.service_area import ServiceArea
 from gtfs.combined import Publisher, merge_feeds
-from gtfs.feed import ValidationResult, feed_files, feed_zip, validate, zip_bytes
+from gtfs.feed import (
+    FeedReport,
+    ValidationResult,
+    feed_files,
+    feed_zip,
+    validate,
+    write_export,
+    zip_bytes,
+)
 from gtfs.flex import build_feed
+from gtfs.tables import FlexFeed
 
 #: Length of the published window in days.
 FEED_DAYS = 365
 #: Key of the export record in the ``settings`` table.
 SETTING_KEY = "gtfs_feed"
-#: Key of the combined feed's export record (in the first area's ``settings`` table).
+#: Key of the combined feed's export record (in the deployment's database's ``settings`` table).
 COMBINED_SETTING_KEY = "gtfs_feed_combined"
 #: How many notices the status keeps (the counts are always complete).
 MAX_NOTICES = 50
@@ -83,6 +96,15 @@ class PublishedFeed:
     def key(self) -> tuple[str, str, int]:
         """What the bytes depend on: configuration hash, first day, length."""
         return self.config_hash, self.start.isoformat(), self.days
+
+    def as_recorded(self, record: dict[str, Any]) -> PublishedFeed:
+        """This export with the export time and verdict of ``record`` when it describes the
+        same bytes (another worker recorded them first), else unchanged."""
+        if (record.get("sha256") != self.sha256 or record.get("config_hash") != self.config_hash
+                or not record.get("validation") or record == self.status()):
+            return self
+        return dataclasses.replace(self, exported_at=datetime.fromisoformat(record["exported_at"]),
+                                   validation=record["validation"])
 
     def status(self) -> dict[str, Any]:
         """The export record (JSON-ready; what ``/gtfs/status`` shows and ``settings`` keeps)."""
@@ -171,20 +193,53 @@ def combined_hash(services: Sequence[ServiceArea]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def deployment_day(days: Iterable[date]) -> date:
+    """The local day that chooses the combined feed's window: the earliest of the areas' current
+    days (areas may be in different time zones). Every area's own day is then inside the
+    window, whichever area is listed first."""
+    return min(days)
+
+
+def combined_flex(services: Sequence[ServiceArea], start: date, days: int = FEED_DAYS,
+                  publisher: Publisher | None = None) -> FlexFeed:
+    """The combined feed: every area's feed for the window, merged
+    (:func:`gtfs.combined.merge_feeds`; the first area publishes unless ``publisher``).
+
+    Raises
+    ------
+    ValueError
+        An area given twice, or what :func:`gtfs.combined.merge_feeds` refuses.
+    """
+    ids = [s.id for s in services]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"a service area is given twice: {', '.join(ids)}")
+    return merge_feeds({s.id: build_feed(s, start, days) for s in services}, publisher)
+
+
 def build_combined(services: Sequence[ServiceArea], start: date, days: int = FEED_DAYS,
                    publisher: Publisher | None = None) -> tuple[bytes, str]:
-    """The combined feed's zip bytes and SHA-256: every area's feed for the window, merged
-    (:func:`gtfs.combined.merge_feeds`; the first area publishes unless ``publisher``)."""
-    merged = merge_feeds({s.id: build_feed(s, start, days) for s in services}, publisher)
-    data = zip_bytes(feed_files(merged))
+    """The combined feed's zip bytes and SHA-256 (:func:`combined_flex`)."""
+    data = zip_bytes(feed_files(combined_flex(services, start, days, publisher)))
     return data, hashlib.sha256(data).hexdigest()
+
+
+def export_combined(services: Sequence[ServiceArea], out_path: Path, *, start: date,
+                    days: int = FEED_DAYS, today: date | None = None,
+                    folder: Path | None = None, check: bool = True) -> FeedReport:
+    """Write (and by default validate as of ``today``, default ``start``) the combined feed of
+    ``services`` for the window ``start`` + ``days``: for the published window
+    (:func:`publish_window` of :func:`deployment_day`) the bytes the API serves at
+    ``/gtfs/combined/feed.zip``."""
+    return write_export(combined_flex(services, start, days), out_path, today=today or start,
+                        folder=folder, check=check)
 
 
 def publish_combined(services: Sequence[ServiceArea], today: date, now: datetime,
                      days: int = FEED_DAYS,
                      previous: dict[str, Any] | None = None) -> PublishedFeed:
-    """The combined feed of a deployment's areas for the window around ``today``, validated
-    like one area's (:func:`publish`); its ``config_hash`` is :func:`combined_hash`."""
+    """The combined feed of a deployment's areas for the window around ``today`` (the
+    :func:`deployment_day`), validated like one area's (:func:`publish`); its ``config_hash``
+    is :func:`combined_hash`."""
     start, days = publish_window(today, days)
     data, sha = build_combined(services, start, days)
     return _verdict(data, sha, combined_hash(services), start, days, today, now, previous)

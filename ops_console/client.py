@@ -270,6 +270,11 @@ class ApiClient:
         """State of the published GTFS feed (raises NotAvailable on an API without it)."""
         return dict(self.get("/gtfs/status", optional=True))
 
+    def combined_feed_status(self) -> dict[str, Any]:
+        """State of the deployment's combined feed of every area (public; raises NotAvailable
+        on an API without it)."""
+        return dict(self.get("/gtfs/combined/status", optional=True, auth=False))
+
     def export_feed(self) -> dict[str, Any]:
         """Re-export the GTFS feed (raises NotAvailable on an API without it)."""
         return dict(self.post("/api/v1/operator/gtfs/export", optional=True) or {})

@@ -1,4 +1,5 @@
-"""The GTFS feed's state as the console shows it (pure; tolerant of the status body's shape)."""
+"""The GTFS feeds' state as the console shows it (pure; tolerant of the status body's shape): the
+area's own feed (:func:`feed_view`) and the deployment's combined feed (:func:`combined_view`)."""
 
 from __future__ import annotations
 
@@ -46,3 +47,44 @@ def feed_view(status: Mapping[str, Any]) -> FeedView:
         sha256=status.get("sha256") or status.get("digest"),
         valid=bool(valid) if valid is not None else not errors,
         errors=errors, warnings=warnings)
+
+
+#: Where the combined feed answers when its status does not say (the API's root path).
+COMBINED_URL = "/gtfs/combined/feed.zip"
+
+
+@dataclass(frozen=True, slots=True)
+class CombinedView:
+    """The deployment's combined feed: its last export, the areas it holds, size, window, link."""
+
+    feed: FeedView
+    #: The areas included, as the console names them, in the feed's order.
+    areas: list[str]
+    #: The feed's address to publish (at the deployment's root, not under an area).
+    url: str
+    size_bytes: int | None
+    start: str | None
+    end: str | None
+
+
+def combined_view(status: Mapping[str, Any], base: str,
+                  labels: Mapping[str, str] | None = None) -> CombinedView:
+    """Read ``GET /gtfs/combined/status``; ``base`` is the deployment's API root (the link
+    points there), ``labels`` names areas by id (an unknown id is shown as it is)."""
+    names = labels or {}
+    size = status.get("bytes")
+    return CombinedView(
+        feed=feed_view(status),
+        areas=[names.get(str(a), str(a)) for a in status.get("areas") or []],
+        url=base.rstrip("/") + str(status.get("url") or COMBINED_URL),
+        size_bytes=int(size) if isinstance(size, int) else None,
+        start=status.get("start"), end=status.get("end"))
+
+
+def size_text(n: int | None) -> str:
+    """A size in bytes as people read it (kB, MB; decimal units)."""
+    if n is None:
+        return "—"
+    if n < 1000:
+        return f"{n} B"
+    return f"{n / 1000:.1f} kB" if n < 1_000_000 else f"{n / 1_000_000:.1f} MB"

@@ -117,6 +117,17 @@ TEXTS: dict[str, tuple[str, str]] = {
     "warnings": ("警告", "Warnings"),
     "reexport": ("フィードを再出力", "Re-export the feed"),
     "exported": ("フィードを再出力しました。", "The feed was exported again."),
+    "combined_feed": ("統合フィード（全地域）", "Combined feed (all areas)"),
+    "combined_note": ("このデプロイの全地域を1つにまとめたGTFSフィードです（IDは「地域:ID」）。"
+                      "地域ごとの設定が変わると自動で作り直されます。",
+                      "One GTFS feed of every area of this deployment (ids “area:id”). It is "
+                      "rebuilt by itself when any area's configuration changes."),
+    "combined_areas": ("含まれる地域", "Areas included"),
+    "feed_size": ("サイズ", "Size"),
+    "feed_window": ("有効期間", "Valid dates"),
+    "combined_link": ("統合フィードをダウンロード", "Download the combined feed"),
+    "combined_missing": ("未接続：このAPIには統合フィードがありません。",
+                         "Not available: this API has no combined feed."),
     "service_summary": ("公開中のサービス", "Published service"),
     "stops_count": ("乗り場数", "Stops"),
     "hours": ("運行時間", "Hours"),

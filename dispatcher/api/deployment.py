@@ -11,6 +11,11 @@ The first area answers at the root (``/api/v1/...``, ``/rider/``, ``/driver/``),
 install always did; every area, the first included, answers under ``/a/<area>/``
 (``/a/kinoshou/api/v1/stops``, ``/a/kinoshou/rider/``). :class:`AreaPrefix` turns that prefix
 into the ASGI ``root_path`` so that the routes and the apps are the same for every area.
+
+Every area runs on the deployment's one clock (:attr:`Deployment.clock`). What belongs to the
+deployment rather than to an area (the combined feeds) reads the deployment's day and time
+(:meth:`Deployment.today`, :meth:`Deployment.now`: no area's runtime is special) and keeps
+its records in the deployment's database (:attr:`Deployment.db`).
 """
 
 from __future__ import annotations
@@ -18,15 +23,20 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from dispatcher.api.runtime import Runtime
+from sqlalchemy import Engine as DbEngine
+
+from dispatcher.api.runtime import Runtime, default_clock
 from dispatcher.engine import Clock
 from dispatcher.places import RoadNetwork
 from dispatcher.service_area import ServiceArea
 from dispatcher.services import load_service
 from dispatcher.settings import InsecureSettings, Settings
 from dispatcher.store.db import AREA_ID, area_url
+from gtfs.publish import deployment_day
 
 #: The path prefix of a service area: ``/a/<area>/...``.
 PREFIX = "/a/"
@@ -44,6 +54,8 @@ class Deployment:
 
     areas: dict[str, Runtime]
     default_id: str
+    #: The deployment's clock (epoch s), every area's.
+    clock: Clock
 
     @classmethod
     def create(cls, settings: Settings, *, network: RoadNetwork | None = None,
@@ -53,6 +65,7 @@ class Deployment:
         first area's, for tests); ``start(runtime)`` runs for each once it is up. An area
         that fails to open closes the ones already open."""
         areas: dict[str, Runtime] = {}
+        clock = clock or default_clock(settings)
         try:
             for i, name in enumerate(settings.area_names):
                 svc = service if (i == 0 and service is not None) else load_service(name)
@@ -79,12 +92,31 @@ class Deployment:
             for rt in areas.values():
                 rt.stop()
             raise
-        return cls(areas, next(iter(areas)))
+        return cls(areas, next(iter(areas)), clock)
 
     @property
     def default(self) -> Runtime:
         """The first area (answers at the root)."""
         return self.areas[self.default_id]
+
+    @property
+    def db(self) -> DbEngine:
+        """The deployment's database: the configured one (``NORIAI_DB``: its default schema,
+        or the SQLite file), where the deployment's own records (the combined feed's export)
+        are kept. The first area's data happen to live there too (a one-area install never
+        moved); every further area's are in a schema or file of their own."""
+        return self.default.db
+
+    def today(self) -> date:
+        """The deployment's day: the earliest of the areas' local service days (the same day
+        when they share a time zone)."""
+        return deployment_day(rt.engine.today() for rt in self.areas.values())
+
+    def now(self) -> datetime:
+        """Now, in the time zone every area shares, else in UTC."""
+        zones = {rt.service.timezone for rt in self.areas.values()}
+        tz = ZoneInfo(zones.pop()) if len(zones) == 1 else UTC
+        return datetime.fromtimestamp(self.clock(), tz=tz)
 
     def area(self, area_id: str | None) -> Runtime:
         """The runtime of ``area_id`` (the first area for None)."""

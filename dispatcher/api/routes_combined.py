@@ -5,7 +5,8 @@ GTFS-Realtime feed of each kind.
   deployment's areas, ids scoped ``<area>:<id>`` (:mod:`gtfs.combined`); deterministic bytes,
   ETag = their SHA-256, ``If-None-Match`` answers 304. Rebuilt when any area's configuration
   or the window changes, validated like an area's feed; the export record (time, verdict) is
-  kept in the first area's ``settings`` table (key ``gtfs_feed_combined``).
+  kept in the deployment's database (:attr:`Deployment.db`, ``settings`` key
+  ``gtfs_feed_combined``).
 - ``GET /gtfs/combined/status``: that record, and the areas it holds.
 - ``GET /gtfs-rt/combined/vehicle-positions`` and ``GET /gtfs-rt/combined/trip-updates``:
   every area's GTFS-Realtime entities with the combined feed's ids (trip, route, stop,
@@ -14,6 +15,13 @@ GTFS-Realtime feed of each kind.
 These are the deployment's, not an area's: they answer the same at the root and under any
 ``/a/<area>/`` prefix; the root paths above are the ones to publish. Each area's own feeds
 (``/a/<area>/gtfs/feed.zip``, ``/a/<area>/gtfs-rt/...``) are unchanged, with unscoped ids.
+
+Who publishes: every worker, on demand, from every area's configuration — no area's runtime
+and no leader. The bytes depend only on the areas' configurations (in the deployment's order)
+and the window, which the deployment's day chooses (the earliest of the areas' local days,
+:meth:`Deployment.today`), so every worker builds the same bytes. The first worker to record
+an export of those bytes wins (:func:`dispatcher.store.repo.record_export`): the others
+serve its export time and verdict.
 """
 
 from __future__ import annotations
@@ -27,8 +35,8 @@ from dispatcher.api.routes_feeds import (
     RT_RESPONSES,
     Format,
     feed_state,
+    record_export,
     rt_response,
-    store_export,
     stored_export,
     trip_updates_message,
     vehicle_positions_message,
@@ -59,22 +67,22 @@ def _deployment(request: Request) -> Deployment:
 
 def combined_feed(app: FastAPI, deployment: Deployment) -> PublishedFeed:
     """The published combined feed, rebuilt when an area's configuration or the window
-    changed. The first area's service day chooses the window (every area's feed covers it);
-    a rebuild giving the bytes of the stored export keeps its export time and verdict."""
-    first = deployment.default
+    changed. The deployment's day chooses the window (every area's feed covers it); a
+    rebuild giving the bytes of the recorded export keeps its export time and verdict, and
+    a worker that exported the bytes another worker recorded first serves that record."""
     services = [rt.service for rt in deployment.areas.values()]
-    today = first.engine.today()
+    today = deployment.today()
     start, days = publish_window(today)
     key = (combined_hash(services), start.isoformat(), days)
     state = feed_state(app, STATE_KEY)
     with state.lock:
         if state.published is not None and state.published.key == key:
             return state.published
-        previous = stored_export(first, COMBINED_SETTING_KEY)
-        pub = publish_combined(services, today, first.engine.now_dt().astimezone(first.engine.tz),
-                               days, previous=previous)
+        previous = stored_export(deployment.db, COMBINED_SETTING_KEY)
+        pub = publish_combined(services, today, deployment.now(), days, previous=previous)
         if previous != pub.status():
-            store_export(first, pub.status(), COMBINED_SETTING_KEY)
+            pub = pub.as_recorded(record_export(deployment.db, pub.status(),
+                                                COMBINED_SETTING_KEY))
         state.published = pub
         return pub
 
@@ -111,7 +119,7 @@ def combined_vehicle_positions(request: Request, format: Format = "pb") -> Respo
     """GTFS-Realtime VehiclePositions of every area's fleet, with the combined feed's ids."""
     deployment = _deployment(request)
     messages = {a: vehicle_positions_message(rt) for a, rt in deployment.areas.items()}
-    return rt_response(merge_realtime(messages, deployment.default.engine.clock()), format)
+    return rt_response(merge_realtime(messages, deployment.clock()), format)
 
 
 @router.get("/gtfs-rt/combined/trip-updates", response_class=Response, responses=RT_RESPONSES)
@@ -120,4 +128,4 @@ def combined_trip_updates(request: Request, format: Format = "pb") -> Response:
     area's Flex route), with the combined feed's ids."""
     deployment = _deployment(request)
     messages = {a: trip_updates_message(rt) for a, rt in deployment.areas.items()}
-    return rt_response(merge_realtime(messages, deployment.default.engine.clock()), format)
+    return rt_response(merge_realtime(messages, deployment.clock()), format)

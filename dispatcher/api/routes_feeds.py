@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, FastAPI, Header, Query, Request, Response
+from sqlalchemy import Engine as DbEngine
 from sqlmodel import Session
 
 from dispatcher.api.deps import OperatorDep, RuntimeDep
@@ -73,29 +74,28 @@ def feed_state(app: FastAPI, area: str) -> FeedState:
         return states.setdefault(area, FeedState())
 
 
-def stored_export(runtime: Runtime, key: str = SETTING_KEY) -> dict[str, Any] | None:
-    """The export record kept in the area's ``settings`` table under ``key`` (None if none)."""
-    with Session(runtime.db) as s:
+def stored_export(db: DbEngine, key: str = SETTING_KEY) -> dict[str, Any] | None:
+    """The export record kept in the ``settings`` table of ``db`` under ``key`` (None if none)."""
+    with Session(db) as s:
         row = s.get(Setting, key)
         return dict(row.value) if row is not None else None
 
 
-def store_export(runtime: Runtime, status: dict[str, Any], key: str = SETTING_KEY) -> None:
-    """Record an export in the area's ``settings`` table under ``key``."""
-    with Session(runtime.db) as s, s.begin():
-        row = s.get(Setting, key)
-        if row is None:
-            s.add(Setting(key=key, value=status))
-        else:
-            row.value = status
-            s.add(row)
+def record_export(db: DbEngine, status: dict[str, Any], key: str = SETTING_KEY, *,
+                  replace: bool = False) -> dict[str, Any]:
+    """Record an export in the ``settings`` table of ``db`` under ``key``; returns the record
+    kept (another worker's earlier record of the same bytes wins unless ``replace``:
+    :func:`dispatcher.store.repo.record_export`)."""
+    with Session(db) as s, s.begin():
+        return repo.record_export(s, key, status, replace=replace)
 
 
 def current_feed(app: FastAPI, runtime: Runtime, *, force: bool = False) -> PublishedFeed:
     """The published feed, rebuilt when the configuration or window changed (or ``force``).
 
     A rebuild that gives the bytes of the stored export keeps its export time and verdict
-    (after a restart, nothing is re-validated); new bytes are validated and recorded.
+    (after a restart, nothing is re-validated); new bytes are validated and recorded, and
+    when another worker recorded the same bytes first, its record is the one served.
     """
     service = runtime.service
     state = feed_state(app, service.id)
@@ -105,11 +105,11 @@ def current_feed(app: FastAPI, runtime: Runtime, *, force: bool = False) -> Publ
     with state.lock:
         if not force and state.published is not None and state.published.key == key:
             return state.published
-        previous = None if force else stored_export(runtime)
+        previous = None if force else stored_export(runtime.db)
         pub = publish(service, today, runtime.engine.now_dt().astimezone(runtime.engine.tz), days,
                       previous=previous)
         if previous != pub.status():
-            store_export(runtime, pub.status())
+            pub = pub.as_recorded(record_export(runtime.db, pub.status(), replace=force))
         state.published = pub
         return pub
 

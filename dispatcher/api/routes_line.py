@@ -3,7 +3,9 @@
 Every request is checked first: ``X-Line-Signature`` must be the base64 HMAC-SHA256 of the raw
 body with the channel secret, or the call is refused with 401 and nothing is read or changed.
 Each LINE user's place in the dialogue is kept in the ``settings`` table (key ``line:USERID``);
-a repeated delivery of the same event (``webhookEventId``) is applied once.
+a repeated delivery of the same event (``webhookEventId``) is applied once. Events are applied one
+at a time per service area (:attr:`Runtime.line_serial`): one area's LINE traffic never waits for
+another's.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ import asyncio
 import json
 import logging
 import secrets
-import threading
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -49,8 +50,6 @@ from dispatcher.trip import Party, Place, TripInput
 log = logging.getLogger("noriai.line")
 router = APIRouter(prefix="/api/v1/line", tags=["line"])
 _dialogue = Dialogue()
-# One LINE event at a time: a user's state is read, advanced and written as one step.
-_serial = threading.Lock()
 
 
 class LinePort:
@@ -214,7 +213,9 @@ def handle_event(runtime: Runtime, event: dict[str, Any]) -> Turn | None:
         return None
     event_id = str(event.get("webhookEventId") or uuid.uuid4().hex)[:40]
     done_key = f"line:{event_id}"
-    with _serial:
+    # One LINE event at a time in the area: a user's state is read, advanced and written as
+    # one step. Each area has its own lock (and its own channel and database).
+    with runtime.line_serial:
         with Session(runtime.db, expire_on_commit=False) as s:
             if s.get(ClientAction, done_key) is not None:
                 return None

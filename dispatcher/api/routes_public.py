@@ -42,7 +42,8 @@ def areas(request: Request) -> list[AreaOut]:
 
 @router.get("/api/v1/service")
 def service_info(runtime: RuntimeDep) -> ServiceOut:
-    """The service: names, hours, calendar, booking rules, fares, zone."""
+    """The service: names, hours, calendar, booking rules, fares, zone, and an example driver
+    login (one vehicle id of the area) for the driver app's sign-in form."""
     svc = runtime.service
     b = svc.booking
     return ServiceOut(
@@ -61,6 +62,7 @@ def service_info(runtime: RuntimeDep) -> ServiceOut:
         transfer_stops=list(svc.transfer_stops),
         districts=[DistrictOut(id=d.id, name_ja=d.name_ja, name_en=d.name_en,
                                stops=list(d.stops)) for d in svc.districts],
+        login_example=svc.fleet[0].id if svc.fleet else "",
     )
 
 

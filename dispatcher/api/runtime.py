@@ -44,6 +44,13 @@ def accelerated_clock(start_iso: str, speed: float) -> Clock:
     return now
 
 
+def default_clock(settings: Settings) -> Clock:
+    """The clock of the settings: accelerated for the demo (``clock_speed``), else the wall's."""
+    if settings.clock_speed > 0:
+        return accelerated_clock(settings.clock_start, settings.clock_speed)
+    return wall_clock
+
+
 def default_network(service: ServiceArea, settings: Settings) -> RoadNetwork:
     """The service's road network: an imported extract, or the shipped approximate one."""
     from routing.network import load_network
@@ -68,6 +75,8 @@ class Runtime:
     last_cycle: dict[str, object] = field(default_factory=dict)
     standing: StandingOrders = field(init=False)
     throttle: Throttle = field(init=False)
+    #: One LINE webhook event at a time in this area (:mod:`dispatcher.api.routes_line`).
+    line_serial: threading.Lock = field(default_factory=threading.Lock)
     #: The area's e-tickets: its own signing keys (set by :meth:`create`).
     ticketing: TicketService = field(init=False)
 
@@ -85,8 +94,7 @@ class Runtime:
         db = make_engine(db_url or settings.db_url)
         migrate(db)
         if clock is None:
-            clock = (accelerated_clock(settings.clock_start, settings.clock_speed)
-                     if settings.clock_speed > 0 else wall_clock)
+            clock = default_clock(settings)
         net = network or default_network(service, settings)
         engine = Engine(service, db, net, clock)
         from sqlmodel import Session

@@ -89,6 +89,8 @@ class ServiceOut(BaseModel):
     zone: list[list[Number]]
     transfer_stops: list[str]
     districts: list[DistrictOut]
+    #: A driver login of this area (its first vehicle's id), the driver app's sign-in example.
+    login_example: str
 
 
 class StopOut(BaseModel):

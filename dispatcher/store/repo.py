@@ -11,6 +11,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
 from dispatcher.service_area import ServiceArea
@@ -19,6 +21,7 @@ from dispatcher.store.tables import (
     BookingRow,
     Event,
     PlanRow,
+    Setting,
     ShiftRow,
     StopRow,
     VehicleRow,
@@ -121,3 +124,29 @@ def shifts_from(session: Session, first_day: date) -> list[ShiftRow]:
 def plan_rows(session: Session) -> dict[str, PlanRow]:
     """Stored plans by vehicle-day key."""
     return {p.vehicle_id: p for p in session.exec(select(PlanRow))}
+
+
+def record_export(session: Session, key: str, status: dict[str, Any], *,
+                  replace: bool = False) -> dict[str, Any]:
+    """Keep a feed's export record under ``key`` of the ``settings`` table; returns the record
+    kept.
+
+    Workers export the same bytes independently (the bytes depend only on the configuration
+    and the window). The first record of those bytes wins, so every worker serves one export
+    time and verdict: a stored record with the same ``sha256`` and ``config_hash`` stays,
+    unless ``replace`` (an operator's re-export). The row is inserted if missing (never a
+    duplicate-key error when two workers record their first export at once) and then read
+    locked for the rest of the caller's transaction.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(insert(Setting).values(key=key, value=status)
+                    .on_conflict_do_nothing(index_elements=["key"]))
+    row = session.exec(select(Setting).where(Setting.key == key).with_for_update()).one()
+    kept = dict(row.value)
+    same = all(kept.get(k) == status.get(k) for k in ("sha256", "config_hash"))
+    if replace or not same:
+        row.value = dict(status)
+        session.add(row)
+        return dict(status)
+    return kept

@@ -21,6 +21,7 @@ const ROADS = stored("noriai.driver.roads");
 const ACTED = stored("noriai.driver.acted");
 const ARRIVED = stored("noriai.driver.arrived");
 const PAID = stored("noriai.driver.paid");
+const LOGIN_EXAMPLE = stored("noriai.driver.login_example");
 const POSITION_EVERY_MS = 10000;
 
 /** Build an element: h("div", {class: "x", onclick: f}, child, "text", ...). */
@@ -58,6 +59,8 @@ const state = {
   renderSig: "",
   onBreakUntil: 0, // end of the break started on this device (epoch s)
   refusal: null, // {what: "depot" | "shift_end", text}: the service's refusal, shown until closed
+  // a vehicle id of this area, the sign-in form's example (the service names it)
+  loginExample: localStorage.getItem(LOGIN_EXAMPLE) || "",
   reporting: false, // a 帰庫 / 終業 report is on its way
 };
 const hooks = { beeps: 0, notices: 0, state, outbox, tickets };
@@ -756,6 +759,7 @@ function renderChrome() {
   box.dataset.count = String(outbox.size);
   for (const el of document.querySelectorAll("[data-t]")) el.textContent = t(el.dataset.t);
   $("login-title").textContent = t("title");
+  $("login-id").placeholder = state.loginExample ? t("login_example", { id: state.loginExample }) : "";
   $("login-go").textContent = t("sign_in");
   $("map-next").textContent = t("map_next");
   $("map-all").textContent = t("map_all");
@@ -987,6 +991,22 @@ function start() {
   outbox.flush();
 }
 
+/** The sign-in form's example login: one of this area's vehicles, as the service names it
+ * (kept for a start without a connection; none until it is known). */
+async function loadLoginExample() {
+  try {
+    const r = await api.get("/api/v1/service");
+    const id = r.status === 200 && typeof r.data?.login_example === "string" ? r.data.login_example : "";
+    if (id && id !== state.loginExample) {
+      state.loginExample = id;
+      localStorage.setItem(LOGIN_EXAMPLE, id);
+      render(true);
+    }
+  } catch {
+    // offline: the example kept from before, if any
+  }
+}
+
 function signOut() {
   if (live) live.stop();
   live = null;
@@ -1122,3 +1142,4 @@ setLang(lang());
 wire();
 if (api.signedIn()) start();
 else render(true);
+loadLoginExample();

@@ -3,6 +3,7 @@
 const TEXTS = {
   ja: {
     title: "乗合 ドライバー", vehicle_id: "車両ID", password: "パスワード", sign_in: "ログイン",
+    login_example: "例: {id}",
     sign_out: "ログアウト", online: "オンライン", offline: "オフライン",
     outbox_offline: "オフライン — {n}件の操作を送信待ち", outbox_online: "送信中 — {n}件の操作を送信待ち",
     next_stop: "次の乗り場", eta: "到着予定", window: "迎え", latest: "降車期限",
@@ -54,6 +55,7 @@ const TEXTS = {
   },
   en: {
     title: "noriai driver", vehicle_id: "Vehicle ID", password: "Password", sign_in: "Sign in",
+    login_example: "e.g. {id}",
     sign_out: "Sign out", online: "Online", offline: "Offline",
     outbox_offline: "Offline — {n} action(s) waiting to be sent",
     outbox_online: "Sending — {n} action(s) waiting", next_stop: "Next stop", eta: "ETA",

@@ -1,12 +1,15 @@
-"""Publishing: the state of the GTFS feed (last export, validation) and a re-export button."""
+"""Publishing: the state of the area's GTFS feed (last export, validation) and a re-export
+button; then the deployment's combined feed of every area (areas, last export, validation, size,
+window, link)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from ops_console import ui
-from ops_console.client import ApiError, NotAvailable
-from ops_console.feed import feed_view
+from ops_console import auth, ui
+from ops_console.areas import area_label
+from ops_console.client import ApiConfig, ApiError, NotAvailable
+from ops_console.feed import FeedView, combined_view, feed_view, size_text
 from ops_console.i18n import tr
 
 api, lang = ui.page("page_publishing")
@@ -37,17 +40,24 @@ except NotAvailable:
 except ApiError as exc:
     connected = False
     ui.show_error(exc, lang)
+
+
+def findings(feed: FeedView) -> None:
+    """The digest and the validator's errors and warnings of a feed."""
+    st.code(f"sha256: {feed.sha256 or '—'}", language=None)
+    if feed.errors:
+        st.error(f"{tr('errors', lang)} ({len(feed.errors)})")
+        st.dataframe({tr("errors", lang): feed.errors}, hide_index=True)
+    if feed.warnings:
+        st.warning(f"{tr('warnings', lang)} ({len(feed.warnings)})")
+        st.dataframe({tr("warnings", lang): feed.warnings}, hide_index=True)
+
+
 if connected:
     c1, c2 = st.columns(2)
     c1.metric(tr("last_export", lang), view.exported_at or "—")
     c2.metric(tr("validation", lang), tr("valid" if view.valid else "invalid", lang))
-    st.code(f"sha256: {view.sha256 or '—'}", language=None)
-    if view.errors:
-        st.error(f"{tr('errors', lang)} ({len(view.errors)})")
-        st.dataframe({tr("errors", lang): view.errors}, hide_index=True)
-    if view.warnings:
-        st.warning(f"{tr('warnings', lang)} ({len(view.warnings)})")
-        st.dataframe({tr("warnings", lang): view.warnings}, hide_index=True)
+    findings(view)
 if st.button(tr("reexport", lang), key="feed_export", disabled=not connected, type="primary"):
     try:
         api.export_feed()
@@ -58,3 +68,24 @@ if st.button(tr("reexport", lang), key="feed_export", disabled=not connected, ty
     else:
         st.session_state["feed_message"] = tr("exported", lang)
         st.rerun()
+
+st.subheader(tr("combined_feed", lang))
+st.caption(tr("combined_note", lang))
+try:
+    labels = {a.id: area_label(a, lang) for a in auth.areas()}
+    combined = combined_view(api.combined_feed_status(), ApiConfig.from_env().url, labels)
+except NotAvailable:
+    st.info(tr("combined_missing", lang))
+except ApiError as exc:
+    ui.show_error(exc, lang)
+else:
+    sep, count = ("、", f"（{len(combined.areas)}）") if lang == "ja" \
+        else (", ", f" ({len(combined.areas)})")
+    st.markdown(f"**{tr('combined_areas', lang)}**{count}: {sep.join(combined.areas)}")
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric(tr("last_export", lang), combined.feed.exported_at or "—")
+    c2.metric(tr("validation", lang), tr("valid" if combined.feed.valid else "invalid", lang))
+    c3.metric(tr("feed_size", lang), size_text(combined.size_bytes))
+    c4.metric(tr("feed_window", lang), f"{combined.start or '—'} – {combined.end or '—'}")
+    findings(combined.feed)
+    st.markdown(f"[{tr('combined_link', lang)}]({combined.url}) `{combined.url}`")

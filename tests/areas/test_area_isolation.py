@@ -179,6 +179,9 @@ def test_areas_are_listed_and_unknown_areas_refused(two_areas: TestClient) -> No
         (A, "/a/mitsugi", True, False), (B, "/a/kinoshou", False, True)]
     assert c.get("/api/v1/service").json()["id"] == A
     assert c.get("/a/kinoshou/api/v1/service").json()["id"] == B
+    # The driver app's sign-in example is a driver login of the area itself.
+    assert [c.get(f"{PREFIX[a]}/api/v1/service").json()["login_example"] for a in (A, B)] == [
+        DRIVER[A], DRIVER[B]]
     r = c.get("/a/nowhere/api/v1/service")
     assert r.status_code == 404 and r.json()["code"] == "unknown_area"
     assert "地域" in r.json()["message_ja"]

@@ -79,7 +79,7 @@ def _tables(data: bytes) -> dict[str, list[dict[str, str]]]:
 
 def test_combined_static_feed_holds_every_area(two_areas: TestClient, tmp_path) -> None:
     """/gtfs/combined/feed.zip: both areas' routes, stops, trips and zones under scoped ids,
-    one feed_info row, zero validator errors (recorded in the first area's settings), gtfs-kit
+    one feed_info row, zero validator errors (recorded in the deployment's database), gtfs-kit
     reads it; ETag is the SHA-256 and a matching If-None-Match gives 304; the same feed under
     an area prefix; the areas' own feeds keep their unscoped ids."""
     c = two_areas
@@ -108,7 +108,7 @@ def test_combined_static_feed_holds_every_area(two_areas: TestClient, tmp_path) 
     assert again.status_code == 304 and again.content == b""
     under = c.get("/a/kinoshou/gtfs/combined/feed.zip")
     assert under.content == r.content
-    with Session(c.app.state.deployment.default.db) as s:
+    with Session(c.app.state.deployment.db) as s:
         stored = s.get(Setting, "gtfs_feed_combined")
     assert stored is not None and stored.value["sha256"] == status["sha256"]
     for area in AREAS:
@@ -179,3 +179,16 @@ def test_combined_realtime_ids_resolve_in_the_combined_static_feed(two_areas: Te
     js = c.get("/gtfs-rt/combined/trip-updates", params={"format": "json"})
     assert js.headers["content-type"].startswith("application/json")
     assert {e["id"].split(":")[0] for e in js.json()["entity"]} == {A, B}
+
+
+def test_cli_export_writes_the_served_combined_feed(two_areas: TestClient, tmp_path) -> None:
+    """`noriai gtfs export --combined` of the deployment's areas for the published window writes
+    the very bytes /gtfs/combined/feed.zip serves (same SHA-256, so the same ETag)."""
+    from dispatcher.cli import main
+
+    served = two_areas.get("/gtfs/combined/feed.zip")
+    status = two_areas.get("/gtfs/combined/status").json()
+    out = tmp_path / "cli-combined.zip"
+    assert main(["gtfs", "export", "--combined", str(out), "--areas", ",".join(AREAS),
+                 "--start", status["start"], "--days", str(status["days"])]) == 0
+    assert out.read_bytes() == served.content

@@ -70,6 +70,9 @@ def test_the_driver_app_of_a_second_area_stays_in_its_area(browser, kinoshou, ar
     page.set_default_timeout(float(os.environ.get("NORIAI_UI_TIMEOUT_MS", "15000")))
     page.goto(f"{svc.url}{AREA}/driver")  # redirected to the area's app, not the root's
     assert page.url == f"{svc.url}{AREA}/driver/"
+    # The sign-in form's example is one of this area's vehicles, not another area's.
+    page.wait_for_function("document.getElementById('login-id').placeholder !== ''")
+    assert page.get_attribute("#login-id", "placeholder") == f"例: {VEHICLE}"
     page.fill("#login-id", VEHICLE)
     page.fill("#login-pw", DRIVER_PASSWORD)
     page.click("#login-go")
@@ -114,6 +117,8 @@ def test_the_driver_app_of_a_second_area_stays_in_its_area(browser, kinoshou, ar
     root = ctx.new_page()
     root.goto(f"{svc.url}/driver/")
     root.wait_for_selector("#login:not([hidden])")
+    root.wait_for_function("document.getElementById('login-id').placeholder !== ''")
+    assert root.get_attribute("#login-id", "placeholder") == "例: mitsugi-1"
     assert page.evaluate("() => localStorage.getItem('noriai.driver.token')") is None
     ctx.close()
     assert not errors, errors

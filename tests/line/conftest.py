@@ -101,9 +101,10 @@ def line_app(tmp_path_factory, line_stub, line_clock) -> Iterator[TestClient]:
 class LineUser:
     """Sends webhook calls as LINE would for one user (body signed with the channel secret)."""
 
-    def __init__(self, client: TestClient, user_id: str) -> None:
+    def __init__(self, client: TestClient, user_id: str, prefix: str = "") -> None:
         self.client = client
         self.user_id = user_id
+        self.prefix = prefix  # the service area's ("/a/<area>"), or the root's
         self.n = 0
 
     def event(self, kind: str = "message", text: str | None = None) -> dict[str, Any]:
@@ -127,7 +128,8 @@ class LineUser:
             headers["X-Line-Signature"] = line_signature(raw, secret)
         elif signature is not None:
             headers["X-Line-Signature"] = signature
-        return self.client.post("/api/v1/line/webhook", content=raw, headers=headers)
+        return self.client.post(f"{self.prefix}/api/v1/line/webhook", content=raw,
+                                headers=headers)
 
     def say(self, text: str):
         """Send one text message."""

@@ -171,3 +171,23 @@ def test_switching_area_signs_in_there_and_back_without_asking(env):
     at.sidebar.button(key="sign_out").click().run()
     ok(at)
     assert SESSION_KEY not in at.session_state and not at.session_state[CLIENTS_KEY]
+
+
+def test_publishing_in_an_area_shows_the_combined_feed_of_both(env):
+    """Signed in to the second area, the publishing page shows that area's feed and then the
+    deployment's combined feed: both areas (in the deployment's order, the example marked),
+    a valid export and the link at the deployment's root, not under the area's prefix."""
+    at = console()
+    at.selectbox(key="si_area").select("kinoshou").run()
+    sign_in(at)
+    at.switch_page("views/publishing.py").run()
+    ok(at)
+    assert "統合フィード（全地域）" in [h.value for h in at.subheader]
+    areas = next(m.value for m in at.markdown if m.value.startswith("**含まれる地域**"))
+    assert areas == (f"**含まれる地域**（2）: {MITSUGI}、{KINOSHOU}"
+                     "（例示用の地域・実際の運行ではありません）")
+    status = httpx.get(env["url"] + "/gtfs/combined/status", timeout=30).json()
+    assert status["areas"] == ["mitsugi", "kinoshou"]
+    assert any(c.value == f"sha256: {status['sha256']}" for c in at.code)
+    assert any(f"({env['url']}/gtfs/combined/feed.zip)" in m.value for m in at.markdown)
+    assert not any("/a/kinoshou/gtfs/combined" in m.value for m in at.markdown)

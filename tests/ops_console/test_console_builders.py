@@ -13,7 +13,7 @@ import pandas as pd
 
 from dispatcher.api.map_lines import road_lines
 from ops_console.charts import gantt_rows
-from ops_console.feed import feed_view
+from ops_console.feed import combined_view, feed_view, size_text
 from ops_console.mapview import fit_zoom, stack_labels
 from ops_console.report import report_html, report_pdf
 from ops_console.tables import kpi_csv, kpi_text, kpi_value
@@ -261,3 +261,24 @@ def test_monthly_report():
     # summary and chart, operating days, refusals, districts, stops: one page each
     assert len(re.findall(rb"/Type\s*/Page\b(?!s)", pdf)) == 5
     assert b"NotoSansCJK" in pdf or b"IPAexGothic" in pdf  # a Japanese font is embedded
+
+
+def test_combined_view_names_the_areas_and_links_the_deployments_root():
+    """The combined feed's status: the areas by the console's names (an unknown id as it is),
+    the link at the deployment's root, size and window; a status without a URL links to the
+    API's combined feed path."""
+    status = {"url": "/gtfs/combined/feed.zip", "areas": ["mitsugi", "kinoshou", "other"],
+              "sha256": "c" * 64, "exported_at": "2027-01-13T08:00:00+09:00", "bytes": 48_213,
+              "start": "2027-01-01", "end": "2027-12-31",
+              "validation": {"ok": True, "errors": 0, "warnings": 2}}
+    view = combined_view(status, "http://h:8000/", {"mitsugi": "御調 / Mitsugi",
+                                                   "kinoshou": "木ノ庄 / Kinosho"})
+    assert view.areas == ["御調 / Mitsugi", "木ノ庄 / Kinosho", "other"]
+    assert view.url == "http://h:8000/gtfs/combined/feed.zip"
+    assert view.feed.valid and view.feed.sha256 == "c" * 64
+    assert (view.size_bytes, view.start, view.end) == (48_213, "2027-01-01", "2027-12-31")
+    bare = combined_view({"validation": {"ok": False}}, "http://h:8000")
+    assert bare.url == "http://h:8000/gtfs/combined/feed.zip" and not bare.feed.valid
+    assert bare.areas == [] and bare.size_bytes is None
+    assert [size_text(n) for n in (None, 999, 48_213, 2_500_000)] == [
+        "—", "999 B", "48.2 kB", "2.5 MB"]

@@ -255,3 +255,27 @@ def test_publishing_shows_the_feed_and_reexports(console_env):
     at = button.click().run()
     no_errors(at)
     assert any("sha256:" in c.value for c in at.code)
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_publishing_shows_the_combined_feed(console_env, lang):
+    """Below the area's feed, the deployment's combined feed: its heading, the areas it holds
+    (here the one area), last export, a valid verdict, size, window, and the link to
+    /gtfs/combined/feed.zip at the API's root, in the chosen language."""
+    at = page("publishing", lang)
+    no_errors(at)
+    heading = {"ja": "統合フィード（全地域）", "en": "Combined feed (all areas)"}[lang]
+    assert heading in [h.value for h in at.subheader]
+    status = api(console_env, "GET", "/gtfs/combined/status")
+    areas = {"ja": "**含まれる地域**（1）: 御調町", "en": "**Areas included** (1): 御調町"}[lang]
+    assert any(m.value.startswith(areas) for m in at.markdown), [m.value for m in at.markdown]
+    metrics = {m.label: m.value for m in at.metric}
+    labels = {"ja": ("最終出力", "検証結果", "サイズ", "有効期間", "問題なし"),
+              "en": ("Last export", "Validation", "Size", "Valid dates", "Valid")}[lang]
+    assert metrics[labels[0]] == status["exported_at"]
+    assert metrics[labels[1]] == labels[4]
+    assert metrics[labels[2]].endswith("kB")
+    assert metrics[labels[3]] == f"{status['start']} – {status['end']}"
+    assert any(c.value == f"sha256: {status['sha256']}" for c in at.code)
+    link = f"({console_env.url}/gtfs/combined/feed.zip)"
+    assert any(link in m.value for m in at.markdown)
