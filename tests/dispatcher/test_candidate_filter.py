@@ -10,13 +10,9 @@ import numpy as np
 import pytest
 
 from bench.synthetic import random_request, scenario, with_progress
-from dispatcher.candidate_filter import (
-    candidates_many,
-    leg_filter,
-    pair_candidates,
-    pickup_fits_any,
-)
+from dispatcher.candidate_filter import candidates_many, pair_candidates
 from dispatcher.feasibility import check_route
+from dispatcher.flat_legs import flat_legs, ranked_candidates
 from dispatcher.insertion import asked_window_start, offers, promise_for
 from dispatcher.model import Booking, PlannedStop, StopKind
 from dispatcher.params import DispatchParams
@@ -111,10 +107,10 @@ def test_offers_find_the_cheapest_feasible_insertion(seed: int) -> None:
 
 
 @pytest.mark.parametrize("seed", range(4))
-def test_pickup_test_of_many_routes_agrees_with_each_route(seed: int) -> None:
-    """The vectorised pickup test over many routes (fleet_prune's chunks) says False exactly
-    where pair_candidates' own first test fails: such a route never has candidates, and a
-    route it keeps is the one pair_candidates would go on with."""
+def test_flat_legs_of_many_routes_agree_with_each_route(seed: int) -> None:
+    """One window's filter over many routes' legs at once (offers over a fleet or a chunk of
+    it, dispatcher.flat_legs) gives each route exactly the candidates pair_candidates gives it
+    alone, in the order of least added cost, and drops exactly the routes without any."""
     params = DispatchParams(no_show_grace_s=180 * (seed % 2), travel_factor=1.0)
     sc = scenario(12, 4, seed=seed, nodes=60, params=params)
     if seed % 2:
@@ -131,21 +127,23 @@ def test_pickup_test_of_many_routes_agrees_with_each_route(seed: int) -> None:
     kept = dropped = 0
     for k in range(40):
         req = random_request(rng, f"p{k}", 60, sc.now_s, horizon_s=900 * (1 + k % 4))
-        new = Booking(req, promise_for(req, asked_window_start(req, sc.time_s, params),
-                                       sc.time_s, params))
+        # The asked window and later ones (as the alternatives search tries them).
+        start = asked_window_start(req, sc.time_s, params) + 900 * (k % 3)
+        new = Booking(req, promise_for(req, start, sc.time_s, params))
         dwell = params.dwell_s(req.passengers)
-        fits = pickup_fits_any(routes, new, dwell, sc.time_s, params)
-        for ri, ok in zip(routes, fits.tolist(), strict=True):
-            idx = np.arange(ri.locked, len(ri.stops) + 1)
-            a, b = ri.nodes[idx], ri.nodes[idx + 1]
-            pr, o, d = new.promise, req.origin, req.destination
-            f = leg_filter(ri.dep[idx], ri.late[idx + 1], sc.time_s[a, o], sc.time_s[o, b],
-                           sc.time_s[a, d], sc.time_s[d, b], int(sc.time_s[o, d]),
-                           params.pickup_from_s(pr.pickup_earliest_s, pr.pickup_latest_s, dwell),
-                           pr.pickup_latest_s, pr.dropoff_earliest_s, pr.dropoff_latest_s, dwell)
-            assert ok == bool(f.pickup_ok.any())
-            if not ok:
-                assert pair_candidates(ri, new, dwell, sc.time_s, cmat, params)[0].size == 0
-            kept += ok
-            dropped += not ok
+        ranked = ranked_candidates(flat_legs(routes, req, sc.time_s, cmat), new.promise, dwell,
+                                   params)
+        got = {vid: cand for _, vid, _, cand in ranked}
+        for ri in routes:
+            alone = pair_candidates(ri, new, dwell, sc.time_s, cmat, params)
+            if alone[0].size == 0:
+                assert ri.vehicle.id not in got
+                dropped += 1
+                continue
+            kept += 1
+            for x, y in zip(got[ri.vehicle.id], alone, strict=True):
+                np.testing.assert_array_equal(x, y)
+        keys = [(cost, vid) for cost, vid, _, _ in ranked]
+        assert keys == sorted(keys)
+        assert [c for c, *_ in ranked] == [float(got[v][2].min()) for _, v in keys]
     assert kept and dropped  # both answers occur
