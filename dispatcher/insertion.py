@@ -131,7 +131,9 @@ def insertions_into(
     dwell = params.dwell_s(req.passengers)
     for t in order.tolist():
         p, q = int(ci[t]), int(cj[t])
-        if fast and not times_feasible(ri, new, dwell, p, q, time_s, params):
+        # Exact without breaks, and necessary with them: a route is checked with its breaks
+        # only after its break-free least times hold (feasibility.evaluate_route).
+        if not times_feasible(ri, new, dwell, p, q, time_s, params):
             continue
         new_stops = (
             *stops[:p], PlannedStop(req.id, StopKind.PICKUP, o), *stops[p:q],
