@@ -50,35 +50,101 @@ class FlatLegs:
 
 
 def flat_legs(routes: Sequence[RouteIndex], request: Request, time_s: np.ndarray,
-              cmat: np.ndarray) -> FlatLegs:
+              cmat: np.ndarray, pool: LegPool | None = None) -> FlatLegs:
     """The open legs of ``routes`` whose vehicle can carry ``request``, flat, with what depends
-    on the request but not on its window."""
+    on the request but not on its window (gathered from ``pool`` when given)."""
+    pool = pool if pool is not None else LegPool()
     pax = request.passengers
-    o, d = request.origin, request.destination
     usable = [ri for ri in routes if pax.seats <= ri.vehicle.seats
               and pax.wheelchairs <= ri.vehicle.wheelchair_spaces]
-    legs = [ri.open for ri in usable]
-    bounds = np.cumsum([0, *(len(lg.a) for lg in legs)])
-    if not legs:
+    o, d = request.origin, request.destination
+    if not usable:
         none = np.zeros(0, dtype=np.int64)
-        return FlatLegs([], bounds, none, none, np.zeros(0, dtype=bool), none, none, none,
-                        none, int(time_s[o, d]), np.zeros(0), np.zeros(0), np.zeros(0))
-    a = np.concatenate([lg.a for lg in legs])
-    b = np.concatenate([lg.b for lg in legs])
-    size = np.diff(bounds)
-    seats_room = np.repeat([ri.vehicle.seats - pax.seats for ri in usable], size)
-    chairs_room = np.repeat([ri.vehicle.wheelchair_spaces - pax.wheelchairs for ri in usable],
-                            size)
-    cap = ((np.concatenate([lg.seats for lg in legs]) <= seats_room)
-           & (np.concatenate([lg.chairs for lg in legs]) <= chairs_room))
+        return FlatLegs([], np.zeros(1, dtype=np.int64), none, none, np.zeros(0, dtype=bool),
+                        none, none, none, none, int(time_s[o, d]), np.zeros(0), np.zeros(0),
+                        np.zeros(0))
+    idx, bounds = pool.gather(usable)
+    a, b = pool.a[idx], pool.b[idx]
+    cap = ((pool.seats[idx] + pax.seats <= pool.seat_cap[idx])
+           & (pool.chairs[idx] + pax.wheelchairs <= pool.chair_cap[idx]))
     base = cmat[a, b]
     c_ao, c_db = cmat[a, o], cmat[d, b]
     return FlatLegs(
-        usable, bounds, np.concatenate([lg.dep for lg in legs]),
-        np.concatenate([lg.late_next for lg in legs]), cap,
+        usable, bounds, pool.dep[idx], pool.late_next[idx], cap,
         time_s[a, o], time_s[o, b], time_s[a, d], time_s[d, b], int(time_s[o, d]),
         c_ao + cmat[o, b] - base, cmat[a, d] + c_db - base, c_ao + cmat[o, d] + c_db - base,
     )
+
+
+class LegPool:
+    """The open legs of prepared routes, concatenated once and kept across offers while each
+    route is the same object (an engine prepares a route again only when it changed), so that
+    the legs of any set of them are gathered with a few vectorised operations.
+
+    A changed route is appended (its old legs stay until the pool is compacted, when more than
+    half of it is stale; routes not gathered since the last compaction are dropped then).
+    Not thread-safe: one per planner, used under its lock.
+    """
+
+    _FIELDS = ("a", "b", "dep", "late_next", "seats", "chairs", "seat_cap", "chair_cap")
+
+    def __init__(self, compact_min: int = 1024) -> None:
+        #: Legs below which the pool is never compacted.
+        self.compact_min = compact_min
+        self.compactions = 0
+        self._slot: dict[str, tuple[RouteIndex, int, int]] = {}
+        #: Vehicles gathered since the last compaction (the others are dropped by it: an old
+        #: day's vehicle-days are not kept for ever).
+        self._used: set[str] = set()
+        self._size = 0
+        empty = np.zeros(0, dtype=np.int64)
+        self.a = self.b = self.dep = self.late_next = empty
+        self.seats = self.chairs = self.seat_cap = self.chair_cap = empty
+
+    def gather(self, routes: Sequence[RouteIndex]) -> tuple[np.ndarray, np.ndarray]:
+        """Positions in the pool of the legs of ``routes`` (in order) and each route's bounds
+        within them (route ``k`` owns ``bounds[k]:bounds[k + 1]``)."""
+        self._used.update(ri.vehicle.id for ri in routes)
+        new = [ri for ri in routes
+               if (hit := self._slot.get(ri.vehicle.id)) is None or hit[0] is not ri]
+        if new:
+            self._add(new)
+        slots = self._slot
+        starts = np.fromiter((slots[ri.vehicle.id][1] for ri in routes), np.int64, len(routes))
+        sizes = np.fromiter((slots[ri.vehicle.id][2] for ri in routes), np.int64, len(routes))
+        bounds = np.zeros(len(routes) + 1, dtype=np.int64)
+        np.cumsum(sizes, out=bounds[1:])
+        idx = np.repeat(starts - bounds[:-1], sizes) + np.arange(bounds[-1])
+        return idx, bounds
+
+    def _add(self, routes: list[RouteIndex]) -> None:
+        live = sum(n for _, _, n in self._slot.values())
+        if self._size > 2 * (live + sum(len(ri.open.a) for ri in routes)) + self.compact_min:
+            self.compactions += 1
+            # Mostly stale: start again from the routes still current.
+            current = {vid: ri for vid, (ri, _, _) in self._slot.items() if vid in self._used}
+            current.update((ri.vehicle.id, ri) for ri in routes)
+            self._used = set()
+            routes = list(current.values())
+            self._slot.clear()
+            self._size = 0
+            for name in self._FIELDS:
+                setattr(self, name, np.zeros(0, dtype=np.int64))
+        parts: dict[str, list[np.ndarray]] = {name: [getattr(self, name)] for name in self._FIELDS}
+        at = self._size
+        for ri in routes:
+            lg, n = ri.open, len(ri.open.a)
+            for name, arr in (("a", lg.a), ("b", lg.b), ("dep", lg.dep),
+                              ("late_next", lg.late_next), ("seats", lg.seats),
+                              ("chairs", lg.chairs)):
+                parts[name].append(arr)
+            parts["seat_cap"].append(np.full(n, ri.vehicle.seats, dtype=np.int64))
+            parts["chair_cap"].append(np.full(n, ri.vehicle.wheelchair_spaces, dtype=np.int64))
+            self._slot[ri.vehicle.id] = (ri, at, n)
+            at += n
+        for name in self._FIELDS:
+            setattr(self, name, np.concatenate(parts[name]).astype(np.int64, copy=False))
+        self._size = at
 
 
 def ranked_candidates(legs: FlatLegs, pr: Promise, dwell: int, params: DispatchParams,

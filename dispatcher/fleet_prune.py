@@ -43,13 +43,17 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from dispatcher.candidate_filter import Candidates
-from dispatcher.flat_legs import FlatLegs, flat_legs, ranked_candidates
+from dispatcher.flat_legs import FlatLegs, LegPool, flat_legs, ranked_candidates
 from dispatcher.model import Booking, Fleet, Plan, Promise, Request, StopKind, Vehicle, VehicleState
 from dispatcher.params import DispatchParams
 from dispatcher.route_index import RouteIndex
 
 #: The most vehicles prepared at once while no route has been priced (see :func:`ranked_routes`).
 MAX_CHUNK = 64
+
+#: After this many vehicles prepared with no route priced, a window is filtered over all of its
+#: vehicles at once (:meth:`OfferSearch.ranked_all`).
+POOL_AFTER = 2 * MAX_CHUNK - 1
 
 RouteSource = Callable[[str], tuple[RouteIndex | None, Mapping[str, Booking]]]
 """A vehicle-day's route prepared for insertion (``None``: infeasible, no insertion) and the
@@ -157,9 +161,14 @@ class OfferSearch:
     """
 
     def __init__(self, fn: FleetNodes, request: Request, dwell: int, params: DispatchParams,
-                 time_s: np.ndarray, cmat: np.ndarray, source: RouteSource) -> None:
+                 time_s: np.ndarray, cmat: np.ndarray, source: RouteSource,
+                 pool: LegPool | None = None, until_s: int | None = None) -> None:
         self.fn, self.request, self.dwell, self.params = fn, request, dwell, params
         self.time_s, self.cmat, self.source = time_s, cmat, source
+        #: Where prepared routes' legs are kept across offers (an engine's), and the latest
+        #: pickup of any window this search will try (for :meth:`ranked_all`).
+        self.legs = pool if pool is not None else LegPool()
+        self.until_s = until_s
         o, d = request.origin, request.destination
         pax = request.passengers
         a, b = fn.a, fn.b
@@ -207,7 +216,7 @@ class OfferSearch:
         prepared = [self._prepare(k) for k in ks]
         books = {ri.vehicle.id: bk for ri, bk in prepared if ri is not None}
         legs = flat_legs([ri for ri, _ in prepared if ri is not None], self.request,
-                         self.time_s, self.cmat)
+                         self.time_s, self.cmat, self.legs)
         return [(cost, vid, ri, cand, books[vid]) for cost, vid, ri, cand
                 in ranked_candidates(legs, new.promise, self.dwell, self.params)]
 
@@ -220,10 +229,18 @@ class OfferSearch:
         ids = [v.id for v in fn.vehicles]
         order = sorted(alive.tolist(), key=lambda k: (bound[k], ids[k]))
 
+        until = self.until_s
+        pooled = until is not None and new.promise.pickup_latest_s <= until
+
         def ranked() -> Iterator[Ranked]:
             heap: list[tuple[float, str, Ranked]] = []
-            nxt, chunk = 0, 1
+            nxt, chunk, priced = 0, 1, False
             while heap or nxt < len(order):
+                if pooled and not priced and nxt >= POOL_AFTER and until is not None:
+                    # Nothing priced (nor yielded) after many vehicles: the time is full.
+                    # Filter every remaining candidate at once (same routes, same order).
+                    yield from self.ranked_all(new, until)
+                    return
                 # Prepare every vehicle that could still come before the best priced route:
                 # its (bound, id) below that route's (cost, id) (a tie on cost goes to the
                 # smaller id). While none is priced, in growing chunks: preparing a few more
@@ -234,6 +251,7 @@ class OfferSearch:
                     take = order[nxt:nxt + (chunk if not heap else 1)]
                     for got in self._expand(take, new):
                         heapq.heappush(heap, (got[0], got[1], got))
+                        priced = True
                     nxt += len(take)
                     chunk = min(2 * chunk, MAX_CHUNK) if not heap else 1
                 if heap:
@@ -258,7 +276,7 @@ class OfferSearch:
                      if fn.vehicles else np.zeros(0, dtype=np.intp))
             prepared = [self._prepare(k) for k in alive.tolist()]
             routes = [ri for ri, _ in prepared if ri is not None]
-            self._pool = flat_legs(routes, self.request, self.time_s, self.cmat)
+            self._pool = flat_legs(routes, self.request, self.time_s, self.cmat, self.legs)
             self._pool_books = {ri.vehicle.id: bk for ri, bk in prepared if ri is not None}
             self._pool_until = until_s
         books = self._pool_books

@@ -19,7 +19,7 @@ import numpy as np
 
 from dispatcher.candidate_filter import Candidates, pair_candidates
 from dispatcher.feasibility import RouteCheck, check_route
-from dispatcher.flat_legs import flat_legs, ranked_candidates
+from dispatcher.flat_legs import LegPool, flat_legs, ranked_candidates
 from dispatcher.fleet_prune import (
     FleetNodes,
     OfferSearch,
@@ -238,6 +238,7 @@ def offers(
     nodes: FleetNodes | None = None,
     source: RouteSource | None = None,
     cmat: np.ndarray | None = None,
+    pool: LegPool | None = None,
 ) -> list[Offer]:
     """Best offers for ``request`` (cheapest first), or the nearest alternatives in time.
 
@@ -266,8 +267,9 @@ def offers(
         demand (an engine's planning view; default: ``indexed``, else :func:`index_route` with
         ``fleet.bookings``). Only the vehicle-days passing a vectorised necessary condition, and
         of those only the cheapest, are prepared and checked; the offers are the same as without.
-    cmat
-        :func:`cost_matrix` of ``time_s`` and ``dist_m`` when the caller keeps it.
+    cmat, pool
+        :func:`cost_matrix` of ``time_s`` and ``dist_m``, and the prepared routes' legs
+        (:class:`dispatcher.flat_legs.LegPool`), when the caller keeps them between offers.
 
     Returns
     -------
@@ -287,8 +289,8 @@ def offers(
     if cmat is None:
         cmat = cost_matrix(time_s, dist_m, params)
     dwell = params.dwell_s(request.passengers)
-    rank = _ranker(fleet, request, asked, dwell, time_s, params, dist_m, cmat, indexed, nodes,
-                   source)
+    rank = _ranker(fleet, request, (asked, now_s), dwell, time_s, params, dist_m, cmat, indexed,
+                   nodes, source, pool)
 
     def try_window(start: int, shift: int, limit: int, alternative: bool = True) -> list[Offer]:
         booking = Booking(request, promise_for(request, start, direct, params))
@@ -299,27 +301,30 @@ def offers(
     return first or _alternatives(try_window, asked, now_s, params)
 
 
-def _ranker(fleet: Fleet, request: Request, asked: int, dwell: int, time_s: np.ndarray,
-            params: DispatchParams, dist_m: np.ndarray | None, cmat: np.ndarray,
-            indexed: Sequence[RouteIndex] | None, nodes: FleetNodes | None,
-            source: RouteSource | None) -> Callable[[Booking, bool], Iterable[Ranked]]:
-    """What ranks the routes for one window's booking of ``request`` (the asked window, or an
-    alternative one): pruned (:mod:`dispatcher.fleet_prune`) or over every route at once."""
+def _ranker(fleet: Fleet, request: Request, asked_now: tuple[int, int], dwell: int,
+            time_s: np.ndarray, params: DispatchParams, dist_m: np.ndarray | None,
+            cmat: np.ndarray, indexed: Sequence[RouteIndex] | None, nodes: FleetNodes | None,
+            source: RouteSource | None, pool: LegPool | None,
+            ) -> Callable[[Booking, bool], Iterable[Ranked]]:
+    """What ranks the routes for one window's booking of ``request`` (the asked window start
+    and now in ``asked_now``; the asked window, or an alternative one): pruned
+    (:mod:`dispatcher.fleet_prune`) or over every route at once."""
+    asked, now_s = asked_now
     if params.prune_offers:
-        search = OfferSearch(nodes if nodes is not None else fleet_nodes(fleet), request, dwell,
-                             params, time_s, cmat,
-                             source or _source(fleet, indexed, time_s, params, dist_m))
-
         # The alternative windows (when the asked time is full) share one pool of every
         # vehicle that can pick up by the latest of them.
-        until = asked + params.max_shift_s + params.pickup_window_s
+        until = max(asked + params.max_shift_s, now_s) + params.pickup_window_s
+        search = OfferSearch(nodes if nodes is not None else fleet_nodes(fleet), request, dwell,
+                             params, time_s, cmat,
+                             source or _source(fleet, indexed, time_s, params, dist_m), pool,
+                             until)
 
         def rank(new: Booking, alternative: bool) -> Iterable[Ranked]:
             return search.ranked_all(new, until) if alternative else search.ranked(new)[0]
     else:
         every = flat_legs(list(indexed if indexed is not None
                                else index_fleet(fleet, time_s, params, dist_m)),
-                          request, time_s, cmat)
+                          request, time_s, cmat, pool)
 
         def rank(new: Booking, alternative: bool) -> Iterable[Ranked]:  # noqa: ARG001
             # Every route is indexed and filtered at once anyway: alike for every window.

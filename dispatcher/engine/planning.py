@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from dispatcher import fleet_prune, insertion, recovery, route_index
+from dispatcher import flat_legs, fleet_prune, insertion, recovery, route_index
 from dispatcher.engine.state import Live
 from dispatcher.errors import NoriaiError
 from dispatcher.eta import live_times
@@ -75,6 +75,8 @@ class Planner:
         self._cmat = np.zeros((0, 0))
         #: The legs of the last offer's fleet by nodes, for pruning (:meth:`nodes`).
         self._nodes: fleet_prune.FleetNodes | None = None
+        #: The open legs of the routes prepared for offers, kept while they are unchanged.
+        self.legs = flat_legs.LegPool()
 
     @property
     def plan_s(self) -> np.ndarray:

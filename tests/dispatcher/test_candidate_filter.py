@@ -13,7 +13,7 @@ import pytest
 from bench.synthetic import random_request, scenario, with_progress
 from dispatcher.candidate_filter import candidates_many, pair_candidates
 from dispatcher.feasibility import check_route
-from dispatcher.flat_legs import flat_legs, ranked_candidates
+from dispatcher.flat_legs import LegPool, flat_legs, ranked_candidates
 from dispatcher.insertion import asked_window_start, insertions_into, offers, promise_for
 from dispatcher.model import Booking, Break, PlannedStop, StopKind
 from dispatcher.params import DispatchParams
@@ -188,3 +188,35 @@ def _breaks_round(seed: int, tried: int, skipped: int) -> tuple[int, int]:
                 tried += 1
                 skipped += cand[0].size - len(got)
     return tried, skipped
+
+
+def test_leg_pool_gathers_what_each_route_holds_across_changes() -> None:
+    """The pool kept across offers gathers exactly the routes' own open legs, in the order
+    asked, while routes change (a new index object for a vehicle replaces its old legs) and
+    after it compacts its stale part."""
+    params = DispatchParams(travel_factor=1.0)
+    pool = LegPool(compact_min=0)
+    rng = random.Random(7)
+    for seed in range(30):
+        sc = scenario(6, 3, seed=seed % 5, nodes=40, params=params)
+        routes = [ri for v in sc.fleet.vehicles if (ri := index_route(
+            v, sc.fleet.state_of(v), sc.fleet.plan_of(v).stops, sc.fleet.plan_of(v).locked,
+            sc.fleet.bookings, sc.time_s, params)) is not None]
+        rng.shuffle(routes)
+        some = routes[:rng.randint(1, len(routes))]
+        idx, bounds = pool.gather(some)
+        for k, ri in enumerate(some):
+            part = idx[bounds[k]:bounds[k + 1]]
+            for name in ("a", "b", "dep", "late_next", "seats", "chairs"):
+                np.testing.assert_array_equal(getattr(pool, name)[part],
+                                              getattr(ri.open, name))
+            assert (pool.seat_cap[part] == ri.vehicle.seats).all()
+    assert pool.compactions > 0
+    # A vehicle not gathered since the last compaction is dropped by the next one.
+    gone = LegPool(compact_min=0)
+    first, *rest = routes
+    gone.gather([first])
+    while gone.compactions < 2:
+        gone.gather(rest)
+        rest = [replace(ri, open=ri.open) for ri in rest]  # changed routes: new objects
+    assert first.vehicle.id not in gone._slot
