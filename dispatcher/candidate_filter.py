@@ -98,21 +98,17 @@ def pair_candidates(
     veh = ri.vehicle
     if pax.seats > veh.seats or pax.wheelchairs > veh.wheelchair_spaces:
         return _EMPTY
-    m = len(ri.stops)
     o, d = req.origin, req.destination
-    idx = np.arange(ri.locked, m + 1)
-    r = ri.nodes
-    a, b = r[idx], r[idx + 1]
-    dep = ri.dep[idx]
-    late_next = ri.late[idx + 1]
-    f = leg_filter(dep, late_next, time_s[a, o], time_s[o, b], time_s[a, d], time_s[d, b],
-                   int(time_s[o, d]),
+    legs = ri.open
+    a, b = legs.a, legs.b
+    f = leg_filter(legs.dep, legs.late_next, time_s[a, o], time_s[o, b], time_s[a, d],
+                   time_s[d, b], int(time_s[o, d]),
                    params.pickup_from_s(pr.pickup_earliest_s, pr.pickup_latest_s, dwell),
                    pr.pickup_latest_s, pr.dropoff_earliest_s, pr.dropoff_latest_s, dwell)
-    if not f.pickup_ok.any():
+    if not (f.pickup_ok.any() or f.both_ok.any()):
         return _EMPTY
-    cap = ((ri.seats[idx] + pax.seats <= veh.seats)
-           & (ri.chairs[idx] + pax.wheelchairs <= veh.wheelchair_spaces))
+    cap = ((legs.seats + pax.seats <= veh.seats)
+           & (legs.chairs + pax.wheelchairs <= veh.wheelchair_spaces))
     base = cmat[a, b]
     return allowed_pairs(f.pickup_ok, f.dropoff_ok, f.both_ok, cap,
                          cmat[a, o] + cmat[o, b] - base, cmat[a, d] + cmat[d, b] - base,
@@ -121,27 +117,6 @@ def pair_candidates(
 
 
 _EMPTY = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0))
-
-
-def pickup_fits_any(routes: Sequence[RouteIndex], new: Booking, dwell: int, time_s: np.ndarray,
-                    params: DispatchParams) -> np.ndarray:
-    """Per route: whether some leg open to insertion passes :func:`pair_candidates`' first test
-    (the pickup fits its window there and the leg's next element stays reachable), for many
-    routes in one vectorised pass. A route where it fails has no candidate positions."""
-    if not routes:
-        return np.zeros(0, dtype=bool)
-    pr = new.promise
-    o = new.request.origin
-    a = np.concatenate([ri.nodes[ri.locked:len(ri.stops) + 1] for ri in routes])
-    b = np.concatenate([ri.nodes[ri.locked + 1:len(ri.stops) + 2] for ri in routes])
-    dep = np.concatenate([ri.dep[ri.locked:len(ri.stops) + 1] for ri in routes])
-    late_next = np.concatenate([ri.late[ri.locked + 1:len(ri.stops) + 2] for ri in routes])
-    starts = np.cumsum([0, *(len(ri.stops) + 1 - ri.locked for ri in routes)])[:-1]
-    ok = _pickup(dep, late_next, time_s[a, o], time_s[o, b],
-                 params.pickup_from_s(pr.pickup_earliest_s, pr.pickup_latest_s, dwell),
-                 pr.pickup_latest_s, dwell)[2]
-    found: np.ndarray = np.logical_or.reduceat(ok, starts)
-    return found
 
 
 def allowed_pairs(ok_o: np.ndarray, ok_d: np.ndarray, ok_both: np.ndarray, cap: np.ndarray,

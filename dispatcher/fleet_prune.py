@@ -22,6 +22,13 @@ vehicle is free "from now"). So the offer works in two stages:
    (least added cost, then vehicle id) in which :func:`dispatcher.insertion.offers` ranks them
    without pruning. A consumer that stops after the few cheapest leaves the rest untouched.
 
+One request is searched window after window (the asked time, then the alternatives when it
+is full) by one :class:`OfferSearch`, which computes stage 1's window-independent arrays once and
+prepares each vehicle at most once. The alternative windows share a pool of every vehicle that
+can pick up by the latest of them, filtered at once per window (:meth:`OfferSearch.ranked_all`):
+when the fleet is full, most windows find nothing, and each would otherwise prepare and filter
+the same vehicles again.
+
 A vehicle failing stage 1 would get no candidate position in stage 2 (the per-position filter
 tests the same reach with exact times), and the order is exact, so pruning changes how many
 routes are looked at, never the offers. Pure: no I/O; ``source`` prepares a route on demand.
@@ -35,13 +42,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from dispatcher.candidate_filter import Candidates, pair_candidates, pickup_fits_any
-from dispatcher.model import Booking, Fleet, Plan, StopKind, Vehicle, VehicleState
+from dispatcher.candidate_filter import Candidates
+from dispatcher.flat_legs import FlatLegs, LegPool, flat_legs, ranked_candidates
+from dispatcher.model import Booking, Fleet, Plan, Promise, Request, StopKind, Vehicle, VehicleState
 from dispatcher.params import DispatchParams
 from dispatcher.route_index import RouteIndex
 
 #: The most vehicles prepared at once while no route has been priced (see :func:`ranked_routes`).
 MAX_CHUNK = 64
+
+#: After this many vehicles prepared with no route priced, a window is filtered over all of its
+#: vehicles at once (:meth:`OfferSearch.ranked_all`).
+POOL_AFTER = 2 * MAX_CHUNK - 1
 
 RouteSource = Callable[[str], tuple[RouteIndex | None, Mapping[str, Booking]]]
 """A vehicle-day's route prepared for insertion (``None``: infeasible, no insertion) and the
@@ -142,75 +154,140 @@ def _min_per_vehicle(fn: FleetNodes, values: np.ndarray, mask: np.ndarray) -> np
     return np.minimum.reduceat(np.where(mask, values, np.inf), fn.starts)
 
 
-def stage_one(fn: FleetNodes, new: Booking, dwell: int, params: DispatchParams,
-              time_s: np.ndarray, cmat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The vehicles passing the necessary condition (positions in ``fn.vehicles``) and a lower
-    bound of the added cost of each vehicle (see the module)."""
-    if not fn.vehicles:
-        return np.zeros(0, dtype=np.intp), np.zeros(0)
-    req, pr = new.request, new.promise
-    o, d = req.origin, req.destination
-    pax = req.passengers
-    a, b = fn.a, fn.b
-    owner_free = np.repeat(fn.free, np.diff(fn.bounds))
-    reach = (np.maximum(np.maximum(owner_free, fn.early) + time_s[a, o],
-                        params.pickup_from_s(pr.pickup_earliest_s, pr.pickup_latest_s, dwell))
-             <= pr.pickup_latest_s)
-    fits = (fn.seats >= pax.seats) & (fn.chairs >= pax.wheelchairs)
-    alive = fits & np.logical_or.reduceat(reach, fn.starts)
-    base = cmat[a, b]
-    c_ao, c_db = cmat[a, o], cmat[d, b]
-    add_o = c_ao + cmat[o, b] - base
-    add_d = cmat[a, d] + c_db - base
-    add_both = c_ao + cmat[o, d] + c_db - base
-    everywhere = np.ones(len(a), dtype=bool)
-    bound = np.minimum(_min_per_vehicle(fn, add_both, reach),
-                       _min_per_vehicle(fn, add_o, reach)
-                       + _min_per_vehicle(fn, add_d, everywhere))
-    return np.flatnonzero(alive), bound
+class OfferSearch:
+    """One request's search over a fleet, window after window (the asked time, then the
+    alternatives; see the module). What does not depend on the window is computed once: stage
+    1's travel times and added costs over every leg, and each vehicle is prepared at most once.
+    """
+
+    def __init__(self, fn: FleetNodes, request: Request, dwell: int, params: DispatchParams,
+                 time_s: np.ndarray, cmat: np.ndarray, source: RouteSource,
+                 pool: LegPool | None = None, until_s: int | None = None) -> None:
+        self.fn, self.request, self.dwell, self.params = fn, request, dwell, params
+        self.time_s, self.cmat, self.source = time_s, cmat, source
+        #: Where prepared routes' legs are kept across offers (an engine's), and the latest
+        #: pickup of any window this search will try (for :meth:`ranked_all`).
+        self.legs = pool if pool is not None else LegPool()
+        self.until_s = until_s
+        o, d = request.origin, request.destination
+        pax = request.passengers
+        a, b = fn.a, fn.b
+        # The departure from each leg's first element is never earlier than when the vehicle
+        # is free nor than the earliest promised time of a stop up to it.
+        self._reach_o = np.maximum(np.repeat(fn.free, np.diff(fn.bounds)), fn.early) + time_s[a, o]
+        self._fits = (fn.seats >= pax.seats) & (fn.chairs >= pax.wheelchairs)
+        base = cmat[a, b]
+        c_ao, c_db = cmat[a, o], cmat[d, b]
+        self._add_o = c_ao + cmat[o, b] - base
+        self._add_both = c_ao + cmat[o, d] + c_db - base
+        self._min_add_d = (_min_per_vehicle(fn, cmat[a, d] + c_db - base,
+                                            np.ones(len(a), dtype=bool))
+                           if fn.vehicles else np.zeros(0))
+        self._prepared: dict[int, tuple[RouteIndex | None, Mapping[str, Booking]]] = {}
+        #: Every vehicle that can pick up by ``_pool_until`` prepared, its legs flat (see
+        #: :meth:`ranked_all`), and the bookings each route was checked with.
+        self._pool: FlatLegs | None = None
+        self._pool_until = 0
+        self._pool_books: dict[str, Mapping[str, Booking]] = {}
+
+    def stage_one(self, pr: Promise) -> tuple[np.ndarray, np.ndarray]:
+        """The vehicles passing the necessary condition for a window's promise (positions in
+        ``fn.vehicles``) and a lower bound of each one's added cost (see the module)."""
+        fn = self.fn
+        if not fn.vehicles:
+            return np.zeros(0, dtype=np.intp), np.zeros(0)
+        # max(lower bound of the departure + t[a, o], pickup_from) <= latest, and
+        # pickup_from <= latest always.
+        reach = self._reach_o <= pr.pickup_latest_s
+        alive = self._fits & np.logical_or.reduceat(reach, fn.starts)
+        bound = np.minimum(_min_per_vehicle(fn, self._add_both, reach),
+                           _min_per_vehicle(fn, self._add_o, reach) + self._min_add_d)
+        return np.flatnonzero(alive), bound
+
+    def _prepare(self, k: int) -> tuple[RouteIndex | None, Mapping[str, Booking]]:
+        got = self._prepared.get(k)
+        if got is None:
+            got = self._prepared[k] = self.source(self.fn.vehicles[k].id)
+        return got
+
+    def _expand(self, ks: list[int], new: Booking) -> list[Ranked]:
+        """Prepare vehicles ``ks`` and price those with candidate positions for ``new``, all
+        of their legs filtered at once (:mod:`dispatcher.flat_legs`)."""
+        prepared = [self._prepare(k) for k in ks]
+        books = {ri.vehicle.id: bk for ri, bk in prepared if ri is not None}
+        legs = flat_legs([ri for ri, _ in prepared if ri is not None], self.request,
+                         self.time_s, self.cmat, self.legs)
+        return [(cost, vid, ri, cand, books[vid]) for cost, vid, ri, cand
+                in ranked_candidates(legs, new.promise, self.dwell, self.params)]
+
+    def ranked(self, new: Booking) -> tuple[Iterator[Ranked], int]:
+        """The routes with candidate positions for ``new`` (this request with one window's
+        promise), lazily, by least added driving cost then vehicle id, and how many vehicles
+        passed stage 1 (see the module)."""
+        fn = self.fn
+        alive, bound = self.stage_one(new.promise)
+        ids = [v.id for v in fn.vehicles]
+        order = sorted(alive.tolist(), key=lambda k: (bound[k], ids[k]))
+
+        until = self.until_s
+        pooled = until is not None and new.promise.pickup_latest_s <= until
+
+        def ranked() -> Iterator[Ranked]:
+            heap: list[tuple[float, str, Ranked]] = []
+            nxt, chunk, priced = 0, 1, False
+            while heap or nxt < len(order):
+                if pooled and not priced and nxt >= POOL_AFTER and until is not None:
+                    # Nothing priced (nor yielded) after many vehicles: the time is full.
+                    # Filter every remaining candidate at once (same routes, same order).
+                    yield from self.ranked_all(new, until)
+                    return
+                # Prepare every vehicle that could still come before the best priced route:
+                # its (bound, id) below that route's (cost, id) (a tie on cost goes to the
+                # smaller id). While none is priced, in growing chunks: preparing a few more
+                # than needed changes nothing yielded (the order stays exact), and when the
+                # asked time is full (no vehicle has room) the chunks test many routes at once.
+                while nxt < len(order) and (
+                        not heap or (bound[order[nxt]], ids[order[nxt]]) < heap[0][:2]):
+                    take = order[nxt:nxt + (chunk if not heap else 1)]
+                    for got in self._expand(take, new):
+                        heapq.heappush(heap, (got[0], got[1], got))
+                        priced = True
+                    nxt += len(take)
+                    chunk = min(2 * chunk, MAX_CHUNK) if not heap else 1
+                if heap:
+                    yield heapq.heappop(heap)[2]
+
+        return ranked(), int(alive.size)
+
+
+    def ranked_all(self, new: Booking, until_s: int) -> Iterator[Ranked]:
+        """:meth:`ranked` for a window whose pickup ends by ``until_s``, from every vehicle that
+        can pick up by then, prepared once for all such windows of this request.
+
+        For the alternative windows of a request the asked time could not take: when the fleet
+        is full, most of them find no route, and each would prepare and filter every vehicle
+        passing stage 1 again; with the pool each window is one filter over its legs. Stage 1
+        is a necessary condition, so the routes yielded are the same as :meth:`ranked`'s.
+        """
+        if self._pool is None or until_s > self._pool_until:
+            fn = self.fn
+            reach = self._reach_o <= until_s
+            alive = (np.flatnonzero(self._fits & np.logical_or.reduceat(reach, fn.starts))
+                     if fn.vehicles else np.zeros(0, dtype=np.intp))
+            prepared = [self._prepare(k) for k in alive.tolist()]
+            routes = [ri for ri, _ in prepared if ri is not None]
+            self._pool = flat_legs(routes, self.request, self.time_s, self.cmat, self.legs)
+            self._pool_books = {ri.vehicle.id: bk for ri, bk in prepared if ri is not None}
+            self._pool_until = until_s
+        books = self._pool_books
+        return iter([(cost, vid, ri, cand, books[vid]) for cost, vid, ri, cand
+                     in ranked_candidates(self._pool, new.promise, self.dwell, self.params)])
 
 
 def ranked_routes(fn: FleetNodes, new: Booking, dwell: int, params: DispatchParams,
                   time_s: np.ndarray, cmat: np.ndarray, source: RouteSource,
                   ) -> tuple[Iterator[Ranked], int]:
     """The routes with candidate positions for ``new`` (its promise fixed), lazily, by least
-    added driving cost then vehicle id, and how many vehicles passed stage 1 (see the module).
-    """
-    alive, bound = stage_one(fn, new, dwell, params, time_s, cmat)
-    order = sorted(alive.tolist(), key=lambda k: (bound[k], fn.vehicles[k].id))
-
-    def expand(vid: str, ri: RouteIndex, books: Mapping[str, Booking]) -> Ranked | None:
-        cand = pair_candidates(ri, new, dwell, time_s, cmat, params)
-        return (float(cand[2].min()), vid, ri, cand, books) if cand[0].size else None
-
-    def expand_many(ks: list[int]) -> list[Ranked]:
-        """Prepare vehicles ``ks`` and price those with candidate positions (one vectorised
-        pickup test first when there are several: most have none when the time is full)."""
-        prepared = [(vid, *source(vid)) for vid in (fn.vehicles[k].id for k in ks)]
-        ready = [(vid, ri, books) for vid, ri, books in prepared if ri is not None]
-        if len(ready) > 1:
-            fits = pickup_fits_any([ri for _, ri, _ in ready], new, dwell, time_s, params)
-            ready = [r for r, ok in zip(ready, fits.tolist(), strict=True) if ok]
-        return [got for got in (expand(*r) for r in ready) if got is not None]
-
-    def ranked() -> Iterator[Ranked]:
-        heap: list[tuple[float, str, Ranked]] = []
-        nxt, chunk = 0, 1
-        while heap or nxt < len(order):
-            # Prepare every vehicle that could still come before the best priced route: its
-            # (bound, id) below that route's (cost, id) (a tie on cost goes to the smaller id).
-            # While none is priced, in growing chunks: preparing a few more than needed changes
-            # nothing yielded (the order stays exact), and when the asked time is full (no
-            # vehicle has room) the chunks test many routes at once.
-            while nxt < len(order) and (
-                    not heap or (bound[order[nxt]], fn.vehicles[order[nxt]].id) < heap[0][:2]):
-                take = order[nxt:nxt + (chunk if not heap else 1)]
-                for got in expand_many(take):
-                    heapq.heappush(heap, (got[0], got[1], got))
-                nxt += len(take)
-                chunk = min(2 * chunk, MAX_CHUNK) if not heap else 1
-            if heap:
-                yield heapq.heappop(heap)[2]
-
-    return ranked(), int(alive.size)
-
+    added driving cost then vehicle id, and how many vehicles passed stage 1 (one window of
+    :class:`OfferSearch`)."""
+    return OfferSearch(fn, new.request, dwell, params, time_s, cmat, source).ranked(new)

@@ -17,21 +17,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dispatcher.candidate_filter import (
-    Candidates,
-    allowed_pairs,
-    leg_filter,
-    pair_candidates,
-    ride_ok,
-)
+from dispatcher.candidate_filter import Candidates, pair_candidates
 from dispatcher.feasibility import RouteCheck, check_route
+from dispatcher.flat_legs import LegPool, flat_legs, ranked_candidates
 from dispatcher.fleet_prune import (
     FleetNodes,
+    OfferSearch,
     Overlay,
     Ranked,
     RouteSource,
     fleet_nodes,
-    ranked_routes,
 )
 from dispatcher.model import (
     Booking,
@@ -136,7 +131,9 @@ def insertions_into(
     dwell = params.dwell_s(req.passengers)
     for t in order.tolist():
         p, q = int(ci[t]), int(cj[t])
-        if fast and not times_feasible(ri, new, dwell, p, q, time_s, params):
+        # Exact without breaks, and necessary with them: a route is checked with its breaks
+        # only after its break-free least times hold (feasibility.evaluate_route).
+        if not times_feasible(ri, new, dwell, p, q, time_s, params):
             continue
         new_stops = (
             *stops[:p], PlannedStop(req.id, StopKind.PICKUP, o), *stops[p:q],
@@ -240,6 +237,8 @@ def offers(
     expected_s: np.ndarray | None = None,
     nodes: FleetNodes | None = None,
     source: RouteSource | None = None,
+    cmat: np.ndarray | None = None,
+    pool: LegPool | None = None,
 ) -> list[Offer]:
     """Best offers for ``request`` (cheapest first), or the nearest alternatives in time.
 
@@ -268,6 +267,9 @@ def offers(
         demand (an engine's planning view; default: ``indexed``, else :func:`index_route` with
         ``fleet.bookings``). Only the vehicle-days passing a vectorised necessary condition, and
         of those only the cheapest, are prepared and checked; the offers are the same as without.
+    cmat, pool
+        :func:`cost_matrix` of ``time_s`` and ``dist_m``, and the prepared routes' legs
+        (:class:`dispatcher.flat_legs.LegPool`), when the caller keeps them between offers.
 
     Returns
     -------
@@ -284,105 +286,52 @@ def offers(
     """
     direct = time_s if expected_s is None else expected_s
     asked = asked_window_start(request, direct, params)
-    cmat = cost_matrix(time_s, dist_m, params)
+    if cmat is None:
+        cmat = cost_matrix(time_s, dist_m, params)
     dwell = params.dwell_s(request.passengers)
-    if params.prune_offers:
-        flat = nodes if nodes is not None else fleet_nodes(fleet)
-        prepare = source or _source(fleet, indexed, time_s, params, dist_m)
+    rank = _ranker(fleet, request, (asked, now_s), dwell, time_s, params, dist_m, cmat, indexed,
+                   nodes, source, pool)
 
-        def rank(new: Booking) -> Iterable[Ranked]:
-            return ranked_routes(flat, new, dwell, params, time_s, cmat, prepare)[0]
-    else:
-        every = _flat_legs(list(indexed if indexed is not None
-                                else index_fleet(fleet, time_s, params, dist_m)),
-                           request, time_s, cmat)
-
-        def rank(new: Booking) -> Iterable[Ranked]:
-            return ((*r, fleet.bookings) for r in _ranked_routes(every, new.promise, dwell, params))
-
-    def try_window(start: int, shift: int, limit: int) -> list[Offer]:
+    def try_window(start: int, shift: int, limit: int, alternative: bool = True) -> list[Offer]:
         booking = Booking(request, promise_for(request, start, direct, params))
-        return _best_offers(rank(booking), booking, shift, limit, time_s, params, dist_m, cmat)
+        return _best_offers(rank(booking, alternative), booking, shift, limit, time_s, params,
+                            dist_m, cmat)
 
-    first = try_window(max(asked, now_s), max(asked, now_s) - asked, params.max_offers)
+    first = try_window(max(asked, now_s), max(asked, now_s) - asked, params.max_offers, False)
     return first or _alternatives(try_window, asked, now_s, params)
 
 
-@dataclass(frozen=True, slots=True)
-class _FlatLegs:
-    """Every leg open to insertion of every usable route, flat, so that each window is a few
-    numpy operations; route ``k`` of ``usable`` owns legs ``bounds[k]:bounds[k + 1]``."""
+def _ranker(fleet: Fleet, request: Request, asked_now: tuple[int, int], dwell: int,
+            time_s: np.ndarray, params: DispatchParams, dist_m: np.ndarray | None,
+            cmat: np.ndarray, indexed: Sequence[RouteIndex] | None, nodes: FleetNodes | None,
+            source: RouteSource | None, pool: LegPool | None,
+            ) -> Callable[[Booking, bool], Iterable[Ranked]]:
+    """What ranks the routes for one window's booking of ``request`` (the asked window start
+    and now in ``asked_now``; the asked window, or an alternative one): pruned
+    (:mod:`dispatcher.fleet_prune`) or over every route at once."""
+    asked, now_s = asked_now
+    if params.prune_offers:
+        # The alternative windows (when the asked time is full) share one pool of every
+        # vehicle that can pick up by the latest of them.
+        until = max(asked + params.max_shift_s, now_s) + params.pickup_window_s
+        search = OfferSearch(nodes if nodes is not None else fleet_nodes(fleet), request, dwell,
+                             params, time_s, cmat,
+                             source or _source(fleet, indexed, time_s, params, dist_m), pool,
+                             until)
 
-    usable: list[RouteIndex]
-    bounds: np.ndarray
-    dep: np.ndarray
-    late_next: np.ndarray
-    cap: np.ndarray
-    t_ao: np.ndarray
-    t_ob: np.ndarray
-    t_ad: np.ndarray
-    t_db: np.ndarray
-    t_od: int
-    add_o: np.ndarray
-    add_d: np.ndarray
-    add_both: np.ndarray
+        def rank(new: Booking, alternative: bool) -> Iterable[Ranked]:
+            return search.ranked_all(new, until) if alternative else search.ranked(new)[0]
+    else:
+        every = flat_legs(list(indexed if indexed is not None
+                               else index_fleet(fleet, time_s, params, dist_m)),
+                          request, time_s, cmat, pool)
 
+        def rank(new: Booking, alternative: bool) -> Iterable[Ranked]:  # noqa: ARG001
+            # Every route is indexed and filtered at once anyway: alike for every window.
+            return ((*r, fleet.bookings) for r in ranked_candidates(every, new.promise, dwell,
+                                                                     params))
 
-def _flat_legs(routes: list[RouteIndex], request: Request, time_s: np.ndarray,
-               cmat: np.ndarray) -> _FlatLegs:
-    """The legs of the routes whose vehicle can carry ``request`` at all, flat."""
-    pax = request.passengers
-    o, d = request.origin, request.destination
-    usable = [ri for ri in routes if pax.seats <= ri.vehicle.seats
-              and pax.wheelchairs <= ri.vehicle.wheelchair_spaces]
-    legs_of = [np.arange(ri.locked, len(ri.stops) + 1) for ri in usable]
-    bounds = np.cumsum([0] + [len(ix) for ix in legs_of])
-    pairs_ = list(zip(usable, legs_of, strict=True))
-
-    def flat(get: object, dtype: type) -> np.ndarray:
-        parts = [get(ri, ix) for ri, ix in pairs_]  # type: ignore[operator]
-        return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
-
-    fa = flat(lambda ri, ix: ri.nodes[ix], np.intp)
-    fb = flat(lambda ri, ix: ri.nodes[ix + 1], np.intp)
-    dep = flat(lambda ri, ix: ri.dep[ix], np.int64)
-    late_next = flat(lambda ri, ix: ri.late[ix + 1], np.int64)
-    cap = (flat(lambda ri, ix: ri.seats[ix] + pax.seats <= ri.vehicle.seats, bool)
-           & flat(lambda ri, ix: ri.chairs[ix] + pax.wheelchairs <= ri.vehicle.wheelchair_spaces,
-                  bool))
-    base = cmat[fa, fb]
-    return _FlatLegs(
-        usable, bounds, dep, late_next, cap,
-        time_s[fa, o], time_s[o, fb], time_s[fa, d], time_s[d, fb], int(time_s[o, d]),
-        cmat[fa, o] + cmat[o, fb] - base, cmat[fa, d] + cmat[d, fb] - base,
-        cmat[fa, o] + cmat[o, d] + cmat[d, fb] - base,
-    )
-
-
-def _ranked_routes(legs: _FlatLegs, pr: Promise, dwell: int, params: DispatchParams,
-                   ) -> list[tuple[float, str, RouteIndex, Candidates]]:
-    """The routes with candidate positions for a window's promise, by least added driving cost
-    (a lower bound of the exact one), then vehicle id."""
-    f = leg_filter(legs.dep, legs.late_next, legs.t_ao, legs.t_ob, legs.t_ad, legs.t_db,
-                   legs.t_od,
-                   params.pickup_from_s(pr.pickup_earliest_s, pr.pickup_latest_s, dwell),
-                   pr.pickup_latest_s, pr.dropoff_earliest_s, pr.dropoff_latest_s, dwell)
-    ok_oa, ok_d, ok_both = f.pickup_ok, f.dropoff_ok, f.both_ok
-    bounds = legs.bounds
-    ranked = []
-    for k, ri in enumerate(legs.usable):
-        lo, hi = bounds[k], bounds[k + 1]
-        if not (ok_both[lo:hi].any() or (ok_oa[lo:hi].any() and ok_d[lo:hi].any())):
-            continue
-        cand = allowed_pairs(ok_oa[lo:hi], ok_d[lo:hi], ok_both[lo:hi], legs.cap[lo:hi],
-                             legs.add_o[lo:hi], legs.add_d[lo:hi], legs.add_both[lo:hi],
-                             ri.locked,
-                             ride_ok(f.dropoff_from[lo:hi], f.pickup_until[lo:hi], dwell,
-                                     pr.max_ride_s))
-        if cand[0].size:
-            ranked.append((float(cand[2].min()), ri.vehicle.id, ri, cand))
-    ranked.sort(key=lambda x: (x[0], x[1]))
-    return ranked
+    return rank
 
 
 def _best_offers(ranked: Iterable[Ranked], booking: Booking, shift: int, limit: int,

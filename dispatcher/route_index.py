@@ -35,6 +35,28 @@ def cost_matrix(time_s: np.ndarray, dist_m: np.ndarray | None, params: DispatchP
 
 
 @dataclass(frozen=True, slots=True)
+class OpenLegs:
+    """A route's legs open to insertion, ``k = locked .. len(stops)`` (views of its arrays):
+    leg k from node ``a`` to ``b``, departure ``dep`` from its first element, latest feasible
+    start ``late_next`` of its next one, and the load ``seats``/``chairs`` driven on it."""
+
+    a: np.ndarray
+    b: np.ndarray
+    dep: np.ndarray
+    late_next: np.ndarray
+    seats: np.ndarray
+    chairs: np.ndarray
+
+    @classmethod
+    def of(cls, locked: int, m: int, nodes: np.ndarray, dep: np.ndarray, late: np.ndarray,
+           seats: np.ndarray, chairs: np.ndarray) -> OpenLegs:
+        """The open legs of the arrays of a route of ``m`` stops (over its elements: start,
+        stops, depot; ``seats``/``chairs`` over its ``m + 1`` legs)."""
+        return cls(nodes[locked:m + 1], nodes[locked + 1:m + 2], dep[locked:m + 1],
+                   late[locked + 1:m + 2], seats[locked:m + 1], chairs[locked:m + 1])
+
+
+@dataclass(frozen=True, slots=True)
 class RouteIndex:
     """Precomputed arrays of one feasible route, reused for every insertion tried into it.
 
@@ -42,6 +64,10 @@ class RouteIndex:
     start times, ``late`` upper bounds on feasible service starts (windows and shift propagated
     backwards, ride limits ignored: a necessary condition), ``seats``/``chairs`` the load while
     driving from element k to k + 1.
+
+    ``open`` holds the same arrays over the legs open to insertion only (from the locked prefix
+    on, :class:`OpenLegs`), kept with the index so that a candidate filter over many routes
+    concatenates them instead of slicing every route again.
     """
 
     vehicle: Vehicle
@@ -56,6 +82,7 @@ class RouteIndex:
     chairs: np.ndarray
     seq: TimedRoute
     legs: list[int]
+    open: OpenLegs
     early: list[int] = field(default_factory=list)
 
 
@@ -98,8 +125,10 @@ def index_route(
         c0 += sign * pax.wheelchairs
         seats[k + 1], chairs[k + 1] = s0, c0
     dep = np.asarray(early, dtype=np.int64) + service
-    return RouteIndex(vehicle, state, stops, locked, check, np.asarray(seq.nodes, dtype=np.intp),
-                      dep, late, seats, chairs, seq, list(legs), list(early))
+    nodes = np.asarray(seq.nodes, dtype=np.intp)
+    return RouteIndex(vehicle, state, stops, locked, check, nodes, dep, late, seats, chairs, seq,
+                      list(legs), OpenLegs.of(locked, m, nodes, dep, late, seats, chairs),
+                      list(early))
 
 
 def index_fleet(fleet: Fleet, time_s: np.ndarray, params: DispatchParams,

@@ -82,13 +82,15 @@ def _find(eng: Engine, trip: TripInput, now: int
             fleet = planner.fleet(day, now, relax=False)
             found = insertion.offers(fleet, request, planner.plan_s, eng.params, now_s=now,
                                      dist_m=eng.places.dist_m, expected_s=eng.places.time_s,
-                                     nodes=planner.nodes(fleet), source=planner.source(fleet))
+                                     nodes=planner.nodes(fleet), source=planner.source(fleet),
+                                     cmat=planner.cmat, pool=planner.legs)
             fleet = planner.view(fleet, [o.vehicle_id for o in found])
         else:
             fleet = planner.fleet(day, now)
             found = insertion.offers(fleet, request, planner.plan_s, eng.params, now_s=now,
                                      dist_m=eng.places.dist_m, indexed=planner.indexed(fleet),
-                                     expected_s=eng.places.time_s)
+                                     expected_s=eng.places.time_s, cmat=planner.cmat,
+                                     pool=planner.legs)
         found = [planner.expected_offer(fleet, request, o) for o in found]
     if trip.connection is not None:
         # Only offers that arrive in time for the bus: no later alternatives.

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from dispatcher import fleet_prune, insertion, recovery, route_index
+from dispatcher import flat_legs, fleet_prune, insertion, recovery, route_index
 from dispatcher.engine.state import Live
 from dispatcher.errors import NoriaiError
 from dispatcher.eta import live_times
@@ -71,8 +71,12 @@ class Planner:
         self._relaxed: RouteMemo[recovery.Relaxed | None] = RouteMemo()
         self._plan_src: object = None
         self._plan_s = places.time_s
+        self._cmat_src: object = None
+        self._cmat = np.zeros((0, 0))
         #: The legs of the last offer's fleet by nodes, for pruning (:meth:`nodes`).
         self._nodes: fleet_prune.FleetNodes | None = None
+        #: The open legs of the routes prepared for offers, kept while they are unchanged.
+        self.legs = flat_legs.LegPool()
 
     @property
     def plan_s(self) -> np.ndarray:
@@ -84,6 +88,16 @@ class Planner:
             self._plan_s = self.params.planning_times(src)
             self._plan_src = src
         return self._plan_s
+
+    @property
+    def cmat(self) -> np.ndarray:
+        """The objective's cost of driving between places under planning times
+        (:func:`dispatcher.route_index.cost_matrix`), kept while those are the same."""
+        plan_s = self.plan_s
+        if plan_s is not self._cmat_src:
+            self._cmat = route_index.cost_matrix(plan_s, self.places.dist_m, self.params)
+            self._cmat_src = plan_s
+        return self._cmat
 
     def day_of(self, booking: Booking) -> date:
         """The service day of a booking (local date of its pickup window)."""
@@ -268,7 +282,7 @@ class Planner:
         fleet = self.fleet(day or self.day_of(booking), self.clock(), relax=False)
         prepare = self.source(fleet)
         keys = [only] if only else sorted(fleet.plans, key=lambda k: (k != prefer, k))
-        cmat = route_index.cost_matrix(self.plan_s, self.places.dist_m, self.params)
+        cmat = self.cmat
         best: tuple[float, str, Plan] | None = None
         for key in keys:
             if key not in fleet.plans:
