@@ -67,12 +67,16 @@ def flat_legs(routes: Sequence[RouteIndex], request: Request, time_s: np.ndarray
     a, b = pool.a[idx], pool.b[idx]
     cap = ((pool.seats[idx] + pax.seats <= pool.seat_cap[idx])
            & (pool.chairs[idx] + pax.wheelchairs <= pool.chair_cap[idx]))
-    base = cmat[a, b]
-    c_ao, c_db = cmat[a, o], cmat[d, b]
+    base = pool.base(cmat)[idx]
+    # Every lookup is to or from the origin or the destination: index their rows and columns
+    # (small, contiguous) rather than the whole matrices at scattered places.
+    t_to_o, t_to_d = time_s[:, o].copy(), time_s[:, d].copy()
+    c_to_o, c_to_d = cmat[:, o].copy(), cmat[:, d].copy()
+    c_ao, c_db = c_to_o[a], cmat[d][b]
     return FlatLegs(
         usable, bounds, pool.dep[idx], pool.late_next[idx], cap,
-        time_s[a, o], time_s[o, b], time_s[a, d], time_s[d, b], int(time_s[o, d]),
-        c_ao + cmat[o, b] - base, cmat[a, d] + c_db - base, c_ao + cmat[o, d] + c_db - base,
+        t_to_o[a], time_s[o][b], t_to_d[a], time_s[d][b], int(time_s[o, d]),
+        c_ao + cmat[o][b] - base, c_to_d[a] + c_db - base, c_ao + cmat[o, d] + c_db - base,
     )
 
 
@@ -97,9 +101,22 @@ class LegPool:
         #: day's vehicle-days are not kept for ever).
         self._used: set[str] = set()
         self._size = 0
+        self._base: tuple[object, int, np.ndarray] | None = None
         empty = np.zeros(0, dtype=np.int64)
         self.a = self.b = self.dep = self.late_next = empty
         self.seats = self.chairs = self.seat_cap = self.chair_cap = empty
+
+    def base(self, cmat: np.ndarray) -> np.ndarray:
+        """The cost of driving each leg of the pool as it is (``cmat[a, b]``), kept until the
+        pool or the cost matrix changes."""
+        got = self._base
+        if got is None or got[0] is not cmat:
+            got = (cmat, 0, np.zeros(0))
+        if got[1] < self._size:  # appended since (a compaction starts it again)
+            got = (cmat, self._size,
+                   np.concatenate([got[2], cmat[self.a[got[1]:], self.b[got[1]:]]]))
+        self._base = got
+        return got[2]
 
     def gather(self, routes: Sequence[RouteIndex]) -> tuple[np.ndarray, np.ndarray]:
         """Positions in the pool of the legs of ``routes`` (in order) and each route's bounds
@@ -128,6 +145,7 @@ class LegPool:
             routes = list(current.values())
             self._slot.clear()
             self._size = 0
+            self._base = None
             for name in self._FIELDS:
                 setattr(self, name, np.zeros(0, dtype=np.int64))
         parts: dict[str, list[np.ndarray]] = {name: [getattr(self, name)] for name in self._FIELDS}

@@ -128,25 +128,33 @@ def fleet_nodes(fleet: Fleet, previous: FleetNodes | None = None) -> FleetNodes:
     same object), position and depot are unchanged (a plan's bookings change only with it)."""
     known = previous.parts if previous is not None else {}
     parts: dict[str, tuple[Plan, int, int, tuple[np.ndarray, ...]]] = {}
-    for v in fleet.vehicles:
+    same = previous is not None and len(previous.vehicles) == len(fleet.vehicles)
+    for k, v in enumerate(fleet.vehicles):
         st, plan = fleet.state_of(v), fleet.plan_of(v)
         hit = known.get(v.id)
         if hit is not None and hit[0] is plan and hit[1] == st.node and hit[2] == v.depot:
             parts[v.id] = hit
+            same = same and previous is not None and previous.vehicles[k].id == v.id
         else:
             parts[v.id] = (plan, st.node, v.depot, _vehicle_legs(v, st, plan, fleet.bookings))
-    got = [parts[v.id][3] for v in fleet.vehicles]
+            same = False
+    vehicles = tuple(fleet.vehicles)
+    n = len(vehicles)
+    free = np.fromiter((fleet.state_of(v).time_s for v in vehicles), np.int64, n)
+    seats = np.fromiter((v.seats for v in vehicles), np.int64, n)
+    chairs = np.fromiter((v.wheelchair_spaces for v in vehicles), np.int64, n)
+    if same and previous is not None:
+        # Every vehicle's legs as before, in the same order: only the free times moved.
+        return FleetNodes(vehicles, previous.bounds, previous.a, previous.b, previous.early,
+                          free, seats, chairs, parts)
+    got = [parts[v.id][3] for v in vehicles]
     bounds = np.cumsum([0, *(len(p[0]) for p in got)]).astype(np.intp)
 
     def flat(k: int, dtype: type) -> np.ndarray:
         return np.concatenate([p[k] for p in got]).astype(dtype) if got else np.zeros(0, dtype)
 
-    vehicles = tuple(fleet.vehicles)
-    return FleetNodes(
-        vehicles, bounds, flat(0, np.intp), flat(1, np.intp), flat(2, np.int64),
-        np.fromiter((fleet.state_of(v).time_s for v in vehicles), np.int64, len(vehicles)),
-        np.fromiter((v.seats for v in vehicles), np.int64, len(vehicles)),
-        np.fromiter((v.wheelchair_spaces for v in vehicles), np.int64, len(vehicles)), parts)
+    return FleetNodes(vehicles, bounds, flat(0, np.intp), flat(1, np.intp), flat(2, np.int64),
+                      free, seats, chairs, parts)
 
 
 def _min_per_vehicle(fn: FleetNodes, values: np.ndarray, mask: np.ndarray) -> np.ndarray:

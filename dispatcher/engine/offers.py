@@ -79,7 +79,7 @@ def _find(eng: Engine, trip: TripInput, now: int
     with eng.lock:
         if eng.params.prune_offers:
             # Only the vehicle-days that can serve it, cheapest first, are prepared.
-            fleet = planner.fleet(day, now, relax=False)
+            fleet = planner.fleet(day, now, relax=False, lookups=True)
             found = insertion.offers(fleet, request, planner.plan_s, eng.params, now_s=now,
                                      dist_m=eng.places.dist_m, expected_s=eng.places.time_s,
                                      nodes=planner.nodes(fleet), source=planner.source(fleet),

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import date, datetime
 from functools import partial
+from types import MappingProxyType
 from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -45,7 +46,8 @@ class RouteMemo(Generic[T]):
     def get(self, vehicle: Vehicle, state: VehicleState, plan: Plan, compute: Callable[[], T]) -> T:
         """The value for this route: the remembered one, else ``compute()`` (remembered)."""
         hit = self._memo.get(vehicle.id)
-        if hit is not None and hit[0] == vehicle and hit[1] == state and hit[2] == plan:
+        if hit is not None and (hit[0] is vehicle or hit[0] == vehicle) and (
+                hit[1] is state or hit[1] == state) and (hit[2] is plan or hit[2] == plan):
             return hit[3]
         value = compute()
         self._memo[vehicle.id] = (vehicle, state, plan, value)
@@ -107,23 +109,33 @@ class Planner:
         """Where and when a vehicle-day is next free, seen at ``now_s`` (:meth:`Live.now_state`)."""
         return self.live.now_state(key, now_s, self.places.time_s)
 
-    def fleet(self, day: date, now_s: int, relax: bool = True) -> Fleet:
+    def fleet(self, day: date, now_s: int, relax: bool = True, lookups: bool = False) -> Fleet:
         """The fleet of one service day as planning sees it at ``now_s`` (:meth:`now_state`).
 
         Vehicles whose shift is over with nothing left to do are out. With ``relax``, late
         routes are loosened (:func:`dispatcher.recovery.relax_route`) so that offers and
         insertions work around them; the re-optimiser repairs from the view without.
+
+        With ``lookups`` the fleet's bookings are a read-only view of every live booking (of
+        every day): a superset that answers every lookup by id of the day's stops and riders
+        exactly as the day's own would, without gathering them for each offer. Only for the
+        offers and insertions, which look bookings up and never iterate them.
         """
         live = self.live
         keys = [k for k in live.by_day.get(day, {}) if live.in_service(k, now_s)]
         states = {k: self.now_state(k, now_s) for k in keys}
-        used = {st.booking_id for k in keys for st in live.plans[k].stops}
-        used |= {b for k in keys for b in states[k].onboard}
+        bookings: Mapping[str, Booking]
+        if lookups:
+            bookings = MappingProxyType(live.bookings)
+        else:
+            used = {st.booking_id for k in keys for st in live.plans[k].stops}
+            used |= {b for k in keys for b in states[k].onboard}
+            bookings = {b: live.bookings[b] for b in used if b in live.bookings}
         fleet = Fleet(
             vehicles=tuple(self.planning_vehicle(k, states[k].time_s) for k in keys),
             states=states,
             plans={k: live.plans[k] for k in keys},
-            bookings={b: live.bookings[b] for b in used if b in live.bookings},
+            bookings=bookings,
         )
         return self._relax(fleet) if relax else fleet
 
@@ -279,7 +291,7 @@ class Planner:
         """Cheapest feasible insertion of a booking with its promise fixed (preferred vehicle
         first: the offer showed its plan, so it is kept while the booking still fits). Each
         vehicle-day is prepared (:meth:`source`) only when tried."""
-        fleet = self.fleet(day or self.day_of(booking), self.clock(), relax=False)
+        fleet = self.fleet(day or self.day_of(booking), self.clock(), relax=False, lookups=True)
         prepare = self.source(fleet)
         keys = [only] if only else sorted(fleet.plans, key=lambda k: (k != prefer, k))
         cmat = self.cmat
@@ -315,7 +327,7 @@ class Planner:
         """The offer with the expected pickup and drop-off of its plan's timetable (what the
         rider is told; the promise was checked against planning times)."""
         vehicle = next(v for v in fleet.vehicles if v.id == offer.vehicle_id)
-        books = {**fleet.bookings, request.id: offer.booking(request)}
+        books = fleet_prune.Overlay({request.id: offer.booking(request)}, fleet.bookings)
         tt = timetable(vehicle, fleet.state_of(vehicle), offer.plan.stops, books, self.plan_s,
                        self.places.time_s, self.params)
         if len(tt.stops) != len(offer.plan.stops):

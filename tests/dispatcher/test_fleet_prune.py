@@ -130,6 +130,26 @@ def test_nodes_reuse_unchanged_plans():
     assert reused.parts[v0.id] is not first.parts[v0.id]
 
 
+def test_nodes_unchanged_keep_their_arrays_and_follow_the_free_times():
+    """Laid out again with every plan unchanged, the legs' arrays are kept as they are, while
+    the vehicles' free times (which move with the clock for an idle vehicle) are new; a
+    different order of the vehicles is laid out again."""
+    sc = scenario(12, 3, seed=3, nodes=100)
+    first = fleet_nodes(sc.fleet)
+    later = {k: replace(st, time_s=st.time_s + 600) for k, st in sc.fleet.states.items()}
+    moved = replace(sc.fleet, states=later)
+    again, fresh = fleet_nodes(moved, first), fleet_nodes(moved)
+    assert again.a is first.a and again.early is first.early
+    for name in ("bounds", "a", "b", "early", "free", "seats", "chairs"):
+        assert np.array_equal(getattr(again, name), getattr(fresh, name)), name
+    assert (again.free == first.free + 600).all()
+    shuffled = replace(sc.fleet, vehicles=tuple(reversed(sc.fleet.vehicles)))
+    other, scratch = fleet_nodes(shuffled, first), fleet_nodes(shuffled)
+    assert other.a is not first.a
+    for name in ("bounds", "a", "b", "early", "free", "seats", "chairs"):
+        assert np.array_equal(getattr(other, name), getattr(scratch, name)), name
+
+
 def test_no_routes_no_offers():
     """An empty fleet: nothing to prune, nothing offered (either way)."""
     sc = scenario(1, 0, seed=1, nodes=20)
